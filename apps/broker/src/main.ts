@@ -1,0 +1,6 @@
+/** Entry point of the broker: wiring only. */
+import { runApp } from '@braid/server';
+import { startBroker } from './broker-app.js';
+import { brokerConfigSpec } from './config.js';
+
+await runApp({ name: 'broker', spec: brokerConfigSpec, argv: process.argv, env: process.env, start: startBroker });

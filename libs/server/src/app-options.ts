@@ -1,0 +1,38 @@
+/**
+ * Settings every Braid server app shares (listen address, data directory,
+ * log level), with per-app environment variable names so several apps can
+ * be configured side by side on one host (`BRAID_BROKER_PORT`,
+ * `BRAID_COORDINATOR_PORT`, ...).
+ */
+import { z } from 'zod';
+import type { ConfigOption } from './config.js';
+import { logLevels } from './logger.js';
+
+/** Defaults that differ per app. */
+export interface AppOptionDefaults {
+  /** Environment prefix after `BRAID_`, e.g. `BROKER`. */
+  envPrefix: string;
+  /** Default gRPC port. */
+  port: number;
+  /** Default data directory. */
+  dataDir: string;
+}
+
+/** The shared options of a server app. */
+export function serverAppOptions(defaults: AppOptionDefaults): ConfigOption[] {
+  const env = (name: string): string => `BRAID_${defaults.envPrefix}_${name}`;
+  return [
+    { key: 'host', flag: '--host <host>', env: env('HOST'), description: 'address to listen on', default: '127.0.0.1' },
+    { key: 'port', flag: '--port <port>', env: env('PORT'), description: 'gRPC port (0 picks a free one)', default: String(defaults.port) },
+    { key: 'dataDir', flag: '--data-dir <dir>', env: env('DATA_DIR'), description: 'where storage lives', default: defaults.dataDir },
+    { key: 'logLevel', flag: '--log-level <level>', env: 'BRAID_LOG_LEVEL', description: `one of ${logLevels.join(', ')}`, default: 'info' },
+  ];
+}
+
+/** zod shape validating `serverAppOptions`. */
+export const serverAppSchema = {
+  host: z.string().min(1, 'must not be empty'),
+  port: z.coerce.number().int('must be an integer').min(0).max(65535),
+  dataDir: z.string().min(1, 'must not be empty'),
+  logLevel: z.enum(logLevels),
+};

@@ -1,0 +1,52 @@
+/**
+ * The life of a server app process in one call: parse the configuration
+ * (printing help or a precise error and exiting 0/2), create the pino
+ * logger, start the app, and stop it gracefully on SIGTERM/SIGINT.
+ */
+import type { z } from 'zod';
+import type { Logger } from '@braid/core';
+import { ConfigError, parseConfig } from './config.js';
+import type { ConfigSpec } from './config.js';
+import { stopOnSignals } from './lifecycle.js';
+import { createLogger } from './logger.js';
+import type { LogLevel } from './logger.js';
+
+/** A started app. */
+export interface RunningApp {
+  /** Graceful stop: stop accepting, drain in-flight work, flush storage. */
+  stop(): Promise<void>;
+}
+
+/** What `runApp` needs. */
+export interface RunAppOptions<S extends z.ZodType<{ logLevel: LogLevel }>> {
+  /** App name for logs. */
+  name: string;
+  /** Its configuration. */
+  spec: ConfigSpec<S>;
+  /** `process.argv`. */
+  argv: readonly string[];
+  /** `process.env`. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Builds and starts the app. */
+  start(config: z.infer<S>, logger: Logger): Promise<RunningApp>;
+}
+
+/** Runs an app until a signal stops it. */
+export async function runApp<S extends z.ZodType<{ logLevel: LogLevel }>>(options: RunAppOptions<S>): Promise<void> {
+  let config: z.infer<S>;
+  try {
+    config = parseConfig(options.spec, options.argv, options.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    if (error.message) process.stderr.write(`${error.message}\n`);
+    process.exit(error.exitCode);
+  }
+  const logger = createLogger(options.name, config.logLevel);
+  try {
+    const app = await options.start(config, logger);
+    stopOnSignals(logger, () => app.stop());
+  } catch (error) {
+    logger.error({ err: error }, `${options.name} failed to start`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Starts a Braid app as a real child process (from its TypeScript source,
+ * through tsx, with workspace libs resolved to their sources) on free
+ * loopback ports, waits until its health check says SERVING, and stops it by
+ * PID. Every process started here is killed when the test process exits, so
+ * a failed test leaves nothing behind.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { checkHealth } from '@braid/client';
+import { freePort } from './free-port.js';
+
+/** The repository root. */
+export const workspaceRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** Options of `startApp`. */
+export interface StartAppOptions {
+  /** Extra command-line arguments. `--port` and `--host` are added unless given. */
+  args?: string[];
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+  /** How long to wait for SERVING (ms). Default 30000. */
+  readyTimeoutMs?: number;
+  /** Do not wait for SERVING (for apps expected to fail at start). */
+  noWait?: boolean;
+}
+
+/** Exit of a child: code or signal. */
+export interface AppExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A running app process. */
+export class AppProcess {
+  private output = '';
+  readonly exited: Promise<AppExit>;
+
+  constructor(
+    readonly app: string,
+    readonly child: ChildProcess,
+    readonly port: number,
+  ) {
+    child.stdout?.on('data', (chunk: Buffer) => { this.output += chunk.toString(); });
+    child.stderr?.on('data', (chunk: Buffer) => { this.output += chunk.toString(); });
+    this.exited = once(child, 'exit').then(([code, signal]) => ({
+      code: code as number | null,
+      signal: signal as NodeJS.Signals | null,
+    }));
+    running.add(this);
+    void this.exited.then(() => running.delete(this));
+  }
+
+  /** host:port of the app's gRPC server. */
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  /** The process id. */
+  get pid(): number {
+    if (this.child.pid === undefined) throw new Error(`${this.app} did not start`);
+    return this.child.pid;
+  }
+
+  /** Everything the process printed so far (stdout and stderr). */
+  get logs(): string {
+    return this.output;
+  }
+
+  /** Whether the process is still running. */
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Sends `signal` (default SIGTERM) and waits for the exit. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<AppExit> {
+    if (this.alive) process.kill(this.pid, signal);
+    return this.exited;
+  }
+
+  /** kill -9. */
+  kill9(): Promise<AppExit> {
+    return this.stop('SIGKILL');
+  }
+}
+
+const running = new Set<AppProcess>();
+process.on('exit', () => {
+  for (const app of running) if (app.alive) app.child.kill('SIGKILL');
+});
+
+/** Starts `apps/<app>/src/main.ts` and waits until it reports SERVING. */
+export async function startApp(app: string, options: StartAppOptions = {}): Promise<AppProcess> {
+  const args = [...(options.args ?? [])];
+  let port: number;
+  const portIndex = args.indexOf('--port');
+  if (portIndex >= 0) port = Number(args[portIndex + 1]);
+  else {
+    port = await freePort();
+    args.push('--port', String(port));
+  }
+  if (!args.includes('--host')) args.push('--host', '127.0.0.1');
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@braid/source', '--import', 'tsx', `apps/${app}/src/main.ts`, ...args],
+    {
+      cwd: workspaceRoot,
+      env: { ...process.env, BRAID_LOG_LEVEL: 'info', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const handle = new AppProcess(app, child, port);
+  if (!options.noWait) await waitUntilServing(handle, options.readyTimeoutMs ?? 30_000);
+  return handle;
+}
+
+/** Polls the health check until SERVING; fails with the app's output if it exits or times out. */
+export async function waitUntilServing(handle: AppProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!handle.alive) {
+      throw new Error(`${handle.app} exited before serving:\n${handle.logs}`);
+    }
+    try {
+      if ((await checkHealth(handle.address, { timeoutMs: 1000 })) === 'SERVING') return;
+    } catch {
+      // Not listening yet: keep polling until the deadline.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await handle.kill9();
+  throw new Error(`${handle.app} did not report SERVING within ${timeoutMs} ms:\n${handle.logs}`);
+}

@@ -1,0 +1,14 @@
+/**
+ * Test tooling for integration tests that run real Braid processes: free
+ * loopback ports, app processes started from source and stopped by PID.
+ * Never imported by production code (enforced by lint).
+ *
+ * @packageDocumentation
+ */
+export { freePort } from './free-port.js';
+export { startApp, waitUntilServing, AppProcess, workspaceRoot } from './app-process.js';
+export type { StartAppOptions, AppExit } from './app-process.js';
+export { callEveryRpc } from './call-every-rpc.js';
+export type { RpcOutcome } from './call-every-rpc.js';
+export { runCli } from './run-cli.js';
+export type { CliResult } from './run-cli.js';

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// `npm start`: runs coordinator, broker and dlq-admin on this machine, in the
+// foreground, with embedded storage under ./data (override with
+// BRAID_DATA_DIR). Each app is its own process, started from its bundle in
+// dist/apps (npm start builds them first). Ctrl-C (or SIGTERM) stops them all
+// gracefully; if one dies, the others are stopped too.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const dataDir = resolve(process.env.BRAID_DATA_DIR ?? join(root, 'data'));
+const apps = [
+  { name: 'coordinator', args: ['--data-dir', join(dataDir, 'coordinator')] },
+  { name: 'broker', args: ['--data-dir', join(dataDir, 'broker')] },
+  { name: 'dlq-admin', args: ['--data-dir', join(dataDir, 'dlq-admin')] },
+];
+
+const children = new Map();
+let stopping = false;
+
+function prefixLines(stream, name, out) {
+  createInterface({ input: stream }).on('line', (line) => out.write(`[${name}] ${line}\n`));
+}
+
+function stopAll(signal) {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children.values()) if (child.exitCode === null) child.kill(signal);
+}
+
+for (const app of apps) {
+  const child = spawn(process.execPath, [join(root, 'dist/apps', app.name, 'main.js'), ...app.args], {
+    cwd: root,
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.set(app.name, child);
+  prefixLines(child.stdout, app.name, process.stdout);
+  prefixLines(child.stderr, app.name, process.stderr);
+  child.on('exit', (code, signal) => {
+    children.delete(app.name);
+    if (!stopping) {
+      process.stderr.write(`[start] ${app.name} exited (${signal ?? code}); stopping the others\n`);
+      process.exitCode = 1;
+      stopAll('SIGTERM');
+    }
+    if (children.size === 0) process.stdout.write('[start] all stopped\n');
+  });
+}
+
+process.stdout.write(
+  `[start] coordinator :7400, broker :7401, dlq-admin :7402; data in ${dataDir}\n` +
+    '[start] check with `npx braid health`; Ctrl-C stops everything\n',
+);
+process.on('SIGINT', () => stopAll('SIGTERM'));
+process.on('SIGTERM', () => stopAll('SIGTERM'));
