@@ -1,35 +1,107 @@
 /**
- * The broker process: its gRPC server and (as the publish and consume paths
- * land) its storage and dispatch. A walking skeleton today: every Braid RPC
- * answers UNIMPLEMENTED, health and reflection work.
+ * The broker process: opens its storage, registers with the coordinator,
+ * follows metadata, and serves ProducerService (the publish path) and
+ * AdminService (forwarded to the coordinator). ConsumerService answers
+ * UNIMPLEMENTED until the consume path lands.
  */
+import { join } from 'node:path';
+import { systemClock } from '@braid/core';
 import type { Logger } from '@braid/core';
-import { AdminServiceService, ConsumerServiceService, ProducerServiceService } from '@braid/proto';
+import { ConsumerServiceService } from '@braid/proto';
 import { createServer, unimplementedService } from '@braid/server';
-import type { BraidServer, RunningApp } from '@braid/server';
+import type { RunningApp } from '@braid/server';
+import { LogStore } from '@braid/storage';
+import { adminForwarder } from './admin-forwarder.js';
+import { brokerIdentity } from './broker-identity.js';
 import type { BrokerConfig } from './config.js';
+import { CoordinatorLink } from './coordinator-link.js';
+import { MetadataCache } from './metadata-cache.js';
+import type { TopicView } from './metadata-cache.js';
+import { producerService } from './producer-service.js';
+import { PublishHandler } from './publish-handler.js';
+import { TopicResolver } from './topic-resolver.js';
 
 /** A started broker. */
 export interface BrokerApp extends RunningApp {
   /** The bound gRPC port. */
   port: number;
+  /** The broker id. */
+  brokerId: string;
+}
+
+/** Applies topic settings and deletions from a metadata change to storage. */
+function applyMetadata(
+  cache: MetadataCache,
+  previous: ReadonlyMap<string, TopicView>,
+  store: LogStore,
+  brokerId: string,
+  logger: Logger,
+): void {
+  for (const topic of cache.allTopics()) {
+    for (let partition = 0; partition < topic.partitions; partition++) {
+      if (!cache.leadership(topic, partition, brokerId).leads) continue;
+      const log = store.partition(topic.id, partition);
+      if (log.retention.maxAgeMs === topic.retentionMs && log.retention.maxBytes === topic.retentionBytes) continue;
+      log.setRetention({ maxAgeMs: topic.retentionMs, maxBytes: topic.retentionBytes }).catch((error: unknown) => {
+        logger.error({ err: error, topic: topic.name, partition }, 'applying retention settings failed');
+      });
+    }
+  }
+  for (const [name, old] of previous) {
+    if (cache.topic(name)?.id === old.id) continue;
+    logger.info({ topic: name, topicId: old.id }, 'topic deleted; dropping its data');
+    store.dropTopic(old.id).catch((error: unknown) => { logger.error({ err: error, topic: name }, 'dropping topic data failed'); });
+  }
 }
 
 /** Builds and starts the broker. */
 export async function startBroker(config: BrokerConfig, logger: Logger): Promise<BrokerApp> {
-  const server: BraidServer = createServer({
-    logger: logger.child({ component: 'grpc' }),
+  const brokerId = await brokerIdentity(config.dataDir, config.brokerId);
+  const log = logger.child({ brokerId });
+  const store = await LogStore.open(join(config.dataDir, 'log'), { logger: log.child({ component: 'storage' }) });
+  const cache = new MetadataCache();
+
+  let port = config.port;
+  const advertisedAddress = (): string => config.advertisedAddress || `${config.host}:${port}`;
+  const link = new CoordinatorLink({
+    coordinatorAddress: config.coordinator,
+    brokerId,
+    advertisedAddress,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    logger: log.child({ component: 'coordinator-link' }),
+    onMetadata: (metadata) => { cache.replace(metadata); },
+  });
+  cache.on('change', (previous) => { applyMetadata(cache, previous, store, brokerId, log); });
+  const topics = new TopicResolver(cache, (names) => link.fetchMetadata(names));
+  const handler = new PublishHandler({
+    brokerId,
+    store,
+    cache,
+    topics,
+    clock: systemClock,
+    memoryWatermarkBytes: config.memoryWatermarkBytes,
+  });
+
+  const server = createServer({
+    logger: log.child({ component: 'grpc' }),
     services: [
-      { name: 'braid.v1.ProducerService', definition: ProducerServiceService, implementation: unimplementedService(ProducerServiceService) },
+      producerService(handler),
       { name: 'braid.v1.ConsumerService', definition: ConsumerServiceService, implementation: unimplementedService(ConsumerServiceService) },
-      { name: 'braid.v1.AdminService', definition: AdminServiceService, implementation: unimplementedService(AdminServiceService) },
+      adminForwarder(link.admin, store, brokerId),
     ],
   });
-  const port = await server.listen(config.host, config.port);
+  port = await server.listen(config.host, config.port);
+
+  await link.start();
   server.setServing(true);
-  logger.info({ host: config.host, port, dataDir: config.dataDir }, 'broker serving');
+  log.info({ host: config.host, port, advertisedAddress: advertisedAddress(), dataDir: config.dataDir, coordinator: config.coordinator }, 'broker serving');
   return {
     port,
-    stop: () => server.shutdown(),
+    brokerId,
+    stop: async () => {
+      await server.shutdown();
+      link.stop();
+      await store.close();
+    },
   };
 }

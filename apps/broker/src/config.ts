@@ -3,7 +3,14 @@ import { z } from 'zod';
 import { serverAppOptions, serverAppSchema } from '@braid/server';
 import type { ConfigSpec } from '@braid/server';
 
-const schema = z.object({ ...serverAppSchema });
+const schema = z.object({
+  ...serverAppSchema,
+  coordinator: z.string().min(1, 'must not be empty'),
+  brokerId: z.string().regex(/^[A-Za-z0-9._-]*$/, 'may only contain A-Z, a-z, 0-9, ".", "_" and "-"'),
+  advertisedAddress: z.string(),
+  memoryWatermarkBytes: z.coerce.number().int('must be an integer').min(1024 * 1024, 'must be at least 1 MiB'),
+  heartbeatIntervalMs: z.coerce.number().int().min(100, 'must be at least 100'),
+});
 
 /** Validated broker configuration. */
 export type BrokerConfig = z.infer<typeof schema>;
@@ -12,6 +19,37 @@ export type BrokerConfig = z.infer<typeof schema>;
 export const brokerConfigSpec: ConfigSpec<typeof schema> = {
   name: 'braid-broker',
   description: 'Braid broker: partition logs, delivery state and dispatch to consumers.',
-  options: serverAppOptions({ envPrefix: 'BROKER', port: 7401, dataDir: './data/broker' }),
+  options: [
+    ...serverAppOptions({ envPrefix: 'BROKER', port: 7401, dataDir: './data/broker' }),
+    { key: 'coordinator', flag: '--coordinator <host:port>', env: 'BRAID_COORDINATOR', description: 'coordinator address', default: 'localhost:7400' },
+    {
+      key: 'brokerId',
+      flag: '--broker-id <id>',
+      env: 'BRAID_BROKER_ID',
+      description: 'stable broker id (default: generated once and kept in the data directory)',
+      default: '',
+    },
+    {
+      key: 'advertisedAddress',
+      flag: '--advertised-address <host:port>',
+      env: 'BRAID_BROKER_ADVERTISED_ADDRESS',
+      description: 'address clients and other brokers use to reach this broker (default: host:port)',
+      default: '',
+    },
+    {
+      key: 'memoryWatermarkBytes',
+      flag: '--memory-watermark-bytes <bytes>',
+      env: 'BRAID_BROKER_MEMORY_WATERMARK_BYTES',
+      description: 'refuse publishes with RESOURCE_EXHAUSTED while this many bytes are accepted but not yet durable',
+      default: String(256 * 1024 * 1024),
+    },
+    {
+      key: 'heartbeatIntervalMs',
+      flag: '--heartbeat-interval-ms <ms>',
+      env: 'BRAID_BROKER_HEARTBEAT_INTERVAL_MS',
+      description: 'how often the broker renews its lease with the coordinator',
+      default: '2000',
+    },
+  ],
   schema,
 };

@@ -1,13 +1,22 @@
 /**
- * The coordinator process: cluster metadata behind `CoordinatorService` and
- * `AdminService`. A walking skeleton today: every Braid RPC answers
- * UNIMPLEMENTED, health and reflection work.
+ * The coordinator process: cluster metadata (topics, placement, brokers and
+ * their leases) in the embedded metadata store under `--data-dir`, served
+ * through `AdminService` and `CoordinatorService`.
  */
-import type { Logger } from '@braid/core';
+import { systemClock } from '@braid/core';
+import type { Clock, Logger } from '@braid/core';
 import { AdminServiceService, CoordinatorServiceService } from '@braid/proto';
-import { createServer, unimplementedService } from '@braid/server';
+import { createServer } from '@braid/server';
 import type { RunningApp } from '@braid/server';
+import { adminService } from './admin-service.js';
+import { BrokerRegistry } from './broker-registry.js';
 import type { CoordinatorConfig } from './config.js';
+import { coordinatorService } from './coordinator-service.js';
+import { EmbeddedMetadataStore } from './embedded-metadata-store.js';
+import { MetadataChanges } from './metadata-changes.js';
+import { MetadataService } from './metadata-service.js';
+import type { MetadataStore } from './metadata-store.js';
+import { TopicRegistry } from './topic-registry.js';
 
 /** A started coordinator. */
 export interface CoordinatorApp extends RunningApp {
@@ -16,16 +25,48 @@ export interface CoordinatorApp extends RunningApp {
 }
 
 /** Builds and starts the coordinator. */
-export async function startCoordinator(config: CoordinatorConfig, logger: Logger): Promise<CoordinatorApp> {
-  const server = createServer({
-    logger: logger.child({ component: 'grpc' }),
-    services: [
-      { name: 'braid.v1.CoordinatorService', definition: CoordinatorServiceService, implementation: unimplementedService(CoordinatorServiceService) },
-      { name: 'braid.v1.AdminService', definition: AdminServiceService, implementation: unimplementedService(AdminServiceService) },
-    ],
-  });
-  const port = await server.listen(config.host, config.port);
-  server.setServing(true);
-  logger.info({ host: config.host, port, dataDir: config.dataDir }, 'coordinator serving');
-  return { port, stop: () => server.shutdown() };
+export async function startCoordinator(config: CoordinatorConfig, logger: Logger, clock: Clock = systemClock): Promise<CoordinatorApp> {
+  const store: MetadataStore = await EmbeddedMetadataStore.open(config.dataDir);
+  try {
+    const changes = await MetadataChanges.open(store);
+    const brokers = await BrokerRegistry.load({
+      store,
+      changes,
+      clock,
+      logger: logger.child({ component: 'brokers' }),
+      leaseTtlMs: config.brokerLeaseMs,
+    });
+    const topics = await TopicRegistry.load({ store, changes, brokers, clock, logger: logger.child({ component: 'topics' }) });
+    const metadata = new MetadataService({ topics, brokers, changes, logger: logger.child({ component: 'metadata' }) });
+    const server = createServer({
+      logger: logger.child({ component: 'grpc' }),
+      services: [
+        { name: 'braid.v1.CoordinatorService', definition: CoordinatorServiceService, implementation: coordinatorService({ brokers, changes, metadata }) },
+        { name: 'braid.v1.AdminService', definition: AdminServiceService, implementation: adminService({ topics, metadata }) },
+      ],
+    });
+    const port = await server.listen(config.host, config.port);
+    brokers.start();
+    server.setServing(true);
+    logger.info(
+      { host: config.host, port, dataDir: config.dataDir, topics: topics.list().length, brokers: brokers.list().length, metadataVersion: changes.version, brokerLeaseMs: config.brokerLeaseMs },
+      'coordinator serving',
+    );
+    return {
+      port,
+      stop: async () => {
+        // Watches never end on their own: end them first (brokers see
+        // UNAVAILABLE and reconnect) so the server's drain does not wait
+        // out its grace period for them.
+        metadata.close();
+        await server.shutdown();
+        await brokers.stop();
+        await changes.idle();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 }

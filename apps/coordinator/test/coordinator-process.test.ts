@@ -1,44 +1,70 @@
-import { status as Status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdminServiceService, CoordinatorServiceService } from '@braid/proto';
-import { callEveryRpc, startApp } from '@braid/testkit';
-import type { AppProcess } from '@braid/testkit';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { status as Status } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromGrpcError } from '@braid/core';
+import { AdminServiceService } from '@braid/proto';
+import { callEveryRpc, startApp } from '@braid/testkit';
+import type { AppProcess } from '@braid/testkit';
+import { connect, rpc } from './clients.js';
 
 let coordinator: AppProcess;
-let dataDir: string;
+const dirs: string[] = [];
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'braid-coordinator-'));
+  dirs.push(dir);
+  return dir;
+}
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'braid-coordinator-'));
-  coordinator = await startApp('coordinator', { args: ['--data-dir', dataDir] });
+  coordinator = await startApp('coordinator', { args: ['--data-dir', tempDir()] });
 });
 
 afterAll(async () => {
   await coordinator.kill9();
-  rmSync(dataDir, { recursive: true, force: true });
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('coordinator process (walking skeleton)', () => {
-  it.each([
-    ['CoordinatorService', CoordinatorServiceService],
-    ['AdminService', AdminServiceService],
-  ])('answers every %s RPC with UNIMPLEMENTED naming it, and keeps serving', async (_name, definition) => {
-    const outcomes = await callEveryRpc(coordinator.address, definition);
-    expect(outcomes.length).toBeGreaterThan(0);
-    for (const { path, error } of outcomes) {
-      expect(error?.code, path).toBe(Status.UNIMPLEMENTED);
-      expect(error?.message).toContain(path);
+describe('coordinator process', () => {
+  it('answers every AdminService RPC with a precise status: subscriptions UNIMPLEMENTED, empty topic requests INVALID_ARGUMENT', async () => {
+    const outcomes = await callEveryRpc(coordinator.address, AdminServiceService);
+    const byMethod = new Map(outcomes.map(({ path, error }) => [path.split('/').pop() ?? path, error]));
+    for (const method of ['CreateSubscription', 'UpdateSubscription', 'DeleteSubscription', 'ListSubscriptions', 'DescribeSubscription', 'Seek']) {
+      const error = byMethod.get(method);
+      expect(error?.code, method).toBe(Status.UNIMPLEMENTED);
+      expect(error?.message).toContain(`/braid.v1.AdminService/${method}`);
     }
+    for (const method of ['CreateTopic', 'DeleteTopic', 'DescribeTopic']) {
+      expect(byMethod.get(method)?.code, method).toBe(Status.INVALID_ARGUMENT);
+    }
+    expect(byMethod.get('ListTopics')).toBeUndefined();
+    expect(byMethod.get('GetMetadata')).toBeUndefined();
     expect(coordinator.alive).toBe(true);
   });
 
-  it('stops gracefully on SIGTERM with exit code 0', async () => {
-    const other = await startApp('coordinator', { args: ['--data-dir', dataDir] });
-    const exit = await other.stop('SIGTERM');
-    expect(exit).toEqual({ code: 0, signal: null });
-    expect(other.logs).toContain('"msg":"stopped"');
+  it('stops gracefully on SIGTERM with exit code 0, ending metadata watches with UNAVAILABLE at once', async () => {
+    const other = await startApp('coordinator', { args: ['--data-dir', tempDir()] });
+    const clients = connect(other.address);
+    try {
+      const watch = clients.coordinator.watchMetadata({ brokerId: 'watcher' });
+      const ended = new Promise<unknown>((resolve) => {
+        watch.on('error', resolve);
+        watch.on('end', () => { resolve(undefined); });
+      });
+      await new Promise<void>((resolve) => watch.once('data', () => { resolve(); }));
+      const started = Date.now();
+      const exit = await other.stop('SIGTERM');
+      expect(exit).toEqual({ code: 0, signal: null });
+      // Well inside the server's 10 s drain grace: the open watch did not hold shutdown up.
+      expect(Date.now() - started).toBeLessThan(5000);
+      const error = await ended;
+      expect(fromGrpcError(error)).toMatchObject({ code: Status.UNAVAILABLE, reason: 'SHUTTING_DOWN' });
+      expect(other.logs).toContain('"msg":"stopped"');
+    } finally {
+      clients.close();
+    }
   });
 
   it('refuses a bad flag value with exit code 2 naming the flag and variable', async () => {
@@ -48,4 +74,38 @@ describe('coordinator process (walking skeleton)', () => {
     expect(bad.logs).toContain('--port / BRAID_COORDINATOR_PORT');
   });
 
+  it('refuses a broker lease below 100 ms, from the flag or the variable', async () => {
+    const fromFlag = await startApp('coordinator', { args: ['--broker-lease-ms', '5'], noWait: true });
+    expect((await fromFlag.exited).code).toBe(2);
+    expect(fromFlag.logs).toContain('--broker-lease-ms / BRAID_COORDINATOR_BROKER_LEASE_MS: must be at least 100');
+    const fromEnv = await startApp('coordinator', { env: { BRAID_COORDINATOR_BROKER_LEASE_MS: 'soon' }, noWait: true });
+    expect((await fromEnv.exited).code).toBe(2);
+    expect(fromEnv.logs).toContain('--broker-lease-ms / BRAID_COORDINATOR_BROKER_LEASE_MS');
+  });
+
+  it('takes the lease length from BRAID_COORDINATOR_BROKER_LEASE_MS', async () => {
+    const other = await startApp('coordinator', { args: ['--data-dir', tempDir()], env: { BRAID_COORDINATOR_BROKER_LEASE_MS: '4321' } });
+    const clients = connect(other.address);
+    try {
+      const response = await rpc(clients.coordinator.registerBroker.bind(clients.coordinator), { brokerId: 'b1', address: '127.0.0.1:1' });
+      expect(response.leaseTtlMs).toBe(4321);
+    } finally {
+      clients.close();
+      await other.stop();
+    }
+  });
+
+  it('fails to start (exit 1) on a data directory another coordinator holds, naming it', async () => {
+    const dataDir = tempDir();
+    const first = await startApp('coordinator', { args: ['--data-dir', dataDir] });
+    try {
+      const second = await startApp('coordinator', { args: ['--data-dir', dataDir], noWait: true });
+      expect((await second.exited).code).toBe(1);
+      expect(second.logs).toContain('another coordinator');
+      expect(second.logs).toContain(join(dataDir, 'metadata'));
+      expect(first.alive).toBe(true);
+    } finally {
+      await first.stop();
+    }
+  });
 });

@@ -145,3 +145,32 @@ describe('createServer', () => {
     client.close();
   });
 });
+
+describe('malformed requests', () => {
+  it('answers an undecodable frame with INVALID_ARGUMENT, not INTERNAL', async () => {
+    const { makeGenericClientConstructor } = await import('@grpc/grpc-js');
+    const Raw = makeGenericClientConstructor(
+      {
+        describeTopic: {
+          path: '/braid.v1.AdminService/DescribeTopic',
+          requestStream: false,
+          responseStream: false,
+          requestSerialize: (b: Buffer) => b,
+          requestDeserialize: (b: Buffer) => b,
+          responseSerialize: (b: Buffer) => b,
+          responseDeserialize: (b: Buffer) => b,
+        },
+      },
+      'Raw',
+    );
+    const client = new Raw(address, credentials.createInsecure()) as unknown as {
+      describeTopic(req: Buffer, cb: (e: ServiceError | null) => void): void;
+      close(): void;
+    };
+    // Field 1 (string) claiming 100 bytes but carrying 2.
+    const error = await new Promise<ServiceError | null>((resolve) => { client.describeTopic(Buffer.from([0x0a, 0x64, 0x61, 0x62]), resolve); });
+    expect(error?.code).toBe(Status.INVALID_ARGUMENT);
+    expect(error?.details).toContain('malformed /braid.v1.AdminService/DescribeTopic request');
+    client.close();
+  });
+});

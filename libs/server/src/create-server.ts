@@ -12,6 +12,7 @@ import type { Logger } from '@braid/core';
 import { serverDefaults } from './defaults.js';
 import { callLoggingInterceptor } from './interceptors.js';
 import type { CallStats } from './interceptors.js';
+import { rejectMalformedInterceptor, tolerantDefinition } from './malformed-message.js';
 import { createReflectionService } from './reflection.js';
 
 /** A service to serve: its grpc-js definition and implementation. */
@@ -56,9 +57,15 @@ export class BraidServer {
       'grpc.keepalive_timeout_ms': serverDefaults.keepaliveTimeoutMs,
       'grpc.keepalive_permit_without_calls': 1,
       ...options.channelOptions,
-      interceptors: [callLoggingInterceptor(options.logger, options.callStats), ...(options.interceptors ?? [])],
+      interceptors: [
+        callLoggingInterceptor(options.logger, options.callStats),
+        rejectMalformedInterceptor(),
+        ...(options.interceptors ?? []),
+      ],
     });
-    for (const service of options.services) this.server.addService(service.definition, service.implementation);
+    for (const service of options.services) {
+      this.server.addService(tolerantDefinition(service.definition), service.implementation);
+    }
     // Everything starts NOT_SERVING; the app flips to SERVING once it is
     // really ready (storage open, registered with the coordinator, ...).
     this.health = new HealthImplementation({ '': 'NOT_SERVING' });

@@ -24,3 +24,4 @@ export { serverAppOptions, serverAppSchema } from './app-options.js';
 export type { AppOptionDefaults } from './app-options.js';
 export { runApp } from './run-app.js';
 export type { RunningApp, RunAppOptions } from './run-app.js';
+export { MalformedMessage, tolerantDefinition, rejectMalformedInterceptor } from './malformed-message.js';

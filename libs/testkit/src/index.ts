@@ -12,3 +12,5 @@ export { callEveryRpc } from './call-every-rpc.js';
 export type { RpcOutcome } from './call-every-rpc.js';
 export { runCli } from './run-cli.js';
 export type { CliResult } from './run-cli.js';
+export { startLocalCluster, LocalCluster } from './local-cluster.js';
+export type { LocalClusterOptions } from './local-cluster.js';

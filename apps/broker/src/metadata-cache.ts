@@ -1,0 +1,97 @@
+/**
+ * The broker's view of cluster metadata, as last pushed by the coordinator
+ * (WatchMetadata) or fetched on a cache miss. Lookups are synchronous so the
+ * publish path never waits for the coordinator; only unknown topics trigger a
+ * fetch.
+ */
+import { EventEmitter } from 'node:events';
+import { Durability, PartitionStatus } from '@braid/proto';
+import type { GetMetadataResponse, PartitionInfo, TopicConfig } from '@braid/proto';
+
+/** A topic as the broker needs it, with defaults filled in. */
+export interface TopicView {
+  name: string;
+  id: number;
+  partitions: number;
+  durability: 'fsync' | 'write';
+  maxRecordBytes: number;
+  retentionMs: number;
+  retentionBytes: number;
+  /** Partition metadata by partition number. */
+  partitionInfo: PartitionInfo[];
+}
+
+/** Default max record size when the coordinator sent none (1 MiB). */
+const defaultMaxRecordBytes = 1024 * 1024;
+
+function toView(name: string, id: number, config: TopicConfig | undefined, partitions: PartitionInfo[]): TopicView {
+  const sorted = [...partitions].sort((a, b) => a.partition - b.partition);
+  return {
+    name,
+    id,
+    partitions: config?.partitions || sorted.length || 1,
+    durability: config?.durability === Durability.DURABILITY_WRITE ? 'write' : 'fsync',
+    maxRecordBytes: config?.maxRecordBytes || defaultMaxRecordBytes,
+    retentionMs: config?.retentionMs ?? 0,
+    retentionBytes: config?.retentionBytes ?? 0,
+    partitionInfo: sorted,
+  };
+}
+
+/** Emits `change` (with the previous topics by name) after every update. */
+export class MetadataCache extends EventEmitter<{ change: [previous: ReadonlyMap<string, TopicView>] }> {
+  private topics = new Map<string, TopicView>();
+  private currentVersion = -1;
+  private brokerAddresses = new Map<string, string>();
+
+  /** Version of the metadata held (-1 before the first update). */
+  get version(): number {
+    return this.currentVersion;
+  }
+
+  /** Replaces the whole view (WatchMetadata sends full snapshots). */
+  replace(metadata: GetMetadataResponse): void {
+    if (metadata.version < this.currentVersion) return;
+    const previous = this.topics;
+    this.topics = new Map(
+      metadata.topics
+        .filter((t) => t.topic !== undefined)
+        .map((t) => [t.topic?.name ?? '', toView(t.topic?.name ?? '', t.topic?.id ?? 0, t.topic?.config, t.partitions)]),
+    );
+    this.brokerAddresses = new Map(metadata.brokers.map((b) => [b.brokerId, b.address]));
+    this.currentVersion = metadata.version;
+    this.emit('change', previous);
+  }
+
+  /** Merges topics fetched on a cache miss, without dropping others. */
+  merge(metadata: GetMetadataResponse): void {
+    for (const t of metadata.topics) {
+      if (!t.topic) continue;
+      this.topics.set(t.topic.name, toView(t.topic.name, t.topic.id, t.topic.config, t.partitions));
+    }
+    for (const b of metadata.brokers) this.brokerAddresses.set(b.brokerId, b.address);
+  }
+
+  /** The topic named `name`, if known. */
+  topic(name: string): TopicView | undefined {
+    return this.topics.get(name);
+  }
+
+  /** Every known topic. */
+  allTopics(): IterableIterator<TopicView> {
+    return this.topics.values();
+  }
+
+  /** Whether `brokerId` leads `partition` of `topic` and the partition is available. */
+  leadership(topic: TopicView, partition: number, brokerId: string): { leads: boolean; info: PartitionInfo | undefined } {
+    const info = topic.partitionInfo.find((p) => p.partition === partition);
+    // A single-broker cluster before placement data arrived: serve locally.
+    if (!info) return { leads: topic.partitionInfo.length === 0, info };
+    return { leads: info.leaderId === brokerId && info.status !== PartitionStatus.PARTITION_STATUS_UNAVAILABLE, info };
+  }
+
+  /** The address of a broker, if known. */
+  addressOf(brokerId: string): string | undefined {
+    return this.brokerAddresses.get(brokerId);
+  }
+}

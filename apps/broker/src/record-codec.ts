@@ -1,0 +1,52 @@
+/**
+ * How a published record is stored: the protobuf encoding of a
+ * `StoredRecord` holding key, value, headers, publish time and delivery
+ * time. Topic, partition and offset are left out (the storage key holds
+ * them) and added when the record is delivered. Because protobuf merges
+ * concatenated encodings, a delivery can append those fields to the stored
+ * bytes without decoding them first.
+ */
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { StoredRecord } from '@braid/proto';
+import type { Record as PublishedRecord } from '@braid/proto';
+
+/** Bytes a record counts against `max_record_bytes`: key + value + headers. */
+export function recordSize(record: PublishedRecord): number {
+  let size = (record.key?.length ?? 0) + record.value.length;
+  for (const [name, value] of Object.entries(record.headers)) size += Buffer.byteLength(name) + Buffer.byteLength(value);
+  return size;
+}
+
+/** When the record becomes deliverable (0 = at once). */
+export function deliverAt(record: PublishedRecord, publishTimeMs: number): number {
+  const fromDelay = record.delayMs > 0 ? publishTimeMs + record.delayMs : 0;
+  return Math.max(record.deliverAtMs, fromDelay);
+}
+
+/** Encodes `record` for the partition log. */
+export function encodeStoredRecord(record: PublishedRecord, publishTimeMs: number): Buffer {
+  const writer = new BinaryWriter();
+  StoredRecord.encode(
+    {
+      topic: '',
+      partition: 0,
+      offset: 0,
+      key: record.key,
+      value: record.value,
+      headers: record.headers,
+      publishTimeMs,
+      deliverAtMs: deliverAt(record, publishTimeMs),
+    },
+    writer,
+  );
+  return Buffer.from(writer.finish());
+}
+
+/** Decodes a stored record and fills in where it lives. */
+export function decodeStoredRecord(payload: Uint8Array, topic: string, partition: number, offset: number): StoredRecord {
+  const record = StoredRecord.decode(payload);
+  record.topic = topic;
+  record.partition = partition;
+  record.offset = offset;
+  return record;
+}

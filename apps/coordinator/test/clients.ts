@@ -1,0 +1,75 @@
+/**
+ * Helpers for the coordinator's integration tests: generated grpc-js
+ * clients for a running coordinator, unary calls as promises rejecting with
+ * `BraidError`, a fake broker, and polling without fixed sleeps.
+ */
+import { credentials, Metadata } from '@grpc/grpc-js';
+import type { CallOptions, ClientUnaryCall, ServiceError } from '@grpc/grpc-js';
+import { fromGrpcError } from '@braid/core';
+import type { BraidError } from '@braid/core';
+import { AdminServiceClient, CoordinatorServiceClient } from '@braid/proto';
+
+type UnaryMethod<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: Res) => void,
+) => ClientUnaryCall;
+
+/** Calls a unary method; rejects with the status as a `BraidError`. */
+export function rpc<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, timeoutMs = 5000): Promise<Res> {
+  return new Promise<Res>((resolve, reject) => {
+    method(request, new Metadata(), { deadline: Date.now() + timeoutMs }, (error, response) => {
+      if (error) reject(fromGrpcError(error));
+      else resolve(response);
+    });
+  });
+}
+
+/** The error a call failed with; fails the test if it succeeded. */
+export async function rpcError(call: Promise<unknown>): Promise<BraidError> {
+  try {
+    await call;
+  } catch (error) {
+    return fromGrpcError(error);
+  }
+  throw new Error('the call succeeded but an error was expected');
+}
+
+/** Both services of a coordinator. */
+export interface CoordinatorClients {
+  admin: AdminServiceClient;
+  coordinator: CoordinatorServiceClient;
+  close(): void;
+}
+
+/** Clients for the coordinator at `address`. */
+export function connect(address: string): CoordinatorClients {
+  const admin = new AdminServiceClient(address, credentials.createInsecure());
+  const coordinator = new CoordinatorServiceClient(address, credentials.createInsecure());
+  return {
+    admin,
+    coordinator,
+    close: () => {
+      admin.close();
+      coordinator.close();
+    },
+  };
+}
+
+/** Registers a fake broker (nothing listens at its address); returns its lease id. */
+export async function registerBroker(clients: CoordinatorClients, brokerId: string, address: string): Promise<string> {
+  const response = await rpc(clients.coordinator.registerBroker.bind(clients.coordinator), { brokerId, address });
+  return response.leaseId;
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

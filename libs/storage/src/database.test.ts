@@ -1,0 +1,47 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Database } from './database.js';
+
+let dir: string;
+let db: Database;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'braid-db-'));
+  db = await Database.open(dir);
+});
+
+afterEach(async () => {
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const k = (...bytes: number[]): Buffer => Buffer.from(bytes);
+
+describe('Database', () => {
+  it('writes batches atomically and reads them back', async () => {
+    await db.write([{ type: 'put', key: k(1, 1), value: Buffer.from('a') }, { type: 'put', key: k(1, 2), value: Buffer.from('b') }], true);
+    expect((await db.get(k(1, 1)))?.toString()).toBe('a');
+    expect(await db.get(k(9))).toBeUndefined();
+  });
+
+  it('iterates ranges bytewise, forward and reverse, and clears them', async () => {
+    const ops = [3, 1, 2, 0xff].map((n) => ({ type: 'put' as const, key: k(2, n), value: Buffer.from([n]) }));
+    await db.write([...ops, { type: 'put', key: k(3, 0), value: Buffer.from('x') }], false);
+    const forward: number[] = [];
+    for await (const [key] of db.entries({ gte: k(2), lt: k(3) })) forward.push(key[1] ?? -1);
+    expect(forward).toEqual([1, 2, 3, 0xff]);
+    expect((await db.first({ gte: k(2), lt: k(3), reverse: true }))?.[0]).toEqual(k(2, 0xff));
+    await db.clear({ gte: k(2), lt: k(3) });
+    expect(await db.first({ gte: k(2), lt: k(3) })).toBeUndefined();
+    expect((await db.get(k(3, 0)))?.toString()).toBe('x');
+  });
+
+  it('keeps data across close and reopen', async () => {
+    await db.write([{ type: 'put', key: k(5), value: Buffer.from('kept') }], true);
+    await db.close();
+    db = await Database.open(dir);
+    expect((await db.get(k(5)))?.toString()).toBe('kept');
+  });
+});

@@ -1,0 +1,207 @@
+/**
+ * The key layout of a broker's one RocksDB database. Every key is an ordered
+ * binary tuple behind a one-byte keyspace prefix; integers are big-endian,
+ * so keys sort bytewise exactly like the tuples they encode and a partition's
+ * log is one contiguous range scan.
+ *
+ * | keyspace | key | value |
+ * |---|---|---|
+ * | `0x01` log | `[0x01][topicId u32][partition u32][offset u64]` | `[timestamp ms u64][payload]` (`log-entry.ts`) |
+ * | `0x02` partition meta | `[0x02][topicId u32][partition u32]` | log start, size, retention (`partition-meta.ts`) |
+ * | `0x03` producer state | `[0x03][topicId u32][partition u32][producerId utf8]` | last batches (`producer-state.ts`) |
+ * | `0x04` subscription state | reserved: `[0x04][topicId u32][...]` | later issue (acks, attempts) |
+ * | `0x05` timers | reserved: `[0x05][...]`, ordered by due time | later issue (retry delays, `deliver_at`) |
+ * | `0x06` misc metadata | `[0x06][kind u8][...]` | kind `0x01`: pending topic drop `[0x06][0x01][topicId u32]` |
+ */
+import { InvalidArgumentError } from '@braid/core';
+import type { KeyRange } from './database.js';
+import { assertU32, assertU53, readU64, writeU64 } from './u64.js';
+
+/** The one-byte prefix of each keyspace. */
+export const Keyspace = {
+  /** Log records. */
+  log: 0x01,
+  /** Per-partition metadata: log start offset, size, retention. */
+  partitionMeta: 0x02,
+  /** Idempotent producer state per (partition, producer). */
+  producer: 0x03,
+  /** Reserved: per-subscription delivery state (acks, attempts). */
+  subscription: 0x04,
+  /** Reserved: the timer index (retry delays, `deliver_at`). */
+  timer: 0x05,
+  /** Miscellaneous metadata, `[0x06][kind u8][...]`. */
+  misc: 0x06,
+} as const;
+
+/** A keyspace prefix byte. */
+export type KeyspaceId = (typeof Keyspace)[keyof typeof Keyspace];
+
+/** Kinds inside the misc keyspace (`[0x06][kind]...`). */
+export const MiscKind = {
+  /** A topic whose data is being deleted: `[0x06][0x01][topicId u32]`, value empty. */
+  pendingTopicDrop: 0x01,
+} as const;
+
+/** A partition address: topic id and partition number. */
+export interface PartitionAddress {
+  topicId: number;
+  partition: number;
+}
+
+/** A decoded log key. */
+export interface LogKey extends PartitionAddress {
+  offset: number;
+}
+
+/** A decoded producer-state key. */
+export interface ProducerKey extends PartitionAddress {
+  producerId: string;
+}
+
+/** Bytes of a log key. */
+export const LOG_KEY_BYTES = 17;
+const PARTITION_PREFIX_BYTES = 9;
+
+function partitionPrefix(keyspace: KeyspaceId, topicId: number, partition: number, extra: number): Buffer {
+  assertU32('topicId', topicId);
+  assertU32('partition', partition);
+  const key = Buffer.allocUnsafe(PARTITION_PREFIX_BYTES + extra);
+  key[0] = keyspace;
+  key.writeUInt32BE(topicId, 1);
+  key.writeUInt32BE(partition, 5);
+  return key;
+}
+
+function expectKey(key: Buffer, keyspace: KeyspaceId, minLength: number, what: string): void {
+  if (key.length < minLength || key[0] !== keyspace) {
+    throw new InvalidArgumentError(`not a ${what} key: ${key.toString('hex')}`);
+  }
+}
+
+/**
+ * The smallest key greater than every key that starts with `prefix`
+ * (increment the last byte that is not 0xff, drop what follows). Undefined
+ * when the prefix is all 0xff: no upper bound exists.
+ */
+export function prefixEnd(prefix: Buffer): Buffer | undefined {
+  for (let i = prefix.length - 1; i >= 0; i--) {
+    const byte = prefix[i] ?? 0xff;
+    if (byte !== 0xff) {
+      const end = Buffer.from(prefix.subarray(0, i + 1));
+      end[i] = byte + 1;
+      return end;
+    }
+  }
+  return undefined;
+}
+
+/** Every key that starts with `prefix`. */
+export function prefixRange(prefix: Buffer): KeyRange {
+  const end = prefixEnd(prefix);
+  return end ? { gte: prefix, lt: end } : { gte: prefix };
+}
+
+/** `[0x01][topicId][partition][offset]`. */
+export function logKey(topicId: number, partition: number, offset: number): Buffer {
+  assertU53('offset', offset);
+  const key = partitionPrefix(Keyspace.log, topicId, partition, 8);
+  writeU64(key, offset, PARTITION_PREFIX_BYTES);
+  return key;
+}
+
+/**
+ * A fast `logKey` for one partition: validates topic and partition once;
+ * each call only checks the offset and writes 8 bytes after a copied prefix.
+ */
+export function logKeyEncoder(topicId: number, partition: number): (offset: number) => Buffer {
+  const prefix = partitionPrefix(Keyspace.log, topicId, partition, 0);
+  return (offset) => {
+    assertU53('offset', offset);
+    const key = Buffer.allocUnsafe(LOG_KEY_BYTES);
+    prefix.copy(key, 0);
+    writeU64(key, offset, PARTITION_PREFIX_BYTES);
+    return key;
+  };
+}
+
+/** Decodes a log key. */
+export function decodeLogKey(key: Buffer): LogKey {
+  expectKey(key, Keyspace.log, LOG_KEY_BYTES, 'log');
+  return { topicId: key.readUInt32BE(1), partition: key.readUInt32BE(5), offset: readU64(key, PARTITION_PREFIX_BYTES) };
+}
+
+/** Every log key of one partition. */
+export function logRange(topicId: number, partition: number): KeyRange {
+  return prefixRange(partitionPrefix(Keyspace.log, topicId, partition, 0));
+}
+
+/** Log keys of one partition in [fromOffset, toOffset). */
+export function logOffsetRange(topicId: number, partition: number, fromOffset: number, toOffset: number): KeyRange {
+  return { gte: logKey(topicId, partition, fromOffset), lt: logKey(topicId, partition, toOffset) };
+}
+
+/** `[0x02][topicId][partition]`. */
+export function partitionMetaKey(topicId: number, partition: number): Buffer {
+  return partitionPrefix(Keyspace.partitionMeta, topicId, partition, 0);
+}
+
+/** Decodes a partition meta key. */
+export function decodePartitionMetaKey(key: Buffer): PartitionAddress {
+  expectKey(key, Keyspace.partitionMeta, PARTITION_PREFIX_BYTES, 'partition meta');
+  return { topicId: key.readUInt32BE(1), partition: key.readUInt32BE(5) };
+}
+
+/** `[0x03][topicId][partition][producerId utf8]`. */
+export function producerKey(topicId: number, partition: number, producerId: string): Buffer {
+  const id = Buffer.from(producerId, 'utf8');
+  const key = partitionPrefix(Keyspace.producer, topicId, partition, id.length);
+  id.copy(key, PARTITION_PREFIX_BYTES);
+  return key;
+}
+
+/** Decodes a producer-state key. */
+export function decodeProducerKey(key: Buffer): ProducerKey {
+  expectKey(key, Keyspace.producer, PARTITION_PREFIX_BYTES, 'producer');
+  return {
+    topicId: key.readUInt32BE(1),
+    partition: key.readUInt32BE(5),
+    producerId: key.toString('utf8', PARTITION_PREFIX_BYTES),
+  };
+}
+
+/** Every key of `keyspace`. */
+export function keyspaceRange(keyspace: KeyspaceId): KeyRange {
+  return prefixRange(Buffer.from([keyspace]));
+}
+
+/** Every key of `keyspace` that belongs to `topicId` (keyspaces 0x01-0x04 start with it). */
+export function topicRange(keyspace: KeyspaceId, topicId: number): KeyRange {
+  assertU32('topicId', topicId);
+  const prefix = Buffer.allocUnsafe(5);
+  prefix[0] = keyspace;
+  prefix.writeUInt32BE(topicId, 1);
+  return prefixRange(prefix);
+}
+
+/** `[0x06][0x01][topicId]`: marks a topic whose deletion has begun. */
+export function pendingTopicDropKey(topicId: number): Buffer {
+  assertU32('topicId', topicId);
+  const key = Buffer.allocUnsafe(6);
+  key[0] = Keyspace.misc;
+  key[1] = MiscKind.pendingTopicDrop;
+  key.writeUInt32BE(topicId, 2);
+  return key;
+}
+
+/** Every pending-topic-drop marker. */
+export function pendingTopicDropRange(): KeyRange {
+  return prefixRange(Buffer.from([Keyspace.misc, MiscKind.pendingTopicDrop]));
+}
+
+/** The topic id of a pending-topic-drop marker. */
+export function decodePendingTopicDropKey(key: Buffer): number {
+  if (key.length !== 6 || key[0] !== Keyspace.misc || key[1] !== MiscKind.pendingTopicDrop) {
+    throw new InvalidArgumentError(`not a pending topic drop key: ${key.toString('hex')}`);
+  }
+  return key.readUInt32BE(2);
+}
