@@ -58,7 +58,10 @@ function applyMetadata(
 export async function startBroker(config: BrokerConfig, logger: Logger): Promise<BrokerApp> {
   const brokerId = await brokerIdentity(config.dataDir, config.brokerId);
   const log = logger.child({ brokerId });
-  const store = await LogStore.open(join(config.dataDir, 'log'), { logger: log.child({ component: 'storage' }) });
+  const store = await LogStore.open(join(config.dataDir, 'log'), {
+    logger: log.child({ component: 'storage' }),
+    retentionCheckIntervalMs: config.retentionCheckIntervalMs,
+  });
   const cache = new MetadataCache();
 
   let port = config.port;

@@ -10,6 +10,7 @@ const schema = z.object({
   advertisedAddress: z.string(),
   memoryWatermarkBytes: z.coerce.number().int('must be an integer').min(1024 * 1024, 'must be at least 1 MiB'),
   heartbeatIntervalMs: z.coerce.number().int().min(100, 'must be at least 100'),
+  retentionCheckIntervalMs: z.coerce.number().int().min(10, 'must be at least 10'),
 });
 
 /** Validated broker configuration. */
@@ -49,6 +50,13 @@ export const brokerConfigSpec: ConfigSpec<typeof schema> = {
       env: 'BRAID_BROKER_HEARTBEAT_INTERVAL_MS',
       description: 'how often the broker renews its lease with the coordinator',
       default: '2000',
+    },
+    {
+      key: 'retentionCheckIntervalMs',
+      flag: '--retention-check-interval-ms <ms>',
+      env: 'BRAID_BROKER_RETENTION_CHECK_INTERVAL_MS',
+      description: 'how often retention deletes records past a topic\'s age or size limit',
+      default: '30000',
     },
   ],
   schema,

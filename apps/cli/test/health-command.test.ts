@@ -1,21 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, runCli, startApp } from '@braid/testkit';
-import type { AppProcess } from '@braid/testkit';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { freePort, runCli, startLocalCluster } from '@braid/testkit';
+import type { AppProcess, LocalCluster } from '@braid/testkit';
 
+let cluster: LocalCluster;
 let broker: AppProcess;
-let dataDir: string;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'braid-cli-'));
-  broker = await startApp('broker', { args: ['--data-dir', dataDir] });
+  cluster = await startLocalCluster();
+  broker = cluster.broker;
 });
 
 afterAll(async () => {
-  await broker.kill9();
-  rmSync(dataDir, { recursive: true, force: true });
+  await cluster.destroy();
 });
 
 describe('braid health', () => {
