@@ -62,6 +62,14 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     logger: log.child({ component: 'storage' }),
     retentionCheckIntervalMs: config.retentionCheckIntervalMs,
   });
+  // A failed RocksDB write leaves the store refusing everything: exit so that
+  // a restart runs recovery, rather than serving errors forever.
+  const storeWatch = setInterval(() => {
+    if (!store.failed) return;
+    log.error({ err: store.failed }, 'storage failed; exiting so that restart recovery runs');
+    process.exit(1);
+  }, 1000);
+  storeWatch.unref();
   const cache = new MetadataCache();
 
   let port = config.port;
@@ -102,6 +110,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     port,
     brokerId,
     stop: async () => {
+      clearInterval(storeWatch);
       await server.shutdown();
       link.stop();
       await store.close();
