@@ -3,11 +3,7 @@
 // RocksDB reads and writes run on libuv's thread pool, which is sized once,
 // on first use, from UV_THREADPOOL_SIZE (default 4). Group commit keeps up
 // to 4 batches in flight, so with the default, reads would queue behind
-// synced writes. Set it before anything touches the pool.
+// synced writes. Set it before anything touches the pool, then load the rest.
 process.env.UV_THREADPOOL_SIZE ??= '12';
 
-const { runApp } = await import('@braid/server');
-const { startBroker } = await import('./broker-app.js');
-const { brokerConfigSpec } = await import('./config.js');
-
-await runApp({ name: 'broker', spec: brokerConfigSpec, argv: process.argv, env: process.env, start: startBroker });
+await import('./run-broker.js');

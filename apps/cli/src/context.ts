@@ -1,9 +1,22 @@
 /**
- * What every `braid` command shares: where to connect, how to print, and
- * how to fail (gRPC status and message on stderr, non-zero exit).
+ * What every `braid` command shares: where to connect, how to read and
+ * print, and how to fail (gRPC status and message on stderr, non-zero exit).
  */
+import { createInterface } from 'node:readline';
 import { status as Status } from '@grpc/grpc-js';
 import { fromGrpcError } from '@braid/core';
+
+/** The process streams a command uses, replaceable in tests. */
+export interface CliIo {
+  /** Writes to stdout. */
+  stdout(text: string): void;
+  /** Writes to stderr. */
+  stderr(text: string): void;
+  /** Standard input, line by line (without line endings). */
+  stdinLines(): AsyncIterable<string>;
+  /** Sets the exit code without stopping. */
+  setExitCode(code: number): void;
+}
 
 /** Output and settings for commands. */
 export interface CliContext {
@@ -11,6 +24,8 @@ export interface CliContext {
   broker(): string;
   /** Writes to stdout. */
   out(text: string): void;
+  /** Standard input, line by line. */
+  lines(): AsyncIterable<string>;
   /** Sets the exit code without stopping. */
   setExitCode(code: number): void;
   /** Prints `message` to stderr and sets exit code 2 (usage error). */
@@ -19,21 +34,44 @@ export interface CliContext {
   failWith(error: unknown, context?: string): void;
 }
 
-/** The real context over the process's streams. */
-export function processContext(env: Readonly<Record<string, string | undefined>>, brokerFlag: () => string | undefined): CliContext {
+/** The default broker address. */
+export const defaultBroker = 'localhost:7401';
+
+/** The real streams of this process. */
+export function processIo(): CliIo {
   return {
-    broker: () => brokerFlag() ?? env.BRAID_BROKER ?? 'localhost:7401',
-    out: (text) => { process.stdout.write(text); },
+    stdout: (text) => { process.stdout.write(text); },
+    stderr: (text) => { process.stderr.write(text); },
+    stdinLines: () => createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY }),
     setExitCode: (code) => { process.exitCode = code; },
+  };
+}
+
+/** A context over `io`, reading the broker from the flag or the environment. */
+export function createContext(
+  io: CliIo,
+  env: Readonly<Record<string, string | undefined>>,
+  brokerFlag: () => string | undefined,
+): CliContext {
+  return {
+    broker: () => brokerFlag() ?? env.BRAID_BROKER ?? defaultBroker,
+    out: (text) => { io.stdout(text); },
+    lines: () => io.stdinLines(),
+    setExitCode: (code) => { io.setExitCode(code); },
     fail: (message) => {
-      process.stderr.write(`error: ${message}\n`);
-      process.exitCode = 2;
+      io.stderr(`error: ${message}\n`);
+      io.setExitCode(2);
     },
     failWith: (error, context) => {
       const braid = fromGrpcError(error);
       const prefix = context ? `${context}: ` : '';
-      process.stderr.write(`${prefix}${Status[braid.code]}: ${braid.message}\n`);
-      process.exitCode = 1;
+      io.stderr(`${prefix}${Status[braid.code]}: ${braid.message}\n`);
+      io.setExitCode(1);
     },
   };
+}
+
+/** The real context over the process's streams. */
+export function processContext(env: Readonly<Record<string, string | undefined>>, brokerFlag: () => string | undefined): CliContext {
+  return createContext(processIo(), env, brokerFlag);
 }

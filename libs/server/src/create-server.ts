@@ -13,6 +13,7 @@ import { serverDefaults } from './defaults.js';
 import { callLoggingInterceptor } from './interceptors.js';
 import type { CallStats } from './interceptors.js';
 import { rejectMalformedInterceptor, tolerantDefinition } from './malformed-message.js';
+import { raiseHttp2Windows } from './http2-windows.js';
 import { createReflectionService } from './reflection.js';
 
 /** A service to serve: its grpc-js definition and implementation. */
@@ -89,6 +90,11 @@ export class BraidServer {
           return;
         }
         this.boundPort = bound;
+        raiseHttp2Windows(
+          this.server,
+          { connectionWindowBytes: serverDefaults.http2ConnectionWindowBytes, streamWindowBytes: serverDefaults.http2StreamWindowBytes },
+          this.logger,
+        );
         resolve(bound);
       });
     });

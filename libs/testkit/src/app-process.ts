@@ -25,6 +25,11 @@ export interface StartAppOptions {
   readyTimeoutMs?: number;
   /** Do not wait for SERVING (for apps expected to fail at start). */
   noWait?: boolean;
+  /**
+   * Run the built bundle (`dist/apps/<app>/main.js`, from `nx build <app>`)
+   * instead of the TypeScript source: what production runs, for benchmarks.
+   */
+  bundle?: boolean;
 }
 
 /** Exit of a child: code or signal. */
@@ -91,7 +96,7 @@ process.on('exit', () => {
   for (const app of running) if (app.alive) app.child.kill('SIGKILL');
 });
 
-/** Starts `apps/<app>/src/main.ts` and waits until it reports SERVING. */
+/** Starts `apps/<app>/src/main.ts` (or its bundle) and waits until it reports SERVING. */
 export async function startApp(app: string, options: StartAppOptions = {}): Promise<AppProcess> {
   const args = [...(options.args ?? [])];
   let port: number;
@@ -102,9 +107,12 @@ export async function startApp(app: string, options: StartAppOptions = {}): Prom
     args.push('--port', String(port));
   }
   if (!args.includes('--host')) args.push('--host', '127.0.0.1');
+  const entry = options.bundle
+    ? [`dist/apps/${app}/main.js`]
+    : ['--conditions=@braid/source', '--import', 'tsx', `apps/${app}/src/main.ts`];
   const child = spawn(
     process.execPath,
-    ['--conditions=@braid/source', '--import', 'tsx', `apps/${app}/src/main.ts`, ...args],
+    [...entry, ...args],
     {
       cwd: workspaceRoot,
       env: { ...process.env, BRAID_LOG_LEVEL: 'info', ...options.env },

@@ -1,0 +1,147 @@
+/**
+ * `Admin`: topics and cluster metadata as promises. Thin wrappers over
+ * `AdminService`: every call has a deadline and rejects with a `BraidError`
+ * carrying the server's gRPC code, reason and message. Brokers forward admin
+ * calls to the coordinator, so one address suffices; with several, a call
+ * that cannot reach one (UNAVAILABLE) tries the next.
+ */
+import { Metadata, status as Status } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
+import { InternalError, InvalidArgumentError, errorTrailers, fromGrpcError } from '@braid/core';
+import type { BraidError } from '@braid/core';
+import { AdminServiceClient, TopicConfig } from '@braid/proto';
+import type { DescribeTopicResponse, GetMetadataResponse, Topic } from '@braid/proto';
+import { ChannelPool } from './channels.js';
+import type { ConnectionOptions } from './channels.js';
+import { adminDefaults } from './defaults.js';
+
+/** Options of {@link Admin}. */
+export interface AdminOptions extends ConnectionOptions {
+  /** Broker (or coordinator) address `host:port`, or several to try in turn. */
+  brokers: string | readonly string[];
+  /** Deadline of each call, in ms (default 10000). */
+  timeoutMs?: number;
+  /** @internal A pool shared with a `Producer`; `close()` then leaves it open. */
+  pool?: ChannelPool;
+}
+
+/** Settings of a new topic; anything left out takes the server's default. */
+export type TopicSettings = Partial<TopicConfig>;
+
+type Callback<T> = (error: ServiceError | null, response: T) => void;
+
+/** Normalises `brokers` into a non-empty list. */
+export function brokerList(brokers: string | readonly string[]): string[] {
+  const list = (typeof brokers === 'string' ? brokers.split(',') : [...brokers]).map((b) => b.trim()).filter((b) => b !== '');
+  if (list.length === 0) throw new InvalidArgumentError('at least one broker address (host:port) is required');
+  return list;
+}
+
+/**
+ * Topic administration and metadata:
+ *
+ * ```ts
+ * const admin = new Admin({ brokers: 'localhost:7401' });
+ * await admin.createTopic('orders', { partitions: 8, durability: Durability.DURABILITY_WRITE });
+ * const { partitions } = await admin.describeTopic('orders');
+ * admin.close();
+ * ```
+ */
+export class Admin {
+  private readonly brokers: string[];
+  private readonly timeoutMs: number;
+  private readonly pool: ChannelPool;
+  private readonly ownsPool: boolean;
+  private readonly clients = new Map<string, AdminServiceClient>();
+
+  /** @throws InvalidArgumentError when no broker address is given. */
+  constructor(options: AdminOptions) {
+    this.brokers = brokerList(options.brokers);
+    this.timeoutMs = options.timeoutMs ?? adminDefaults.timeoutMs;
+    this.ownsPool = options.pool === undefined;
+    this.pool = options.pool ?? new ChannelPool(options);
+  }
+
+  /**
+   * Creates a topic and returns it with defaults filled in. Rejects with
+   * ALREADY_EXISTS if it exists, INVALID_ARGUMENT for a bad name or setting.
+   */
+  async createTopic(name: string, config: TopicSettings = {}): Promise<Topic> {
+    const response = await this.call<{ topic?: Topic }>((client, metadata, options, callback) =>
+      client.createTopic({ name, config: TopicConfig.fromPartial(config) }, metadata, options, callback),
+    );
+    if (!response.topic) throw new InternalError(`CreateTopic answered without a topic for "${name}"`);
+    return response.topic;
+  }
+
+  /** Deletes a topic and its data. Rejects with NOT_FOUND if it does not exist. */
+  async deleteTopic(name: string): Promise<void> {
+    await this.call((client, metadata, options, callback) => client.deleteTopic({ name }, metadata, options, callback));
+  }
+
+  /** All topics, ordered by name. */
+  async listTopics(): Promise<Topic[]> {
+    const response = await this.call<{ topics: Topic[] }>((client, metadata, options, callback) =>
+      client.listTopics({}, metadata, options, callback),
+    );
+    return response.topics;
+  }
+
+  /** A topic's settings and partitions (leader, epoch, status, watermarks). Rejects with NOT_FOUND if unknown. */
+  describeTopic(name: string): Promise<DescribeTopicResponse> {
+    return this.call<DescribeTopicResponse>((client, metadata, options, callback) =>
+      client.describeTopic({ name }, metadata, options, callback),
+    );
+  }
+
+  /** Brokers and partition leaders of `topics` (all topics when omitted or empty), for routing. */
+  getMetadata(topics: readonly string[] = []): Promise<GetMetadataResponse> {
+    return this.call<GetMetadataResponse>((client, metadata, options, callback) =>
+      client.getMetadata({ topics: [...topics] }, metadata, options, callback),
+    );
+  }
+
+  /** Closes the connections (unless shared with a producer). */
+  close(): void {
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+    if (this.ownsPool) this.pool.close();
+  }
+
+  private client(address: string): AdminServiceClient {
+    let client = this.clients.get(address);
+    if (!client) {
+      client = this.pool.client(address, AdminServiceClient);
+      this.clients.set(address, client);
+    }
+    return client;
+  }
+
+  /**
+   * Runs one call against the first broker, moving on to the next only
+   * while the call could not reach a server (UNAVAILABLE without Braid
+   * detail): an answer from a server is final.
+   */
+  private async call<T>(
+    invoke: (client: AdminServiceClient, metadata: Metadata, options: { deadline: number }, callback: Callback<T>) => unknown,
+  ): Promise<T> {
+    let lastError: BraidError | undefined;
+    for (const address of this.brokers) {
+      const outcome = await new Promise<{ ok: true; response: T } | { ok: false; error: BraidError; unreachable: boolean }>((resolve) => {
+        invoke(this.client(address), new Metadata(), { deadline: Date.now() + this.timeoutMs }, (error, response) => {
+          if (error) resolve({ ok: false, error: fromGrpcError(error), unreachable: isUnreachable(error) });
+          else resolve({ ok: true, response });
+        });
+      });
+      if (outcome.ok) return outcome.response;
+      if (!outcome.unreachable) throw outcome.error;
+      lastError = outcome.error;
+    }
+    throw lastError ?? new InternalError('no broker address to ask');
+  }
+}
+
+/** Whether a call failed before reaching a Braid server (no Braid detail in the trailers). */
+export function isUnreachable(error: ServiceError): boolean {
+  return error.code === Status.UNAVAILABLE && error.metadata.get(errorTrailers.reason).length === 0;
+}

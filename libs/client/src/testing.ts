@@ -1,0 +1,368 @@
+/**
+ * A fake broker for tests of code that uses the SDK (the SDK's own tests,
+ * the CLI's command tests): an in-process grpc-js server with
+ * `ProducerService` and the topic/metadata part of `AdminService`, keeping
+ * partition logs in memory. It deduplicates idempotent batches by (producer
+ * id, partition, sequence) and refuses out-of-order sequences, as the real
+ * broker must, and lets a test inject faults per publish request (refuse,
+ * lose the connection before or after appending, hold the answer).
+ *
+ * Exported as `@braid/client/testing`; never used by production code. It is
+ * a test double of the broker's contract, not of its storage.
+ */
+import { Server, ServerCredentials, status as Status } from '@grpc/grpc-js';
+import type { ServerDuplexStream, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
+import {
+  AlreadyExistsError,
+  InvalidArgumentError,
+  NotLeaderError,
+  PartitionOutOfRangeError,
+  RecordTooLargeError,
+  StaleEpochError,
+  TopicNotFoundError,
+  assertValidName,
+  toBraidError,
+  toGrpcStatus,
+  toStreamError,
+} from '@braid/core';
+import type { BraidError } from '@braid/core';
+import { AdminServiceService, Durability, PartitionStatus, ProducerServiceService } from '@braid/proto';
+import type {
+  AdminServiceServer,
+  PartitionInfo,
+  ProducerServiceServer,
+  PublishRequest,
+  PublishResponse,
+  PublishResult,
+  PublishStreamRequest,
+  PublishStreamResponse,
+  Topic,
+  TopicConfig,
+  TopicMetadata,
+} from '@braid/proto';
+
+/** One record in a fake partition log. */
+export interface FakeLogRecord {
+  /** Offset in the partition. */
+  offset: number;
+  /** Key as UTF-8 (undefined without a key). */
+  key: string | undefined;
+  /** Value as UTF-8. */
+  value: string;
+  /** Headers. */
+  headers: Record<string, string>;
+  /** Producer id of the batch that appended it. */
+  producerId: string;
+}
+
+/**
+ * What the broker does with one publish request instead of the normal path:
+ *
+ * - `refuse`: answers with `error` (a refusal: nothing appended).
+ * - `drop`: breaks the stream (UNAVAILABLE, no Braid detail) without appending.
+ * - `drop-after-append`: appends, then breaks the stream before answering.
+ * - `hold`: waits for `until`, then handles the request normally.
+ */
+export type PublishFault =
+  | { kind: 'refuse'; error: BraidError }
+  | { kind: 'drop' }
+  | { kind: 'drop-after-append' }
+  | { kind: 'hold'; until: Promise<void> };
+
+/** Decides a fault for the `n`-th publish request (0-based, over all streams). */
+export type FaultHook = (request: PublishRequest, n: number) => PublishFault | undefined;
+
+/** Options of {@link FakeBroker.start}. */
+export interface FakeBrokerOptions {
+  /** Serve `PublishStream` (default true); false answers it UNIMPLEMENTED, leaving unary `Publish`. */
+  publishStream?: boolean;
+}
+
+interface FakeTopic {
+  topic: Topic;
+  logs: FakeLogRecord[][];
+  leaders: string[];
+  epochs: number[];
+}
+
+interface SequenceState {
+  next: number;
+  batches: Map<number, { count: number; offsets: number[] }>;
+}
+
+const MiB = 1024 * 1024;
+
+function unimplemented<Req, Res>(name: string): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
+  return (_call, callback) => {
+    callback({ code: Status.UNIMPLEMENTED, details: `${name} is not implemented by the fake broker` });
+  };
+}
+
+/** An in-memory broker on a free loopback port. */
+export class FakeBroker {
+  /** Every publish request received (stream and unary), in arrival order. */
+  readonly requests: PublishRequest[] = [];
+  /** Fault injection: consulted for every publish request. */
+  faults: FaultHook | undefined;
+  /** Number of `GetMetadata` calls answered. */
+  metadataCalls = 0;
+
+  private readonly topics = new Map<string, FakeTopic>();
+  private readonly sequences = new Map<string, SequenceState>();
+  private nextTopicId = 1;
+
+  private constructor(
+    private readonly server: Server,
+    /** host:port of the fake. */
+    readonly address: string,
+  ) {}
+
+  /** Starts a fake broker on 127.0.0.1 and a free port. */
+  static async start(options: FakeBrokerOptions = {}): Promise<FakeBroker> {
+    const server = new Server({ 'grpc.max_receive_message_length': 64 * MiB });
+    const port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => {
+        if (error) reject(error);
+        else resolve(bound);
+      });
+    });
+    const broker = new FakeBroker(server, `127.0.0.1:${port}`);
+    server.addService(ProducerServiceService, broker.producerService(options.publishStream ?? true));
+    server.addService(AdminServiceService, broker.adminService());
+    return broker;
+  }
+
+  /** Creates a topic directly (as `CreateTopic` does). */
+  createTopic(name: string, config: Partial<TopicConfig> = {}): Topic {
+    assertValidName('topic', name);
+    if (this.topics.has(name)) throw new AlreadyExistsError(`topic "${name}" already exists`);
+    const filled: TopicConfig = {
+      partitions: config.partitions || 1,
+      retentionMs: config.retentionMs ?? 0,
+      retentionBytes: config.retentionBytes ?? 0,
+      durability: config.durability || Durability.DURABILITY_FSYNC,
+      maxRecordBytes: config.maxRecordBytes || MiB,
+    };
+    if (filled.partitions < 1 || filled.partitions > 4096) throw new InvalidArgumentError('partitions must be 1-4096');
+    const topic: Topic = { name, id: this.nextTopicId++, config: filled, createdAtMs: Date.now() };
+    const n = filled.partitions;
+    this.topics.set(name, {
+      topic,
+      logs: Array.from({ length: n }, () => []),
+      leaders: Array.from({ length: n }, () => this.address),
+      epochs: Array.from({ length: n }, () => 1),
+    });
+    return topic;
+  }
+
+  /** Makes `address` the leader of a partition (this broker then answers NOT_LEADER for it). */
+  setLeader(topic: string, partition: number, address: string, epoch?: number): void {
+    const t = this.requireTopic(topic);
+    t.leaders[partition] = address;
+    t.epochs[partition] = epoch ?? (t.epochs[partition] ?? 0) + 1;
+  }
+
+  /** The records of one partition, in offset order. */
+  log(topic: string, partition: number): FakeLogRecord[] {
+    return this.requireTopic(topic).logs[partition] ?? [];
+  }
+
+  /** Every record of a topic, by partition. */
+  logs(topic: string): FakeLogRecord[][] {
+    return this.requireTopic(topic).logs;
+  }
+
+  /** Stops the server at once. */
+  stop(): void {
+    this.server.forceShutdown();
+  }
+
+  private requireTopic(name: string): FakeTopic {
+    const topic = this.topics.get(name);
+    if (!topic) throw new TopicNotFoundError(name);
+    return topic;
+  }
+
+  /** Appends a batch, or throws the refusal a broker would answer. */
+  private append(request: PublishRequest): PublishResponse {
+    const topic = this.requireTopic(request.topic);
+    const partitions = topic.topic.config?.partitions ?? 1;
+    const maxRecordBytes = topic.topic.config?.maxRecordBytes ?? MiB;
+    const targets = request.records.map((record) => request.partition ?? record.partition ?? 0);
+    for (const [i, record] of request.records.entries()) {
+      const partition = targets[i] ?? 0;
+      if (partition < 0 || partition >= partitions) throw new PartitionOutOfRangeError(request.topic, partition, partitions);
+      const size = (record.key?.length ?? 0) + record.value.length +
+        Object.entries(record.headers).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+      if (size > maxRecordBytes) throw new RecordTooLargeError(request.topic, size, maxRecordBytes);
+      const leader = topic.leaders[partition] ?? this.address;
+      if (leader !== this.address) throw new NotLeaderError(request.topic, partition, leader);
+      const epoch = topic.epochs[partition] ?? 0;
+      if (request.leaderEpoch !== 0 && request.leaderEpoch !== epoch) {
+        throw new StaleEpochError(request.topic, partition, request.leaderEpoch, epoch);
+      }
+    }
+
+    let sequence: SequenceState | undefined;
+    if (request.producerId !== '') {
+      if (request.partition === undefined) throw new InvalidArgumentError('an idempotent batch needs a partition');
+      const key = `${request.producerId}/${request.topic}/${request.partition}`;
+      sequence = this.sequences.get(key) ?? { next: 0, batches: new Map() };
+      this.sequences.set(key, sequence);
+      if (request.baseSequence < sequence.next) {
+        const earlier = sequence.batches.get(request.baseSequence);
+        if (earlier?.count !== request.records.length) {
+          throw new InvalidArgumentError(`sequence ${request.baseSequence} does not match an earlier batch`);
+        }
+        return { results: earlier.offsets.map((offset) => ({ partition: request.partition ?? 0, offset, duplicate: true })) };
+      }
+      if (request.baseSequence > sequence.next) {
+        throw new InvalidArgumentError(`out of order sequence: expected ${sequence.next}, got ${request.baseSequence}`, {
+          metadata: { reason: 'OUT_OF_ORDER_SEQUENCE', expected: String(sequence.next) },
+        });
+      }
+    }
+
+    const results: PublishResult[] = request.records.map((record, i) => {
+      const partition = targets[i] ?? 0;
+      const log = topic.logs[partition] ?? [];
+      const offset = log.length;
+      log.push({
+        offset,
+        key: record.key === undefined ? undefined : record.key.toString('utf8'),
+        value: record.value.toString('utf8'),
+        headers: { ...record.headers },
+        producerId: request.producerId,
+      });
+      return { partition, offset, duplicate: false };
+    });
+    if (sequence) {
+      sequence.batches.set(request.baseSequence, { count: results.length, offsets: results.map((r) => r.offset) });
+      sequence.next = request.baseSequence + results.length;
+    }
+    return { results };
+  }
+
+  private producerService(serveStream: boolean): ProducerServiceServer {
+    return {
+      publish: (call: ServerUnaryCall<PublishRequest, PublishResponse>, callback: sendUnaryData<PublishResponse>) => {
+        const request = call.request;
+        const fault = this.faults?.(request, this.requests.length);
+        this.requests.push(request);
+        void (async () => {
+          if (fault?.kind === 'hold') await fault.until;
+          if (fault?.kind === 'refuse') {
+            callback(toGrpcStatus(fault.error));
+            return;
+          }
+          if (fault?.kind === 'drop') {
+            callback({ code: Status.UNAVAILABLE, details: 'fake broker dropped the call' });
+            return;
+          }
+          try {
+            const response = this.append(request);
+            if (fault?.kind === 'drop-after-append') callback({ code: Status.UNAVAILABLE, details: 'fake broker dropped the call' });
+            else callback(null, response);
+          } catch (error) {
+            callback(toGrpcStatus(error));
+          }
+        })();
+      },
+      publishStream: (call: ServerDuplexStream<PublishStreamRequest, PublishStreamResponse>) => {
+        if (!serveStream) {
+          call.emit('error', { code: Status.UNIMPLEMENTED, details: 'PublishStream is not implemented by this fake' });
+          return;
+        }
+        let chain = Promise.resolve();
+        let dropped = false;
+        const drop = (): void => {
+          dropped = true;
+          call.emit('error', { code: Status.UNAVAILABLE, details: 'fake broker dropped the stream' });
+        };
+        call.on('data', (message: PublishStreamRequest) => {
+          const request = message.publish;
+          if (!request) return;
+          const fault = this.faults?.(request, this.requests.length);
+          this.requests.push(request);
+          // Answer strictly in request order, as the contract says.
+          chain = chain.then(async () => {
+            if (fault?.kind === 'hold') await fault.until;
+            if (dropped) return;
+            if (fault?.kind === 'drop') {
+              drop();
+              return;
+            }
+            if (fault?.kind === 'refuse') {
+              call.write({ requestId: message.requestId, result: { $case: 'error', value: toStreamError(fault.error) } });
+              return;
+            }
+            try {
+              const response = this.append(request);
+              if (fault?.kind === 'drop-after-append') drop();
+              else call.write({ requestId: message.requestId, result: { $case: 'ok', value: response } });
+            } catch (error) {
+              call.write({ requestId: message.requestId, result: { $case: 'error', value: toStreamError(error) } });
+            }
+          });
+        });
+        call.on('end', () => {
+          void chain.then(() => {
+            if (!dropped) call.end();
+          });
+        });
+        call.on('error', () => undefined);
+      },
+    };
+  }
+
+  private adminService(): AdminServiceServer {
+    const unary = <Req, Res>(handler: (request: Req) => Res) => (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      try {
+        callback(null, handler(call.request));
+      } catch (error) {
+        callback(toGrpcStatus(toBraidError(error)));
+      }
+    };
+    return {
+      createTopic: unary((request) => ({ topic: this.createTopic(request.name, request.config ?? {}) })),
+      deleteTopic: unary((request) => {
+        this.requireTopic(request.name);
+        this.topics.delete(request.name);
+        return {};
+      }),
+      listTopics: unary(() => ({ topics: [...this.topics.values()].map((t) => t.topic).sort((a, b) => a.name.localeCompare(b.name)) })),
+      describeTopic: unary((request) => {
+        const t = this.requireTopic(request.name);
+        return { topic: t.topic, partitions: this.partitionInfos(t) };
+      }),
+      getMetadata: unary((request) => {
+        this.metadataCalls += 1;
+        const names = request.topics.length > 0 ? request.topics : [...this.topics.keys()];
+        const topics: TopicMetadata[] = names.map((name) => {
+          const t = this.requireTopic(name);
+          return { topic: t.topic, partitions: this.partitionInfos(t) };
+        });
+        return { brokers: [{ brokerId: 'fake-1', address: this.address, live: true, leaseExpiresAtMs: 0, registeredAtMs: 0 }], topics, version: 1 };
+      }),
+      createSubscription: unimplemented('CreateSubscription'),
+      updateSubscription: unimplemented('UpdateSubscription'),
+      deleteSubscription: unimplemented('DeleteSubscription'),
+      listSubscriptions: unimplemented('ListSubscriptions'),
+      describeSubscription: unimplemented('DescribeSubscription'),
+      seek: unimplemented('Seek'),
+    };
+  }
+
+  private partitionInfos(t: FakeTopic): PartitionInfo[] {
+    return t.logs.map((log, partition) => ({
+      partition,
+      leaderId: t.leaders[partition] === this.address ? 'fake-1' : 'other',
+      leaderAddress: t.leaders[partition] ?? this.address,
+      leaderEpoch: t.epochs[partition] ?? 0,
+      status: PartitionStatus.PARTITION_STATUS_AVAILABLE,
+      highWatermark: log.length,
+      logStartOffset: 0,
+      sizeBytes: log.reduce((sum, r) => sum + r.value.length, 0),
+    }));
+  }
+}
