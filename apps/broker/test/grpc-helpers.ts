@@ -1,9 +1,7 @@
 // Small promise helpers over the generated grpc-js clients, for the broker's
 // integration tests.
 import { credentials } from '@grpc/grpc-js';
-import type { ServiceError } from '@grpc/grpc-js';
-import { fromGrpcError } from '@braid/core';
-import type { BraidError } from '@braid/core';
+import { call } from '@braid/testkit';
 import { AdminServiceClient, Durability, ProducerServiceClient, PublishRequest } from '@braid/proto';
 import type { PublishResponse, PublishStreamRequest, PublishStreamResponse, Topic, TopicConfig } from '@braid/proto';
 
@@ -14,24 +12,6 @@ export const channelOptions = {
   'grpc.max_receive_message_length': 64 * 1024 * 1024,
   'grpc.max_send_message_length': 64 * 1024 * 1024,
 };
-
-export function call<T>(fn: (cb: (error: ServiceError | null, response?: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => {
-    fn((error, response) => {
-      if (error) reject(fromGrpcError(error));
-      else resolve(response as T);
-    });
-  });
-}
-
-export async function failure(promise: Promise<unknown>): Promise<BraidError> {
-  try {
-    await promise;
-  } catch (error) {
-    return fromGrpcError(error);
-  }
-  throw new Error('expected the call to fail');
-}
 
 export function clients(address: string): { admin: AdminServiceClient; producer: ProducerServiceClient; close(): void } {
   const admin = new AdminServiceClient(address, credentials.createInsecure(), channelOptions);
@@ -83,3 +63,5 @@ export class PublishStreamClient {
     this.stream.end();
   }
 }
+
+export { call, failure } from '@braid/testkit';

@@ -6,7 +6,6 @@
 import { credentials, Metadata } from '@grpc/grpc-js';
 import type { CallOptions, ClientUnaryCall, ServiceError } from '@grpc/grpc-js';
 import { fromGrpcError } from '@braid/core';
-import type { BraidError } from '@braid/core';
 import { AdminServiceClient, CoordinatorServiceClient } from '@braid/proto';
 
 type UnaryMethod<Req, Res> = (
@@ -27,14 +26,7 @@ export function rpc<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, timeo
 }
 
 /** The error a call failed with; fails the test if it succeeded. */
-export async function rpcError(call: Promise<unknown>): Promise<BraidError> {
-  try {
-    await call;
-  } catch (error) {
-    return fromGrpcError(error);
-  }
-  throw new Error('the call succeeded but an error was expected');
-}
+export { failure as rpcError } from '@braid/testkit';
 
 /** Both services of a coordinator. */
 export interface CoordinatorClients {

@@ -14,3 +14,4 @@ export { runCli } from './run-cli.js';
 export type { CliResult } from './run-cli.js';
 export { startLocalCluster, LocalCluster } from './local-cluster.js';
 export type { LocalClusterOptions } from './local-cluster.js';
+export { call, failure } from './grpc-calls.js';
