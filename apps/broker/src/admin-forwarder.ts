@@ -8,7 +8,11 @@ import { Metadata } from '@grpc/grpc-js';
 import type { CallOptions, ServiceError } from '@grpc/grpc-js';
 import { fromGrpcError } from '@braid/core';
 import { AdminServiceService } from '@braid/proto';
-import type { AdminServiceClient, DescribeTopicResponse } from '@braid/proto';
+import { FailedPreconditionError, InvalidArgumentError, SubscriptionNotFoundError, TopicNotFoundError } from '@braid/core';
+import type { AdminServiceClient, DescribeSubscriptionResponse, DescribeTopicResponse, SeekRequest, SeekResponse } from '@braid/proto';
+import type { PartitionLog } from '@braid/storage';
+import type { DispatcherRegistry } from './consume/dispatcher-registry.js';
+import type { MetadataCache } from './metadata-cache.js';
 import { unary } from '@braid/server';
 import type { ServiceRegistration } from '@braid/server';
 import type { LogStore } from '@braid/storage';
@@ -34,8 +38,48 @@ function forward(client: AdminServiceClient, method: string, request: unknown): 
   });
 }
 
+/** What the broker answers itself besides forwarding. */
+export interface AdminForwarderContext {
+  client: AdminServiceClient;
+  store: LogStore;
+  brokerId: string;
+  cache: MetadataCache;
+  registry: DispatcherRegistry;
+}
+
+/** Seeks every partition this broker leads for a subscription. */
+async function seek(context: AdminForwarderContext, request: SeekRequest): Promise<SeekResponse> {
+  const topic = context.cache.topic(request.topic);
+  if (!topic) throw new TopicNotFoundError(request.topic);
+  const subscription = topic.subscriptions.get(request.name);
+  if (!subscription) throw new SubscriptionNotFoundError(request.topic, request.name);
+  const dispatcher = await context.registry.get(topic, subscription);
+  const target = request.target;
+  if (!target) throw new InvalidArgumentError('seek needs a target: offsets, timestamp_ms or earliest');
+  const positions: { partition: number; offset: number }[] = [];
+  if (target.$case === 'offsets') {
+    for (const position of target.value.positions) {
+      if (!dispatcher.partitions.includes(position.partition)) {
+        throw new FailedPreconditionError(`partition ${position.partition} of "${topic.name}" is not led by this broker`);
+      }
+      if (position.offset < 0) throw new InvalidArgumentError(`seek offset must not be negative (got ${position.offset})`);
+    }
+    for (const position of target.value.positions) {
+      positions.push({ partition: position.partition, offset: await dispatcher.seek(position.partition, () => Promise.resolve(position.offset)) });
+    }
+  } else {
+    const to = (log: PartitionLog): Promise<number> =>
+      target.$case === 'timestampMs'
+        ? log.offsetForTimestamp(target.value)
+        : Promise.resolve(target.value ? log.logStartOffset : log.highWatermark);
+    for (const partition of dispatcher.partitions) positions.push({ partition, offset: await dispatcher.seek(partition, to) });
+  }
+  return { positions };
+}
+
 /** The AdminService registration for the broker's server. */
-export function adminForwarder(client: AdminServiceClient, store: LogStore, brokerId: string): ServiceRegistration {
+export function adminForwarder(context: AdminForwarderContext): ServiceRegistration {
+  const { client, store, brokerId } = context;
   const implementation: Record<string, ReturnType<typeof unary>> = {};
   for (const method of Object.keys(AdminServiceService)) {
     implementation[method] = unary((request: unknown) => forward(client, method, request));
@@ -54,5 +98,16 @@ export function adminForwarder(client: AdminServiceClient, store: LogStore, brok
     }
     return described;
   });
+  implementation.describeSubscription = unary(async (request: unknown) => {
+    const described = (await forward(client, 'describeSubscription', request)) as DescribeSubscriptionResponse;
+    const topic = context.cache.topic(described.subscription?.topic ?? '');
+    const dispatcher = topic ? await context.registry.find(topic.id, described.subscription?.name ?? '') : undefined;
+    if (dispatcher) {
+      described.partitions = dispatcher.progress().map((p) => ({ ...p, lag: Math.max(0, p.highWatermark - p.committedOffset) }));
+      described.members = dispatcher.memberInfo().map((m) => ({ ...m, brokerId, connectedAtMs: 0 }));
+    }
+    return described;
+  });
+  implementation.seek = unary((request: unknown) => seek(context, request as SeekRequest));
   return { name: 'braid.v1.AdminService', definition: AdminServiceService, implementation };
 }

@@ -1,24 +1,26 @@
 /**
  * The broker process: opens its storage, registers with the coordinator,
- * follows metadata, and serves ProducerService (the publish path) and
- * AdminService (forwarded to the coordinator). ConsumerService answers
- * UNIMPLEMENTED until the consume path lands.
+ * follows metadata, and serves ProducerService (the publish path),
+ * ConsumerService (dispatch to subscription members) and AdminService
+ * (forwarded to the coordinator).
  */
 import { join } from 'node:path';
 import { systemClock } from '@braid/core';
 import type { Logger } from '@braid/core';
-import { ConsumerServiceService } from '@braid/proto';
-import { createServer, unimplementedService } from '@braid/server';
+import { createServer } from '@braid/server';
 import type { RunningApp } from '@braid/server';
 import { LogStore } from '@braid/storage';
 import { adminForwarder } from './admin-forwarder.js';
 import { brokerIdentity } from './broker-identity.js';
 import type { BrokerConfig } from './config.js';
+import { DispatcherRegistry } from './consume/dispatcher-registry.js';
+import { consumerService } from './consumer-service.js';
 import { CoordinatorLink } from './coordinator-link.js';
 import { MetadataCache } from './metadata-cache.js';
 import type { TopicView } from './metadata-cache.js';
 import { producerService } from './producer-service.js';
 import { PublishHandler } from './publish-handler.js';
+import { SubscriptionResolver } from './subscription-resolver.js';
 import { TopicResolver } from './topic-resolver.js';
 
 /** A started broker. */
@@ -82,8 +84,13 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     logger: log.child({ component: 'coordinator-link' }),
     onMetadata: (metadata) => { cache.replace(metadata); },
   });
-  cache.on('change', (previous) => { applyMetadata(cache, previous, store, brokerId, log); });
+  const registry = new DispatcherRegistry({ brokerId, store, cache, clock: systemClock, logger: log.child({ component: 'dispatch' }) });
+  cache.on('change', (previous) => {
+    applyMetadata(cache, previous, store, brokerId, log);
+    registry.refresh();
+  });
   const topics = new TopicResolver(cache, (names) => link.fetchMetadata(names));
+  const subscriptions = new SubscriptionResolver(cache, topics, link);
   const handler = new PublishHandler({
     brokerId,
     store,
@@ -91,14 +98,15 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     topics,
     clock: systemClock,
     memoryWatermarkBytes: config.memoryWatermarkBytes,
+    onAppended: (topicId, partition) => { registry.appended(topicId, partition); },
   });
 
   const server = createServer({
     logger: log.child({ component: 'grpc' }),
     services: [
       producerService(handler),
-      { name: 'braid.v1.ConsumerService', definition: ConsumerServiceService, implementation: unimplementedService(ConsumerServiceService) },
-      adminForwarder(link.admin, store, brokerId),
+      consumerService(registry, (open) => subscriptions.resolve(open)),
+      adminForwarder({ client: link.admin, store, brokerId, cache, registry }),
     ],
   });
   port = await server.listen(config.host, config.port);
@@ -112,6 +120,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     stop: async () => {
       clearInterval(storeWatch);
       await server.shutdown();
+      await registry.close();
       link.stop();
       await store.close();
     },

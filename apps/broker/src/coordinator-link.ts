@@ -11,7 +11,7 @@ import { Backoff, retry } from '@braid/backoff';
 import { fromGrpcError } from '@braid/core';
 import type { Logger } from '@braid/core';
 import { AdminServiceClient, CoordinatorServiceClient } from '@braid/proto';
-import type { GetMetadataResponse, WatchMetadataResponse } from '@braid/proto';
+import type { CreateSubscriptionRequest, GetMetadataResponse, WatchMetadataResponse } from '@braid/proto';
 import { status as Status } from '@grpc/grpc-js';
 
 /** Options of `CoordinatorLink`. */
@@ -71,6 +71,16 @@ export class CoordinatorLink {
       this.admin.getMetadata({ topics }, metadata(), deadline(), (error, response) => {
         if (error) reject(fromGrpcError(error));
         else resolve(response);
+      });
+    });
+  }
+
+  /** Creates a subscription at the coordinator. */
+  createSubscription(request: CreateSubscriptionRequest): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.admin.createSubscription(request, metadata(), deadline(), (error) => {
+        if (error) reject(fromGrpcError(error));
+        else resolve();
       });
     });
   }

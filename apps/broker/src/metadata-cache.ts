@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Durability, PartitionStatus } from '@braid/proto';
-import type { GetMetadataResponse, PartitionInfo, TopicConfig } from '@braid/proto';
+import type { GetMetadataResponse, PartitionInfo, Subscription, TopicConfig, TopicMetadata } from '@braid/proto';
 
 /** A topic as the broker needs it, with defaults filled in. */
 export interface TopicView {
@@ -19,13 +19,18 @@ export interface TopicView {
   retentionBytes: number;
   /** Partition metadata by partition number. */
   partitionInfo: PartitionInfo[];
+  /** Subscriptions by name. */
+  subscriptions: ReadonlyMap<string, Subscription>;
 }
 
 /** Default max record size when the coordinator sent none (1 MiB). */
 const defaultMaxRecordBytes = 1024 * 1024;
 
-function toView(name: string, id: number, config: TopicConfig | undefined, partitions: PartitionInfo[]): TopicView {
-  const sorted = [...partitions].sort((a, b) => a.partition - b.partition);
+function toView(metadata: TopicMetadata): TopicView {
+  const name = metadata.topic?.name ?? '';
+  const id = metadata.topic?.id ?? 0;
+  const config: TopicConfig | undefined = metadata.topic?.config;
+  const sorted = [...metadata.partitions].sort((a, b) => a.partition - b.partition);
   return {
     name,
     id,
@@ -35,6 +40,7 @@ function toView(name: string, id: number, config: TopicConfig | undefined, parti
     retentionMs: config?.retentionMs ?? 0,
     retentionBytes: config?.retentionBytes ?? 0,
     partitionInfo: sorted,
+    subscriptions: new Map(metadata.subscriptions.map((s) => [s.name, s])),
   };
 }
 
@@ -56,7 +62,7 @@ export class MetadataCache extends EventEmitter<{ change: [previous: ReadonlyMap
     this.topics = new Map(
       metadata.topics
         .filter((t) => t.topic !== undefined)
-        .map((t) => [t.topic?.name ?? '', toView(t.topic?.name ?? '', t.topic?.id ?? 0, t.topic?.config, t.partitions)]),
+        .map((t) => [t.topic?.name ?? '', toView(t)]),
     );
     this.brokerAddresses = new Map(metadata.brokers.map((b) => [b.brokerId, b.address]));
     this.currentVersion = metadata.version;
@@ -67,7 +73,7 @@ export class MetadataCache extends EventEmitter<{ change: [previous: ReadonlyMap
   merge(metadata: GetMetadataResponse): void {
     for (const t of metadata.topics) {
       if (!t.topic) continue;
-      this.topics.set(t.topic.name, toView(t.topic.name, t.topic.id, t.topic.config, t.partitions));
+      this.topics.set(t.topic.name, toView(t));
     }
     for (const b of metadata.brokers) this.brokerAddresses.set(b.brokerId, b.address);
   }
@@ -80,6 +86,15 @@ export class MetadataCache extends EventEmitter<{ change: [previous: ReadonlyMap
   /** Every known topic. */
   allTopics(): IterableIterator<TopicView> {
     return this.topics.values();
+  }
+
+  /** Partitions of `topic` that `brokerId` leads. */
+  ledPartitions(topic: TopicView, brokerId: string): number[] {
+    const led: number[] = [];
+    for (let partition = 0; partition < topic.partitions; partition++) {
+      if (this.leadership(topic, partition, brokerId).leads) led.push(partition);
+    }
+    return led;
   }
 
   /** Whether `brokerId` leads `partition` of `topic` and the partition is available. */

@@ -34,6 +34,8 @@ export interface PublishHandlerOptions {
   clock: Clock;
   /** Refuse publishes while more than this many bytes are accepted but not durable. */
   memoryWatermarkBytes: number;
+  /** Told after records became durable (wakes dispatch). */
+  onAppended?: (topicId: number, partition: number) => void;
 }
 
 /** Suggested wait before retrying after memory pressure (ms). */
@@ -119,6 +121,7 @@ export class PublishHandler {
           group.indexes.forEach((recordIndex, i) => {
             results[recordIndex] = { partition: group.partition, offset: baseOffset + i, duplicate };
           });
+          if (!duplicate) this.options.onAppended?.(topic.id, group.partition);
         }),
     );
     return Promise.all(appends).then(() => ({ results }));

@@ -1,8 +1,6 @@
-import { status as Status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConsumerServiceService } from '@braid/proto';
 import { checkHealth } from '@braid/client';
-import { callEveryRpc, startApp, startLocalCluster } from '@braid/testkit';
+import { startApp, startLocalCluster } from '@braid/testkit';
 import type { LocalCluster } from '@braid/testkit';
 
 let cluster: LocalCluster;
@@ -16,14 +14,6 @@ afterAll(async () => {
 });
 
 describe('broker process', () => {
-  it('answers every ConsumerService RPC with UNIMPLEMENTED naming it (until the consume path lands)', async () => {
-    const outcomes = await callEveryRpc(cluster.broker.address, ConsumerServiceService);
-    for (const { path, error } of outcomes) {
-      expect(error?.code, path).toBe(Status.UNIMPLEMENTED);
-      expect(error?.message).toContain(path);
-    }
-  });
-
   it('is NOT_SERVING until it has registered with the coordinator', async () => {
     const lonely = await startApp('broker', {
       args: ['--data-dir', `${cluster.dataDir}/lonely`, '--coordinator', '127.0.0.1:1'],

@@ -1,7 +1,8 @@
 /**
- * The coordinator process: cluster metadata (topics, placement, brokers and
- * their leases) in the embedded metadata store under `--data-dir`, served
- * through `AdminService` and `CoordinatorService`.
+ * The coordinator process: cluster metadata (topics, placement,
+ * subscriptions, brokers and their leases) in the embedded metadata store
+ * under `--data-dir`, served through `AdminService` and
+ * `CoordinatorService`.
  */
 import { systemClock } from '@braid/core';
 import type { Clock, Logger } from '@braid/core';
@@ -16,6 +17,7 @@ import { EmbeddedMetadataStore } from './embedded-metadata-store.js';
 import { MetadataChanges } from './metadata-changes.js';
 import { MetadataService } from './metadata-service.js';
 import type { MetadataStore } from './metadata-store.js';
+import { SubscriptionRegistry } from './subscription-registry.js';
 import { TopicRegistry } from './topic-registry.js';
 
 /** A started coordinator. */
@@ -37,19 +39,20 @@ export async function startCoordinator(config: CoordinatorConfig, logger: Logger
       leaseTtlMs: config.brokerLeaseMs,
     });
     const topics = await TopicRegistry.load({ store, changes, brokers, clock, logger: logger.child({ component: 'topics' }) });
-    const metadata = new MetadataService({ topics, brokers, changes, logger: logger.child({ component: 'metadata' }) });
+    const subscriptions = await SubscriptionRegistry.load({ store, changes, topics, clock, logger: logger.child({ component: 'subscriptions' }) });
+    const metadata = new MetadataService({ topics, subscriptions, brokers, changes, logger: logger.child({ component: 'metadata' }) });
     const server = createServer({
       logger: logger.child({ component: 'grpc' }),
       services: [
         { name: 'braid.v1.CoordinatorService', definition: CoordinatorServiceService, implementation: coordinatorService({ brokers, changes, metadata }) },
-        { name: 'braid.v1.AdminService', definition: AdminServiceService, implementation: adminService({ topics, metadata }) },
+        { name: 'braid.v1.AdminService', definition: AdminServiceService, implementation: adminService({ topics, subscriptions, metadata }) },
       ],
     });
     const port = await server.listen(config.host, config.port);
     brokers.start();
     server.setServing(true);
     logger.info(
-      { host: config.host, port, dataDir: config.dataDir, topics: topics.list().length, brokers: brokers.list().length, metadataVersion: changes.version, brokerLeaseMs: config.brokerLeaseMs },
+      { host: config.host, port, dataDir: config.dataDir, topics: topics.list().length, subscriptions: subscriptions.list().length, brokers: brokers.list().length, metadataVersion: changes.version, brokerLeaseMs: config.brokerLeaseMs },
       'coordinator serving',
     );
     return {

@@ -1,5 +1,5 @@
 /** Defaults and limits of the coordinator, in one place. */
-import { Durability } from '@braid/proto';
+import { Durability, Jitter, RetryOrder, StartPosition, SubscriptionMode } from '@braid/proto';
 
 /** Topic settings a `CreateTopicRequest` gets when it leaves a field at zero. */
 export const topicDefaults = {
@@ -25,6 +25,88 @@ export const topicLimits = {
    * publish request together with its framing and headers.
    */
   maxRecordBytes: 32 * 1024 * 1024,
+} as const;
+
+/**
+ * Subscription settings a `SubscriptionConfig` gets when it leaves a field
+ * at zero. They match the defaults written in `proto/braid/v1/common.proto`,
+ * which is what clients in other languages read.
+ */
+export const subscriptionDefaults = {
+  /** How members share the records. */
+  mode: SubscriptionMode.SUBSCRIPTION_MODE_PARTITIONED,
+  /** Where a new subscription starts reading. */
+  startPosition: StartPosition.START_POSITION_LATEST,
+  /** Lease of a delivery before it counts as a failed attempt (ms). */
+  ackTimeoutMs: 30_000,
+  /** Most unsettled records one member may hold. */
+  maxUnackedPerMember: 1000,
+  retryPolicy: {
+    /** Attempts before dead-lettering, counting the first delivery. */
+    maxAttempts: 5,
+    /** Delay before the first retry (ms). */
+    initialBackoffMs: 1000,
+    /** Growth factor between consecutive delays. */
+    multiplier: 2,
+    /** Cap on a single delay (ms). */
+    maxBackoffMs: 60_000,
+    /** Full jitter spreads retries of many records best (AWS's measurements). */
+    jitter: Jitter.JITTER_FULL,
+  },
+  /**
+   * Whether later records of a key wait for one that waits for a retry:
+   * yes in the ordered modes (so "create" is never overtaken by "delete"),
+   * no in SHARED, which promises no order anyway.
+   */
+  retryOrder: (mode: SubscriptionMode): RetryOrder.RETRY_ORDER_BLOCK_KEY | RetryOrder.RETRY_ORDER_SKIP =>
+    mode === SubscriptionMode.SUBSCRIPTION_MODE_SHARED ? RetryOrder.RETRY_ORDER_SKIP : RetryOrder.RETRY_ORDER_BLOCK_KEY,
+  /** Dead-letter topic of subscription `name` on `topic`. */
+  deadLetterTopic: (topic: string, name: string): string => `${topic}.${name}.dlq`,
+  rateLimit: {
+    /** Deliveries per second across all members; 0 is unlimited. */
+    recordsPerSecond: 0,
+    /**
+     * Largest burst: one second's worth, rounded up so a rate below 1/s
+     * still hands out whole records (0 while unlimited).
+     */
+    burst: (recordsPerSecond: number): number => Math.ceil(recordsPerSecond),
+  },
+  circuitBreaker: {
+    /** The breaker is off unless asked for. */
+    enabled: false,
+    /** Failure ratio over the window that opens the breaker. */
+    failureRatio: 0.5,
+    /** Sliding window over which the ratio is measured (ms). */
+    windowMs: 10_000,
+    /** Fewest settlements in the window before the ratio counts. */
+    minSettlements: 20,
+    /** Pause after opening before probing (ms). */
+    cooldownMs: 30_000,
+    /** Records let through while half-open. */
+    probeRecords: 5,
+  },
+} as const;
+
+/** Bounds of subscription settings. */
+export const subscriptionLimits = {
+  /**
+   * Shortest ack timeout (ms): below this a lease would lapse on an
+   * ordinary network round trip plus a GC pause, and every record would
+   * be retried.
+   */
+  minAckTimeoutMs: 100,
+  /** Longest ack timeout (ms), 12 h: a lost member's records come back within half a day. */
+  maxAckTimeoutMs: 12 * 60 * 60 * 1000,
+  /** Most unsettled records per member (bounds the broker's per-member state). */
+  maxUnackedPerMember: 100_000,
+  /** Most delivery attempts of one record. */
+  maxAttempts: 1000,
+  /**
+   * Highest rate limit (records/s): far above what one subscription can
+   * reach, and low enough that the default burst, `ceil(rate)`, fits
+   * `RateLimit.burst` (an int32).
+   */
+  maxRecordsPerSecond: 1_000_000_000,
 } as const;
 
 /** Broker leases and placement. */

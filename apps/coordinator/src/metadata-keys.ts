@@ -10,10 +10,14 @@
  * | `topics/<name>` | JSON `StoredTopic`: id, settings, creation time |
  * | `placement/<topic id, 10 digits>` | JSON `StoredPlacement`: leader and epoch per partition |
  * | `brokers/<broker id>` | JSON `StoredBroker`: address and registration time |
+ * | `subscriptions/<topic>/<name>` | JSON `StoredSubscription`: topic id, settings, creation time |
  *
  * Placement is keyed by topic id, not name, so a re-created topic can never
  * pick up the placement of its predecessor; one value per topic (rather than
  * per partition) keeps a 4096-partition create inside one etcd transaction.
+ * Subscriptions are keyed by topic name (names cannot contain `/`, so
+ * `subscriptions/<topic>/` lists exactly one topic's) and are deleted in
+ * the same batch as their topic.
  */
 
 /** Keys of the coordinator's metadata. */
@@ -27,4 +31,6 @@ export const metadataKeys = {
   placement: (topicId: number): string => `placement/${String(topicId).padStart(10, '0')}`,
   brokerPrefix: 'brokers/',
   broker: (brokerId: string): string => `brokers/${brokerId}`,
+  subscriptionPrefix: 'subscriptions/',
+  subscription: (topic: string, name: string): string => `subscriptions/${topic}/${name}`,
 } as const;

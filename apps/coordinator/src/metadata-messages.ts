@@ -1,7 +1,9 @@
-/** The coordinator's state as contract messages (`Topic`, `BrokerInfo`, `PartitionInfo`). */
-import { PartitionStatus } from '@braid/proto';
-import type { BrokerInfo, PartitionInfo, Topic } from '@braid/proto';
+/** The coordinator's state as contract messages (`Topic`, `BrokerInfo`, `PartitionInfo`, `Subscription`). */
+import { CircuitState, PartitionStatus } from '@braid/proto';
+import type { BrokerInfo, DescribeSubscriptionResponse, PartitionInfo, Subscription, Topic } from '@braid/proto';
 import type { BrokerState } from './broker-registry.js';
+import type { SubscriptionState } from './subscription-registry.js';
+import { subscriptionConfigMessage } from './subscription-settings.js';
 import type { TopicState } from './topic-registry.js';
 import { topicConfigMessage } from './topic-settings.js';
 
@@ -40,4 +42,30 @@ export function partitionInfos(topic: TopicState, brokers: ReadonlyMap<string, B
       sizeBytes: 0,
     };
   });
+}
+
+/** `subscription` as a `Subscription` message (settings with defaults filled in). */
+export function subscriptionMessage(subscription: SubscriptionState): Subscription {
+  return {
+    topic: subscription.topic,
+    name: subscription.name,
+    config: subscriptionConfigMessage(subscription.settings),
+    createdAtMs: subscription.createdAtMs,
+  };
+}
+
+/**
+ * `DescribeSubscription` as the coordinator can answer it: the settings.
+ * Progress per partition, members and the live breaker state are kept by
+ * the brokers leading the partitions, so `partitions` and `members` are
+ * empty here and the circuit state is CLOSED when a breaker is enabled
+ * (UNSPECIFIED when none is).
+ */
+export function subscriptionDescription(subscription: SubscriptionState): DescribeSubscriptionResponse {
+  return {
+    subscription: subscriptionMessage(subscription),
+    partitions: [],
+    members: [],
+    circuitState: subscription.settings.circuitBreaker.enabled ? CircuitState.CIRCUIT_STATE_CLOSED : CircuitState.CIRCUIT_STATE_UNSPECIFIED,
+  };
 }

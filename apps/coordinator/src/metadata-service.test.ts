@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { status as Status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PartitionStatus, TopicConfig } from '@braid/proto';
+import { PartitionStatus, SubscriptionConfig, SubscriptionMode, TopicConfig } from '@braid/proto';
 import type { GetMetadataResponse, WatchMetadataRequest, WatchMetadataResponse } from '@braid/proto';
 import type { WatchStream } from './metadata-service.js';
 import { buildCoordinatorParts } from './testing.js';
@@ -106,6 +106,54 @@ describe('MetadataService.snapshot', () => {
     expect(() => p.metadata.snapshot(['a', 'nope'])).toThrow(expect.objectContaining({ code: Status.NOT_FOUND }) as Error);
     expect(() => p.metadata.snapshot(['..'])).toThrow(expect.objectContaining({ code: Status.INVALID_ARGUMENT }) as Error);
     expect(p.metadata.describeTopic('b')).toMatchObject({ topic: { name: 'b' }, partitions: [{ partition: 0, leaderId: 'b1' }] });
+  });
+});
+
+describe('MetadataService subscriptions', () => {
+  it('lists each topic\'s subscriptions by name, with their settings, in every snapshot', async () => {
+    const p = await parts();
+    await p.brokers.register('b1', '127.0.0.1:7401');
+    await p.topics.create('orders', undefined);
+    await p.topics.create('audit', undefined);
+    await p.subscriptions.create('orders', 'search', SubscriptionConfig.fromPartial({ mode: SubscriptionMode.SUBSCRIPTION_MODE_SHARED }));
+    await p.subscriptions.create('orders', 'billing', undefined);
+    const snapshot = p.metadata.snapshot();
+    expect(snapshot.topics.map((t) => [t.topic?.name, t.subscriptions.map((s) => s.name)])).toEqual([
+      ['audit', []],
+      ['orders', ['billing', 'search']],
+    ]);
+    const search = snapshot.topics[1]?.subscriptions[1];
+    expect(search).toMatchObject({
+      topic: 'orders',
+      name: 'search',
+      createdAtMs: p.clock.now(),
+      config: { mode: SubscriptionMode.SUBSCRIPTION_MODE_SHARED, ackTimeoutMs: 30_000, deadLetterTopic: 'orders.search.dlq', retryPolicy: { maxAttempts: 5 } },
+    });
+    expect(p.metadata.snapshot(['orders']).topics[0]?.subscriptions).toEqual(snapshot.topics[1]?.subscriptions);
+  });
+
+  it('sends a watch event for every subscription created, updated or deleted', async () => {
+    const p = await parts();
+    await p.brokers.register('b1', '127.0.0.1:7401');
+    await p.topics.create('orders', undefined);
+    const stream = new FakeWatchStream();
+    const watching = p.metadata.watch(stream);
+    await stream.waitFor(1);
+    const subscriptionsIn = (m: GetMetadataResponse | undefined): unknown[] =>
+      m?.topics[0]?.subscriptions.map((s) => [s.name, s.config?.ackTimeoutMs]) ?? [];
+
+    await p.subscriptions.create('orders', 'billing', undefined);
+    await stream.waitFor(2);
+    expect(subscriptionsIn(stream.received[1])).toEqual([['billing', 30_000]]);
+    await p.subscriptions.update('orders', 'billing', SubscriptionConfig.fromPartial({ ackTimeoutMs: 1000 }));
+    await stream.waitFor(3);
+    expect(subscriptionsIn(stream.received[2])).toEqual([['billing', 1000]]);
+    await p.subscriptions.delete('orders', 'billing');
+    await stream.waitFor(4);
+    expect(subscriptionsIn(stream.received[3])).toEqual([]);
+    expect(stream.received.map((m) => m.version)).toEqual([...stream.received.map((m) => m.version)].sort((a, b) => a - b));
+    stream.emit('cancelled');
+    await watching;
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * The read side of cluster metadata: `GetMetadata` / `DescribeTopic`
- * answers built from the registries, and `WatchMetadata` streams that send
+ * answers built from the registries (topics with their partitions and
+ * subscriptions, brokers), and `WatchMetadata` streams that send
  * the full metadata at once and again after every change.
  *
  * A watcher that reads slowly is not buffered for: when `write()` returns
@@ -13,7 +14,8 @@ import type { Logger } from '@braid/core';
 import type { DescribeTopicResponse, GetMetadataResponse, WatchMetadataRequest, WatchMetadataResponse } from '@braid/proto';
 import type { BrokerRegistry, BrokerState } from './broker-registry.js';
 import type { MetadataChanges } from './metadata-changes.js';
-import { brokerInfo, partitionInfos, topicMessage } from './metadata-messages.js';
+import { brokerInfo, partitionInfos, subscriptionMessage, topicMessage } from './metadata-messages.js';
+import type { SubscriptionRegistry } from './subscription-registry.js';
 import type { TopicRegistry } from './topic-registry.js';
 
 /** The part of a grpc-js server stream a watch uses (a `ServerWritableStream` fits). */
@@ -27,6 +29,7 @@ export interface WatchStream {
 /** Options of `MetadataService`. */
 export interface MetadataServiceOptions {
   topics: TopicRegistry;
+  subscriptions: SubscriptionRegistry;
   brokers: BrokerRegistry;
   changes: MetadataChanges;
   logger: Logger;
@@ -55,17 +58,22 @@ export class MetadataService {
 
   /**
    * The metadata of `topicNames` (every topic, by name, when empty; else in
-   * the order asked, duplicates once), with every registered broker by id.
+   * the order asked, duplicates once) with their partitions and
+   * subscriptions (by name), and every registered broker by id.
    * INVALID_ARGUMENT for a bad name, NOT_FOUND for an unknown topic.
    */
   snapshot(topicNames: readonly string[] = []): GetMetadataResponse {
-    const { topics, brokers, changes } = this.options;
+    const { topics, subscriptions, brokers, changes } = this.options;
     const selected = topicNames.length === 0 ? topics.list() : [...new Set(topicNames)].map((name) => topics.get(name));
     const brokerList = brokers.list();
     const byId = new Map<string, BrokerState>(brokerList.map((broker) => [broker.brokerId, broker]));
     return {
       brokers: brokerList.map(brokerInfo),
-      topics: selected.map((topic) => ({ topic: topicMessage(topic), partitions: partitionInfos(topic, byId) })),
+      topics: selected.map((topic) => ({
+        topic: topicMessage(topic),
+        partitions: partitionInfos(topic, byId),
+        subscriptions: subscriptions.ofTopic(topic.name).map(subscriptionMessage),
+      })),
       version: changes.version,
     };
   }

@@ -8,6 +8,7 @@ import { BrokerRegistry } from './broker-registry.js';
 import { MetadataChanges } from './metadata-changes.js';
 import type { MetadataStore, StoreEntry, StoreOp } from './metadata-store.js';
 import { MetadataService } from './metadata-service.js';
+import { SubscriptionRegistry } from './subscription-registry.js';
 import { TopicRegistry } from './topic-registry.js';
 
 /** A `MetadataStore` in a Map; `failNextCommit` makes the next commit reject. */
@@ -77,6 +78,7 @@ export interface CoordinatorParts {
   changes: MetadataChanges;
   brokers: BrokerRegistry;
   topics: TopicRegistry;
+  subscriptions: SubscriptionRegistry;
   metadata: MetadataService;
 }
 
@@ -104,7 +106,8 @@ export async function buildCoordinatorParts(
     newLeaseId: () => `lease-${++leases}`,
   });
   const topics = await TopicRegistry.load({ store, changes, brokers, clock, logger });
-  const metadata = new MetadataService({ topics, brokers, changes, logger });
+  const subscriptions = await SubscriptionRegistry.load({ store, changes, topics, clock, logger });
+  const metadata = new MetadataService({ topics, subscriptions, brokers, changes, logger });
   brokers.start();
-  return { store, clock, logger, changes, brokers, topics, metadata };
+  return { store, clock, logger, changes, brokers, topics, subscriptions, metadata };
 }

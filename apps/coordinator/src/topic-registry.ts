@@ -17,7 +17,7 @@ import { clusterDefaults, topicLimits } from './defaults.js';
 import type { MetadataChanges } from './metadata-changes.js';
 import { metadataKeys } from './metadata-keys.js';
 import { del, parseJson, putJson } from './metadata-store.js';
-import type { MetadataStore } from './metadata-store.js';
+import type { MetadataStore, StoreOp } from './metadata-store.js';
 import { resolveTopicSettings } from './topic-settings.js';
 import type { TopicSettings } from './topic-settings.js';
 
@@ -44,6 +44,20 @@ export interface TopicState {
 export interface LiveBrokers {
   /** Ids of brokers whose lease is live. */
   liveBrokerIds(): string[];
+}
+
+/**
+ * Something that keeps metadata per topic (subscriptions): when a topic is
+ * deleted, its part is deleted in the same change, so no state outlives
+ * its topic and a topic created again under the name starts bare.
+ */
+export interface TopicDependent {
+  /**
+   * Plans deleting what belongs to `topic`: the store writes, committed with
+   * the topic's own, and the in-memory update once they are durable (must
+   * not throw). Called inside the deleting change, so the state is current.
+   */
+  planTopicDeletion(topic: string): { ops: StoreOp[]; apply(): void };
 }
 
 // Stored shapes. Durability is stored by name so the JSON reads well in
@@ -115,6 +129,7 @@ export interface TopicRegistryOptions {
 /** The topics of the cluster; see the file comment. */
 export class TopicRegistry {
   private readonly topics = new Map<string, TopicState>();
+  private readonly dependents: TopicDependent[] = [];
   private lastTopicId = 0;
 
   private constructor(private readonly options: TopicRegistryOptions) {}
@@ -195,15 +210,25 @@ export class TopicRegistry {
     });
   }
 
-  /** Deletes topic `name`. INVALID_ARGUMENT for a bad name, NOT_FOUND if unknown. */
+  /** Makes deleting a topic also delete what `dependent` keeps for it, atomically. */
+  addDependent(dependent: TopicDependent): void {
+    this.dependents.push(dependent);
+  }
+
+  /**
+   * Deletes topic `name` and everything kept for it (its subscriptions) in
+   * one change. INVALID_ARGUMENT for a bad name, NOT_FOUND if unknown.
+   */
   async delete(name: string): Promise<TopicState> {
     assertValidName('topic', name);
     return await this.options.changes.run(() => {
       const topic = this.topics.get(name);
       if (!topic) throw new TopicNotFoundError(name);
+      const dependents = this.dependents.map((dependent) => dependent.planTopicDeletion(name));
       return {
-        ops: [del(metadataKeys.topic(name)), del(metadataKeys.placement(topic.id))],
+        ops: [del(metadataKeys.topic(name)), del(metadataKeys.placement(topic.id)), ...dependents.flatMap((d) => d.ops)],
         apply: () => {
+          for (const dependent of dependents) dependent.apply();
           this.topics.delete(name);
           this.options.logger.info({ topic: name, topicId: topic.id }, 'topic deleted');
         },

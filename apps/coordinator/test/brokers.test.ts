@@ -2,13 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status as Status } from '@grpc/grpc-js';
-import type { ClientReadableStream } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateTopicRequest, PartitionStatus } from '@braid/proto';
-import type { GetMetadataResponse, WatchMetadataResponse } from '@braid/proto';
+import type { GetMetadataResponse } from '@braid/proto';
 import { startApp } from '@braid/testkit';
 import type { AppProcess } from '@braid/testkit';
-import { connect, eventually, registerBroker, rpc, rpcError } from './clients.js';
+import { MetadataWatch, connect, eventually, registerBroker, rpc, rpcError } from './clients.js';
 import type { CoordinatorClients } from './clients.js';
 
 const leaseMs = 800;
@@ -31,26 +30,6 @@ afterAll(async () => {
 const heartbeat = (brokerId: string, leaseId: string) =>
   rpc(clients.coordinator.heartbeat.bind(clients.coordinator), { brokerId, leaseId });
 const metadata = (): Promise<GetMetadataResponse> => rpc(clients.admin.getMetadata.bind(clients.admin), { topics: [] });
-
-/** Collects WatchMetadata messages. */
-class Watch {
-  readonly received: GetMetadataResponse[] = [];
-  readonly call: ClientReadableStream<WatchMetadataResponse>;
-
-  constructor(brokerId: string) {
-    this.call = clients.coordinator.watchMetadata({ brokerId });
-    this.call.on('data', (message: WatchMetadataResponse) => {
-      if (message.metadata) this.received.push(message.metadata);
-    });
-    // Cancelling ends the call with CANCELLED; nothing to report.
-    this.call.on('error', () => undefined);
-  }
-
-  /** The first message received that satisfies `test`. */
-  find(test: (m: GetMetadataResponse) => boolean, what: string): Promise<GetMetadataResponse> {
-    return eventually(() => Promise.resolve(this.received.find(test)), what);
-  }
-}
 
 describe('broker leases through CoordinatorService', () => {
   it('registers, renews by heartbeat, and expires a silent broker: not live, its partitions unavailable, placement kept', async () => {
@@ -109,7 +88,7 @@ describe('broker leases through CoordinatorService', () => {
   });
 
   it('WatchMetadata sends the metadata at once and a new event when a topic is created or a lease expires', async () => {
-    const watch = new Watch('watcher');
+    const watch = new MetadataWatch(clients, 'watcher');
     try {
       const first = await watch.find(() => true, 'the initial metadata');
       const current = await metadata();

@@ -1,12 +1,14 @@
 /**
  * Helpers for the coordinator's integration tests: generated grpc-js
  * clients for a running coordinator, unary calls as promises rejecting with
- * `BraidError`, a fake broker, and polling without fixed sleeps.
+ * `BraidError`, a fake broker, a metadata watch, and polling without
+ * fixed sleeps.
  */
 import { credentials, Metadata } from '@grpc/grpc-js';
-import type { CallOptions, ClientUnaryCall, ServiceError } from '@grpc/grpc-js';
+import type { CallOptions, ClientReadableStream, ClientUnaryCall, ServiceError } from '@grpc/grpc-js';
 import { fromGrpcError } from '@braid/core';
 import { AdminServiceClient, CoordinatorServiceClient } from '@braid/proto';
+import type { GetMetadataResponse, WatchMetadataResponse } from '@braid/proto';
 
 type UnaryMethod<Req, Res> = (
   request: Req,
@@ -63,5 +65,25 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A WatchMetadata call that collects what it receives; `call.cancel()` ends it. */
+export class MetadataWatch {
+  readonly received: GetMetadataResponse[] = [];
+  readonly call: ClientReadableStream<WatchMetadataResponse>;
+
+  constructor(clients: CoordinatorClients, brokerId: string) {
+    this.call = clients.coordinator.watchMetadata({ brokerId });
+    this.call.on('data', (message: WatchMetadataResponse) => {
+      if (message.metadata) this.received.push(message.metadata);
+    });
+    // Cancelling ends the call with CANCELLED; nothing to report.
+    this.call.on('error', () => undefined);
+  }
+
+  /** The first message received that satisfies `test`. */
+  find(test: (m: GetMetadataResponse) => boolean, what: string): Promise<GetMetadataResponse> {
+    return eventually(() => Promise.resolve(this.received.find(test)), what);
   }
 }

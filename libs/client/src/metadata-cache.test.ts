@@ -18,6 +18,7 @@ function topicMetadata(name: string, partitions: number, leaders: string[]): Top
       logStartOffset: 0,
       sizeBytes: 0,
     })),
+    subscriptions: [],
   };
 }
 

@@ -333,14 +333,14 @@ export class FakeBroker {
       listTopics: unary(() => ({ topics: [...this.topics.values()].map((t) => t.topic).sort((a, b) => a.name.localeCompare(b.name)) })),
       describeTopic: unary((request) => {
         const t = this.requireTopic(request.name);
-        return { topic: t.topic, partitions: this.partitionInfos(t) };
+        return { topic: t.topic, partitions: this.partitionInfos(t), subscriptions: [] };
       }),
       getMetadata: unary((request) => {
         this.metadataCalls += 1;
         const names = request.topics.length > 0 ? request.topics : [...this.topics.keys()];
         const topics: TopicMetadata[] = names.map((name) => {
           const t = this.requireTopic(name);
-          return { topic: t.topic, partitions: this.partitionInfos(t) };
+          return { topic: t.topic, partitions: this.partitionInfos(t), subscriptions: [] };
         });
         return { brokers: [{ brokerId: 'fake-1', address: this.address, live: true, leaseExpiresAtMs: 0, registeredAtMs: 0 }], topics, version: 1 };
       }),

@@ -45,3 +45,15 @@ export const maxProducerIdBytes = 256;
 
 /** Log records deleted per write batch by retention (bounds one batch's size). */
 export const retentionDeleteChunk = 10_000;
+
+/** Defaults for {@link SubscriptionStoreOptions}. */
+export const subscriptionStoreDefaults = {
+  /**
+   * Attempt counts stored per (partition, subscription) at most: ten
+   * members at the default `max_unacked_per_member` of 1000. Every save
+   * rewrites the whole state, so this bounds its size (a few bytes per
+   * entry). Beyond it the highest counts are kept (see
+   * `encodeSubscriptionState`); 0 stores none.
+   */
+  maxStoredAttempts: 10_000,
+} as const;

@@ -1,34 +1,10 @@
 import { ShuttingDownError, UnavailableError } from '@braid/core';
 import type { BraidError } from '@braid/core';
 import { describe, expect, it } from 'vitest';
+import { ManualWriter, tick } from '../test/manual-writer.js';
 import type { WriteOp } from './database.js';
 import { GroupCommit } from './group-commit.js';
-import type { BatchWriter, CommitEntry } from './group-commit.js';
-
-/** A writer whose batches complete when the test says so. */
-class ManualWriter implements BatchWriter {
-  readonly batches: { ops: WriteOp[]; sync: boolean; finish: (error?: Error) => void }[] = [];
-  private inFlight = 0;
-  maxInFlight = 0;
-
-  write(ops: WriteOp[], sync: boolean): Promise<void> {
-    this.inFlight++;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    return new Promise((resolve, reject) => {
-      this.batches.push({
-        ops,
-        sync,
-        finish: (error) => {
-          this.inFlight--;
-          if (error) reject(error);
-          else resolve();
-        },
-      });
-    });
-  }
-}
-
-const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+import type { CommitEntry } from './group-commit.js';
 
 /** An entry of one op whose key names it, recording what happened to it. */
 function entry(lane: object, name: string, options: { bytes?: number; sync?: boolean } = {}) {

@@ -4,7 +4,8 @@
  * `maxInFlightBatches` of them in flight, because RocksDB lets concurrent
  * writers share one WAL write and one fsync.
  *
- * Entries carry a `lane` (their partition). Entries of one lane are written
+ * Entries carry a `lane` (their partition, or for subscription state their
+ * (partition, subscription)). Entries of one lane are written
  * in submission order and never sit in two batches in flight at once. That
  * is what keeps a partition correct with several batches in flight:
  *

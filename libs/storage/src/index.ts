@@ -1,7 +1,7 @@
 /**
  * Braid's storage engine on RocksDB: one database per process, ordered
  * binary keys, partition logs with group commit, idempotent producers,
- * retention and crash recovery.
+ * retention, crash recovery and durable subscription state.
  *
  * @packageDocumentation
  */
@@ -16,7 +16,13 @@ export { storedRecordBytes } from './log-entry.js';
 export type { GroupCommitOptions } from './group-commit.js';
 export type { RetentionReport } from './retention.js';
 export { OUT_OF_ORDER_SEQUENCE } from './producer-state.js';
-export { groupCommitDefaults, logStoreDefaults, retentionDefaults } from './defaults.js';
+export { groupCommitDefaults, logStoreDefaults, retentionDefaults, subscriptionStoreDefaults } from './defaults.js';
+export { OffsetRangeSet } from './offset-range-set.js';
+export type { OffsetRange } from './offset-range-set.js';
+export { SubscriptionStore } from './subscription-store.js';
+export type { SubscriptionStateEntry, SubscriptionStoreOptions, SubscriptionStoreStats } from './subscription-store.js';
+export { newSubscriptionState, encodeSubscriptionState, decodeSubscriptionState } from './subscription-state.js';
+export type { SubscriptionPartitionState } from './subscription-state.js';
 export {
   Keyspace,
   MiscKind,
@@ -26,8 +32,12 @@ export {
   decodePartitionMetaKey,
   producerKey,
   decodeProducerKey,
+  subscriptionKey,
+  decodeSubscriptionKey,
+  subscriptionPartitionRange,
+  subscriptionTopicRange,
   keyspaceRange,
   topicRange,
   prefixRange,
 } from './keys.js';
-export type { KeyspaceId, PartitionAddress, LogKey, ProducerKey } from './keys.js';
+export type { KeyspaceId, PartitionAddress, LogKey, ProducerKey, SubscriptionKey } from './keys.js';

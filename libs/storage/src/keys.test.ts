@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@braid/core';
+import { InvalidArgumentError, InvalidNameError } from '@braid/core';
 import { describe, expect, it } from 'vitest';
 import {
   Keyspace,
@@ -6,6 +6,7 @@ import {
   decodePartitionMetaKey,
   decodePendingTopicDropKey,
   decodeProducerKey,
+  decodeSubscriptionKey,
   logKey,
   logKeyEncoder,
   logRange,
@@ -13,6 +14,9 @@ import {
   pendingTopicDropKey,
   prefixEnd,
   producerKey,
+  subscriptionKey,
+  subscriptionPartitionRange,
+  subscriptionTopicRange,
   topicRange,
 } from './keys.js';
 import type { KeyRange } from './database.js';
@@ -88,6 +92,67 @@ describe('keys', () => {
     expect(inRange(producerKey(8, 2 ** 32 - 1, 'zzz'), topic)).toBe(true);
     expect(inRange(producerKey(9, 0, ''), topic)).toBe(false);
     expect(inRange(logKey(8, 0, 0), topic)).toBe(false);
+  });
+
+  it('lays subscription keys out as [0x04][topic u32][partition u32][name utf8] and decodes them', () => {
+    expect(subscriptionKey(1, 2, 'billing.v2').toString('hex')).toBe('04' + '00000001' + '00000002' + Buffer.from('billing.v2').toString('hex'));
+    const name = 'x'.repeat(249);
+    expect(decodeSubscriptionKey(subscriptionKey(2 ** 32 - 1, 2 ** 32 - 1, name))).toEqual({ topicId: 2 ** 32 - 1, partition: 2 ** 32 - 1, subscription: name });
+    expect(() => decodeSubscriptionKey(producerKey(1, 2, 'billing'))).toThrow(InvalidArgumentError);
+    // A key with no name is the partition's prefix, not a subscription.
+    expect(() => decodeSubscriptionKey(subscriptionPartitionRange(1, 2).gte ?? Buffer.alloc(0))).toThrow(InvalidArgumentError);
+  });
+
+  it('refuses subscription names that break the naming rules', () => {
+    for (const bad of ['', 'a/b', 'a\u0000b', 'é', 'x'.repeat(250), '..']) {
+      expect(() => subscriptionKey(1, 0, bad)).toThrow(InvalidNameError);
+    }
+    expect(() => subscriptionKey(2 ** 32, 0, 'ok')).toThrow(InvalidArgumentError);
+  });
+
+  it('sorts subscription keys by (topic, partition, name bytes) and ranges them per partition and per topic', () => {
+    const random = prng(11);
+    const names = ['a', 'a-b', 'a.b', 'a0', 'aB', 'ab', 'b', 'Z', '_', '-', 'orders.billing', 'x'.repeat(249)];
+    const topics = [0, 1, 255, 256, 2 ** 32 - 1];
+    const partitions = [0, 1, 65_536, 2 ** 32 - 1];
+    const tuples = Array.from({ length: 1500 }, () => ({
+      topicId: topics[Math.floor(random() * topics.length)] ?? 0,
+      partition: partitions[Math.floor(random() * partitions.length)] ?? 0,
+      subscription: names[Math.floor(random() * names.length)] ?? 'a',
+    }));
+    const byTuple = [...tuples].sort(
+      (a, b) => a.topicId - b.topicId || a.partition - b.partition || Buffer.compare(Buffer.from(a.subscription), Buffer.from(b.subscription)),
+    );
+    const byKey = [...tuples].sort((a, b) =>
+      Buffer.compare(subscriptionKey(a.topicId, a.partition, a.subscription), subscriptionKey(b.topicId, b.partition, b.subscription)),
+    );
+    expect(byKey).toEqual(byTuple);
+
+    for (const { topicId, partition, subscription } of tuples.slice(0, 200)) {
+      const key = subscriptionKey(topicId, partition, subscription);
+      for (const t of topics) {
+        expect(inRange(key, subscriptionTopicRange(t))).toBe(t === topicId);
+        for (const p of partitions) expect(inRange(key, subscriptionPartitionRange(t, p))).toBe(t === topicId && p === partition);
+      }
+    }
+    // Other keyspaces of the same partition stay out of its subscription range.
+    const range = subscriptionPartitionRange(3, 4);
+    expect(inRange(producerKey(3, 4, 'a'), range)).toBe(false);
+    expect(inRange(partitionMetaKey(3, 4), range)).toBe(false);
+    expect(inRange(logKey(3, 4, 0), subscriptionTopicRange(3))).toBe(false);
+  });
+
+  it('leaves room for per-subscription keys after a 0x00 byte, outside every other subscription', () => {
+    // What a later issue may add: [0x04][topic][partition][name][0x00][...].
+    const subKey = Buffer.concat([subscriptionKey(1, 0, 'a'), Buffer.from([0x00, 0xff, 0xff])]);
+    const others = ['-', 'A', 'a-', 'a.', 'a0', 'aa', 'b'].map((n) => subscriptionKey(1, 0, n));
+    const own = subscriptionKey(1, 0, 'a');
+    expect(Buffer.compare(own, subKey)).toBeLessThan(0);
+    for (const other of others) {
+      // Nothing sorts between a subscription's key and its sub-keys.
+      const between = Buffer.compare(own, other) < 0 && Buffer.compare(other, subKey) < 0;
+      expect(between, other.toString()).toBe(false);
+    }
   });
 
   it('computes the end of a prefix by carrying over 0xff bytes', () => {

@@ -9,11 +9,11 @@
  * | `0x01` log | `[0x01][topicId u32][partition u32][offset u64]` | `[timestamp ms u64][payload]` (`log-entry.ts`) |
  * | `0x02` partition meta | `[0x02][topicId u32][partition u32]` | log start, size, retention (`partition-meta.ts`) |
  * | `0x03` producer state | `[0x03][topicId u32][partition u32][producerId utf8]` | last batches (`producer-state.ts`) |
- * | `0x04` subscription state | reserved: `[0x04][topicId u32][...]` | later issue (acks, attempts) |
+ * | `0x04` subscription state | `[0x04][topicId u32][partition u32][subscription utf8]` | cursor, acks, attempts (`subscription-state.ts`) |
  * | `0x05` timers | reserved: `[0x05][...]`, ordered by due time | later issue (retry delays, `deliver_at`) |
  * | `0x06` misc metadata | `[0x06][kind u8][...]` | kind `0x01`: pending topic drop `[0x06][0x01][topicId u32]` |
  */
-import { InvalidArgumentError } from '@braid/core';
+import { InvalidArgumentError, assertValidName } from '@braid/core';
 import type { KeyRange } from './database.js';
 import { assertU32, assertU53, readU64, writeU64 } from './u64.js';
 
@@ -25,7 +25,7 @@ export const Keyspace = {
   partitionMeta: 0x02,
   /** Idempotent producer state per (partition, producer). */
   producer: 0x03,
-  /** Reserved: per-subscription delivery state (acks, attempts). */
+  /** Delivery state per (partition, subscription): cursor, acks, attempts. */
   subscription: 0x04,
   /** Reserved: the timer index (retry delays, `deliver_at`). */
   timer: 0x05,
@@ -56,6 +56,11 @@ export interface LogKey extends PartitionAddress {
 /** A decoded producer-state key. */
 export interface ProducerKey extends PartitionAddress {
   producerId: string;
+}
+
+/** A decoded subscription-state key. */
+export interface SubscriptionKey extends PartitionAddress {
+  subscription: string;
 }
 
 /** Bytes of a log key. */
@@ -167,6 +172,43 @@ export function decodeProducerKey(key: Buffer): ProducerKey {
     partition: key.readUInt32BE(5),
     producerId: key.toString('utf8', PARTITION_PREFIX_BYTES),
   };
+}
+
+/**
+ * `[0x04][topicId][partition][subscription utf8]`. Throws
+ * `InvalidNameError` (INVALID_ARGUMENT) unless `subscription` follows the
+ * naming rules (1-249 of `[A-Za-z0-9._-]`): an empty name would be the
+ * partition's prefix itself, and since no name holds a byte below `-`
+ * (0x2d), a later issue can put per-subscription keys at
+ * `[...][subscription][0x00][...]`: they sort after this key and before
+ * `[...][subscription][0x01]`, never between two other subscriptions' keys.
+ */
+export function subscriptionKey(topicId: number, partition: number, subscription: string): Buffer {
+  assertValidName('subscription', subscription);
+  const name = Buffer.from(subscription, 'utf8');
+  const key = partitionPrefix(Keyspace.subscription, topicId, partition, name.length);
+  name.copy(key, PARTITION_PREFIX_BYTES);
+  return key;
+}
+
+/** Decodes a subscription-state key. */
+export function decodeSubscriptionKey(key: Buffer): SubscriptionKey {
+  expectKey(key, Keyspace.subscription, PARTITION_PREFIX_BYTES + 1, 'subscription');
+  return {
+    topicId: key.readUInt32BE(1),
+    partition: key.readUInt32BE(5),
+    subscription: key.toString('utf8', PARTITION_PREFIX_BYTES),
+  };
+}
+
+/** Every subscription-state key of one partition. */
+export function subscriptionPartitionRange(topicId: number, partition: number): KeyRange {
+  return prefixRange(partitionPrefix(Keyspace.subscription, topicId, partition, 0));
+}
+
+/** Every subscription-state key of one topic (all its partitions). */
+export function subscriptionTopicRange(topicId: number): KeyRange {
+  return topicRange(Keyspace.subscription, topicId);
 }
 
 /** Every key of `keyspace`. */

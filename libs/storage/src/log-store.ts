@@ -1,8 +1,8 @@
 /**
  * The partition logs of one broker, in one RocksDB database: opens and
- * recovers it, hands out `PartitionLog`s, owns the group commit that all of
- * them write through and the retention timer, drops topics, and closes
- * everything in order.
+ * recovers it, hands out `PartitionLog`s and the `SubscriptionStore`, owns
+ * the group commit that all of them write through and the retention timer,
+ * drops topics, and closes everything in order.
  */
 import { FailedPreconditionError, ShuttingDownError } from '@braid/core';
 import type { BraidError, Clock, Logger } from '@braid/core';
@@ -16,6 +16,8 @@ import type { PartitionLogContext, PartitionState } from './partition-log.js';
 import { recoverPartitions } from './recovery.js';
 import { RetentionTimer, applyRetention } from './retention.js';
 import type { RetentionReport } from './retention.js';
+import { SubscriptionStore } from './subscription-store.js';
+import type { SubscriptionStoreOptions } from './subscription-store.js';
 import { deleteTopicData, finishPendingTopicDrops } from './topic-drop.js';
 import { assertU32 } from './u64.js';
 
@@ -31,6 +33,8 @@ export interface LogStoreOptions {
   retentionCheckIntervalMs?: number;
   /** RocksDB tuning (compression off, 32 MiB cache and memtable by default). */
   database?: DatabaseOptions;
+  /** Subscription state (default: at most 10,000 stored attempt counts per subscription partition). */
+  subscriptions?: SubscriptionStoreOptions;
 }
 
 /** Figures of a {@link LogStore}. */
@@ -39,13 +43,13 @@ export interface LogStoreStats {
   partitions: number;
   /** Stored bytes of all durable records (sum of `sizeBytes`). */
   totalBytes: number;
-  /** Bytes accepted by `append` but not yet durable. */
+  /** Bytes accepted by `append` (and subscription states handed to the group commit) but not yet durable. */
   unflushedBytes: number;
   /** RocksDB write batches written by the group commit. */
   writeBatches: number;
   /** Of those, written with `sync: true`. */
   syncedWriteBatches: number;
-  /** Appends (and meta updates) written; more than `writeBatches` when group commit merged them. */
+  /** Appends, meta updates and subscription state writes written; more than `writeBatches` when group commit merged them. */
   entriesWritten: number;
   /** Most write batches ever in flight at once (at most `maxInFlightBatches`). */
   peakInFlightBatches: number;
@@ -69,6 +73,7 @@ export class LogStore {
   private readonly commit: GroupCommit;
   private readonly context: PartitionLogContext;
   private readonly retentionTimer: RetentionTimer;
+  private readonly subscriptionStore: SubscriptionStore;
   /** Serialises retention passes and topic drops: both rewrite a partition's head. */
   private maintenance: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | undefined;
@@ -90,6 +95,14 @@ export class LogStore {
       },
       checkReadable: () => { this.checkOpen(); },
     };
+    this.subscriptionStore = new SubscriptionStore(
+      {
+        ...this.context,
+        checkTopic: (topicId) => { this.checkNotDropping(topicId); },
+        logStartOffset: (topicId, partition) => this.partitions.get(addressOf(topicId, partition))?.logStartOffset ?? 0,
+      },
+      options.subscriptions,
+    );
     const interval = options.retentionCheckIntervalMs ?? logStoreDefaults.retentionCheckIntervalMs;
     if (!Number.isSafeInteger(interval) || interval < 0) throw new RangeError(`retentionCheckIntervalMs must be an integer >= 0, got ${interval}`);
     this.retentionTimer = new RetentionTimer(clock, interval, () => this.retentionPass(), logger);
@@ -132,27 +145,36 @@ export class LogStore {
     const address = addressOf(topicId, partition);
     const existing = this.partitions.get(address);
     if (existing) return existing;
-    if (this.droppingTopics.has(topicId)) {
-      throw new FailedPreconditionError(`topic ${topicId} is being dropped`, { metadata: { topicId: String(topicId) } });
-    }
+    this.checkNotDropping(topicId);
     const log = new PartitionLog(this.context, topicId, partition, emptyState());
     this.partitions.set(address, log);
     return log;
   }
 
   /**
-   * Deletes every partition of `topicId` with its records, meta and
-   * producer state. Appends already accepted finish first; later appends on
-   * the old `PartitionLog` objects reject with `FailedPreconditionError`.
-   * Crash-safe: an interrupted drop completes on the next open. Afterwards
-   * `partition(topicId, p)` starts a new, empty log at offset 0.
+   * The durable subscription state of every partition, in this store's
+   * database and written through its group commit. Always the same object.
+   */
+  subscriptions(): SubscriptionStore {
+    return this.subscriptionStore;
+  }
+
+  /**
+   * Deletes every partition of `topicId` with its records, meta, producer
+   * state and subscription state. Appends and subscription saves already
+   * accepted finish first; later appends on the old `PartitionLog` objects
+   * reject with `FailedPreconditionError`, as do subscription calls for the
+   * topic while the drop runs. Crash-safe: an interrupted drop completes on
+   * the next open. Afterwards `partition(topicId, p)` starts a new, empty
+   * log at offset 0 and the topic has no subscription state.
    */
   async dropTopic(topicId: number): Promise<void> {
     assertU32('topicId', topicId);
     this.checkOpen();
     this.droppingTopics.add(topicId);
     const logs = [...this.partitions.values()].filter((log) => log.topicId === topicId);
-    const settled = Promise.all(logs.map((log) => log.drop()));
+    // A save written after the range clear would bring the topic's state back: let accepted ones finish first.
+    const settled = Promise.all([...logs.map((log) => log.drop()), this.subscriptionStore.settle(topicId)]);
     await this.exclusive(async () => {
       try {
         await settled;
@@ -195,7 +217,8 @@ export class LogStore {
 
   /**
    * Bytes accepted by `append` but not yet durable, across all partitions
-   * (stored bytes: 25 + payload per record). The broker compares it with its
+   * (stored bytes: 25 + payload per record), plus subscription states handed
+   * to the group commit (key + value). The broker compares it with its
    * memory watermark.
    */
   get unflushedBytes(): number {
@@ -230,13 +253,15 @@ export class LogStore {
 
   /**
    * Stops taking writes (they reject with `ShuttingDownError`), stops
-   * retention, waits for every accepted append to be written (or failed)
-   * and closes the database. Idempotent.
+   * retention, waits for every accepted append and subscription save to be
+   * written (or failed) and closes the database. Idempotent.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.retentionTimer.stop();
       await this.maintenance;
+      // Before the group commit closes: a lane hands its queued save to it only when its previous write is done.
+      await this.subscriptionStore.settle();
       await this.commit.close();
       await this.db.close();
       this.logger.info({}, 'log store closed');
@@ -246,6 +271,12 @@ export class LogStore {
 
   private checkOpen(): void {
     if (this.closing) throw new ShuttingDownError('log store');
+  }
+
+  private checkNotDropping(topicId: number): void {
+    if (this.droppingTopics.has(topicId)) {
+      throw new FailedPreconditionError(`topic ${topicId} is being dropped`, { metadata: { topicId: String(topicId) } });
+    }
   }
 
   private exclusive<T>(task: () => Promise<T>): Promise<T> {

@@ -14,8 +14,15 @@ interface Ack {
   baseSequence: number;
 }
 
+/** A subscription save the writer saw resolve: its cursor, and the batch whose upper half it acknowledged. */
+interface SubSave {
+  partition: number;
+  cursor: number;
+  baseOffset: number;
+}
+
 /** Runs kill-writer.ts, SIGKILLs it `runMs` after its first acknowledgement, and returns what it acknowledged. */
-function runAndKill(dir: string, runMs: number): Promise<Ack[]> {
+function runAndKill(dir: string, runMs: number): Promise<{ acks: Ack[]; subs: SubSave[] }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -40,14 +47,16 @@ function runAndKill(dir: string, runMs: number): Promise<Ack[]> {
         reject(new Error(`writer exited on its own (code ${code ?? 'null'}): ${stderr}`));
         return;
       }
-      const acks = stdout
-        .split('\n')
-        .filter((line) => line.startsWith('ack '))
-        .map((line) => {
-          const [partition, baseOffset, count, baseSequence] = line.slice(4).split(' ').map(Number);
-          return { partition: partition ?? -1, baseOffset: baseOffset ?? -1, count: count ?? -1, baseSequence: baseSequence ?? -1 };
-        });
-      resolve(acks);
+      const lines = stdout.split('\n');
+      const fields = (prefix: string): number[][] => lines.filter((line) => line.startsWith(prefix)).map((line) => line.slice(prefix.length).split(' ').map(Number));
+      const acks = fields('ack ').map(([partition, baseOffset, count, baseSequence]) => ({
+        partition: partition ?? -1,
+        baseOffset: baseOffset ?? -1,
+        count: count ?? -1,
+        baseSequence: baseSequence ?? -1,
+      }));
+      const subs = fields('sub ').map(([partition, cursor, baseOffset]) => ({ partition: partition ?? -1, cursor: cursor ?? -1, baseOffset: baseOffset ?? -1 }));
+      resolve({ acks, subs });
     });
   });
 }
@@ -59,10 +68,11 @@ afterEach(async () => {
 });
 
 describe('recovery after kill -9', () => {
-  it('keeps every acknowledged record and continues offsets without gaps or reuse', async () => {
+  it('keeps every acknowledged record and subscription save, and continues offsets without gaps or reuse', async () => {
     const dir = tempDir('braid-kill-');
-    const acks = await runAndKill(dir, 1000);
+    const { acks, subs } = await runAndKill(dir, 1000);
     expect(acks.length).toBeGreaterThan(20);
+    expect(subs.length).toBeGreaterThan(20);
 
     store = await LogStore.open(dir, { retentionCheckIntervalMs: 0 });
     for (let p = 0; p < PARTITIONS; p++) {
@@ -95,6 +105,20 @@ describe('recovery after kill -9', () => {
         'fsync',
       );
       expect(retry).toEqual({ baseOffset: lastAck.baseOffset, duplicate: true });
+
+      // The subscription state is the last save that resolved, or the one in flight at the kill: never older, never invented.
+      const lastSave = subs.filter((s) => s.partition === p).at(-1);
+      if (!lastSave) throw new Error(`no subscription save for partition ${p}`);
+      const state = await store.subscriptions().load(1, p, 'kill-sub');
+      if (!state) throw new Error(`no subscription state for partition ${p}`);
+      expect(state.cursor).toBeGreaterThanOrEqual(lastSave.cursor);
+      expect(state.cursor).toBeLessThanOrEqual(Math.min(lastSave.baseOffset + 10, log.highWatermark));
+      for (let o = lastSave.baseOffset + 5; o < lastSave.baseOffset + 10; o++) expect(o < state.cursor || state.acked.has(o)).toBe(true);
+      for (const [offset, count] of state.attempts) {
+        expect(offset).toBeGreaterThanOrEqual(state.cursor);
+        expect(state.acked.has(offset)).toBe(false);
+        expect(count).toBe(1);
+      }
 
       // New appends continue right at the recovered high watermark.
       const hw = log.highWatermark;

@@ -358,6 +358,12 @@ export interface TopicMetadata {
     | undefined;
   /** Its partitions with their leaders. */
   partitions: PartitionInfo[];
+  /**
+   * Its subscriptions with their settings (defaults filled in), ordered by
+   * name. Brokers learn about created, updated and deleted subscriptions
+   * through WatchMetadata, like topics.
+   */
+  subscriptions: Subscription[];
 }
 
 /** GetMetadataRequest asks for routing metadata. */
@@ -3082,7 +3088,7 @@ export const BrokerInfo: MessageFns<BrokerInfo> = {
 };
 
 function createBaseTopicMetadata(): TopicMetadata {
-  return { topic: undefined, partitions: [] };
+  return { topic: undefined, partitions: [], subscriptions: [] };
 }
 
 export const TopicMetadata: MessageFns<TopicMetadata> = {
@@ -3092,6 +3098,9 @@ export const TopicMetadata: MessageFns<TopicMetadata> = {
     }
     for (const v of message.partitions) {
       PartitionInfo.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.subscriptions) {
+      Subscription.encode(v!, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -3125,6 +3134,14 @@ export const TopicMetadata: MessageFns<TopicMetadata> = {
             message.partitions.push(PartitionInfo.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.subscriptions.push(Subscription.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3143,6 +3160,9 @@ export const TopicMetadata: MessageFns<TopicMetadata> = {
       partitions: globalThis.Array.isArray(object?.partitions)
         ? object.partitions.map((e: any) => PartitionInfo.fromJSON(e))
         : [],
+      subscriptions: globalThis.Array.isArray(object?.subscriptions)
+        ? object.subscriptions.map((e: any) => Subscription.fromJSON(e))
+        : [],
     };
   },
 
@@ -3154,6 +3174,9 @@ export const TopicMetadata: MessageFns<TopicMetadata> = {
     if (message.partitions?.length) {
       obj.partitions = message.partitions.map((e) => PartitionInfo.toJSON(e));
     }
+    if (message.subscriptions?.length) {
+      obj.subscriptions = message.subscriptions.map((e) => Subscription.toJSON(e));
+    }
     return obj;
   },
 
@@ -3164,6 +3187,7 @@ export const TopicMetadata: MessageFns<TopicMetadata> = {
     const message = createBaseTopicMetadata();
     message.topic = (object.topic !== undefined && object.topic !== null) ? Topic.fromPartial(object.topic) : undefined;
     message.partitions = object.partitions?.map((e) => PartitionInfo.fromPartial(e)) || [];
+    message.subscriptions = object.subscriptions?.map((e) => Subscription.fromPartial(e)) || [];
     return message;
   },
 };

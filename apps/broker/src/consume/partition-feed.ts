@@ -1,0 +1,111 @@
+/**
+ * Reads one partition ahead for one subscription: a bounded buffer of the
+ * next records after the read position, decoded just enough for dispatch
+ * (key for ownership, size for byte credit). Records leave the buffer when
+ * they are handed to a member; records that could not be handed out yet
+ * (their owner has no credit) stay and keep their order.
+ */
+import type { PartitionLog } from '@braid/storage';
+import { StoredRecord } from '@braid/proto';
+
+/** A record ready to be handed out. */
+export interface FeedRecord {
+  readonly offset: number;
+  readonly record: StoredRecord;
+  /** The key as a string id (for per-key hand-over), if the record has a key. */
+  readonly keyId: string | undefined;
+  /** Bytes counted against byte credit: key + value. */
+  readonly bytes: number;
+}
+
+/** Records read ahead at most, per partition and subscription. */
+export const feedCapacity = 2_000;
+/** Bytes read per log read. */
+const readChunkBytes = 1024 * 1024;
+
+/** Decodes a stored payload for delivery. */
+export function feedRecord(topic: string, partition: number, offset: number, payload: Uint8Array): FeedRecord {
+  const record = StoredRecord.decode(payload);
+  record.topic = topic;
+  record.partition = partition;
+  record.offset = offset;
+  const key = record.key;
+  return {
+    offset,
+    record,
+    keyId: key === undefined ? undefined : Buffer.from(key).toString('base64'),
+    bytes: (key?.length ?? 0) + record.value.length,
+  };
+}
+
+/** See the file comment. */
+export class PartitionFeed {
+  private buffer: FeedRecord[] = [];
+  private readPosition: number;
+  private reading: Promise<void> | undefined;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    private readonly log: PartitionLog,
+    start: number,
+    /** Whether an offset still needs delivery (not settled, not out with a member). */
+    private readonly needsDelivery: (offset: number) => boolean,
+  ) {
+    this.readPosition = Math.max(start, log.logStartOffset);
+  }
+
+  /** Buffered records, in offset order. */
+  records(): readonly FeedRecord[] {
+    return this.buffer;
+  }
+
+  /** Removes a handed-out record from the buffer. */
+  remove(record: FeedRecord): void {
+    const at = this.buffer.indexOf(record);
+    if (at >= 0) this.buffer.splice(at, 1);
+  }
+
+  /** Whether more records can be read now. */
+  get canRead(): boolean {
+    return this.buffer.length < feedCapacity && this.readPosition < this.log.highWatermark;
+  }
+
+  /** Restarts reading at `offset` (seek); drops the buffer. */
+  reset(offset: number): void {
+    this.buffer = [];
+    this.readPosition = Math.max(offset, this.log.logStartOffset);
+  }
+
+  /** Reads the next chunk into the buffer; resolves at once if nothing is to read. */
+  fill(): Promise<void> {
+    if (this.reading) return this.reading;
+    if (!this.canRead) return Promise.resolve();
+    this.reading = (async () => {
+      try {
+        const entries = await this.log.read(this.readPosition, {
+          maxRecords: feedCapacity - this.buffer.length,
+          maxBytes: readChunkBytes,
+        });
+        for (const entry of entries) {
+          this.readPosition = entry.offset + 1;
+          // Acknowledged out of order before a restart, or already out with a member.
+          if (!this.needsDelivery(entry.offset)) continue;
+          this.buffer.push(feedRecord(this.topic, this.partition, entry.offset, entry.payload));
+        }
+        // Retention may have removed what we were about to read.
+        if (entries.length === 0 && this.readPosition < this.log.logStartOffset) this.readPosition = this.log.logStartOffset;
+      } finally {
+        this.reading = undefined;
+      }
+    })();
+    return this.reading;
+  }
+
+  /** Reads one record by offset (for redeliveries), if it is still retained. */
+  async readOne(offset: number): Promise<FeedRecord | undefined> {
+    const [entry] = await this.log.read(offset, { maxRecords: 1, maxBytes: 1 });
+    if (entry?.offset !== offset) return undefined;
+    return feedRecord(this.topic, this.partition, offset, entry.payload);
+  }
+}
