@@ -35,15 +35,15 @@ const valueOf = (d: Delivery): string => Buffer.from(d.record?.value ?? []).toSt
 describe('consume path', () => {
   it('delivers every record to every subscription (fanout), in order per partition', async () => {
     await createTopic(api.admin, 'fan', { partitions: 4 });
-    await publishKeyed('fan', 2000, 50);
+    await publishKeyed('fan', 20_000, 50);
     const subs = ['push', 'search', 'analytics'].map((name) => {
       const client = new SubscribeClient(consumers, true);
-      client.open('fan', name, { credit: 5000 });
+      client.open('fan', name, { credit: 50_000 });
       return client;
     });
     for (const client of subs) {
-      await client.waitFor(2000);
-      expect(client.deliveries).toHaveLength(2000);
+      await client.waitFor(20_000, 60_000);
+      expect(client.deliveries).toHaveLength(20_000);
       const byPartition = new Map<number, number[]>();
       for (const d of client.deliveries) {
         const list = byPartition.get(d.record?.partition ?? -1) ?? [];
@@ -52,7 +52,7 @@ describe('consume path', () => {
         expect(d.attempt).toBe(1);
       }
       for (const offsets of byPartition.values()) expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
-      expect(new Set(client.deliveries.map(valueOf)).size).toBe(2000);
+      expect(new Set(client.deliveries.map(valueOf)).size).toBe(20_000);
       client.end();
     }
   });

@@ -113,3 +113,18 @@ describe('CreditWindow', () => {
     expect(window.canSend(250)).toBe(true);
   });
 });
+
+describe('CreditWindow oversized record with nothing outstanding', () => {
+  it('sends a record larger than the remaining byte credit when the member holds nothing', () => {
+    const window = new CreditWindow();
+    window.grant(10, 100);
+    window.consume(60, 0);
+    // 40 bytes left, below the ceiling of 100: a 50-byte record waits while
+    // something is outstanding, but goes once the member holds nothing.
+    expect(window.canSend(50, 1)).toBe(false);
+    expect(window.canSend(50, 0)).toBe(true);
+    window.consume(50, 0);
+    expect(window.availableRecords).toBe(8);
+    expect(window.availableBytes).toBe(0);
+  });
+});

@@ -55,15 +55,18 @@ export class CreditWindow {
   /**
    * Whether one record of `bytes` bytes may be sent now: at least one record
    * of credit, and enough byte credit (or byte credit not enforced, or the
-   * oversized-record rule described on the class).
+   * oversized-record rule described on the class). `outstanding` is how
+   * many deliveries the member still holds unsettled: with none, a record
+   * larger than the remaining byte credit is sent anyway (the contract's
+   * rule in `CreditRequest`), so a large record can never stall a member.
    *
    * @throws RangeError when `bytes` is not a non-negative integer.
    */
-  canSend(bytes: number): boolean {
+  canSend(bytes: number, outstanding?: number): boolean {
     assertCount('bytes', bytes);
     if (this.records < 1) return false;
     if (!this.bytesEnforced || bytes <= this.bytes) return true;
-    return this.bytes >= this.byteCeiling;
+    return this.bytes >= this.byteCeiling || outstanding === 0;
   }
 
   /**
@@ -74,8 +77,8 @@ export class CreditWindow {
    *   broker must never send past the member's credit, so this is a broker
    *   bug and fails loudly.
    */
-  consume(bytes: number): void {
-    if (!this.canSend(bytes)) {
+  consume(bytes: number, outstanding?: number): void {
+    if (!this.canSend(bytes, outstanding)) {
       throw new RangeError(
         `sending ${String(bytes)} bytes exceeds credit ` +
           `(${String(this.records)} records, ${String(this.availableBytes)} bytes)`,

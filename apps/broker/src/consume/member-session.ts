@@ -36,7 +36,7 @@ export class MemberSession {
 
   /** Whether a delivery of `bytes` may be sent now, given `held` unsettled records. */
   canTake(bytes: number, held: number): boolean {
-    return this.open && this.writable && held < this.maxUnacked && this.credit.canSend(bytes);
+    return this.open && this.writable && held < this.maxUnacked && this.credit.canSend(bytes, held);
   }
 
   /** Whether the member could take anything at all right now. */

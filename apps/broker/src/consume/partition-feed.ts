@@ -38,9 +38,16 @@ export function feedRecord(topic: string, partition: number, offset: number, pay
   };
 }
 
-/** See the file comment. */
+/**
+ * See the file comment. The buffer is an array consumed from a moving head:
+ * handing out the first record (the common case) is O(1), and a record
+ * taken from the middle (KEY_SHARED skipping a busy key) leaves a hole that
+ * the head steps over later.
+ */
 export class PartitionFeed {
-  private buffer: FeedRecord[] = [];
+  private buffer: (FeedRecord | undefined)[] = [];
+  private head = 0;
+  private count = 0;
   private readPosition: number;
   private reading: Promise<void> | undefined;
 
@@ -55,26 +62,58 @@ export class PartitionFeed {
     this.readPosition = Math.max(start, log.logStartOffset);
   }
 
-  /** Buffered records, in offset order. */
-  records(): readonly FeedRecord[] {
-    return this.buffer;
+  /**
+   * Buffered records with their slots, in offset order. Slots stay valid
+   * until the next `records()` or `fill()` call (which may compact).
+   */
+  *records(): Generator<{ record: FeedRecord; slot: number }> {
+    this.compact();
+    for (let slot = this.head; slot < this.buffer.length; slot++) {
+      const record = this.buffer[slot];
+      if (record) yield { record, slot };
+    }
   }
 
-  /** Removes a handed-out record from the buffer. */
-  remove(record: FeedRecord): void {
-    const at = this.buffer.indexOf(record);
-    if (at >= 0) this.buffer.splice(at, 1);
+  /** Records buffered. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Removes the handed-out record at `slot` (from `records()`). */
+  remove(slot: number): void {
+    if (this.buffer[slot] === undefined) return;
+    this.buffer[slot] = undefined;
+    this.count--;
+    while (this.head < this.buffer.length && this.buffer[this.head] === undefined) this.head++;
+  }
+
+  /** Drops consumed slots at the head (renumbers slots). */
+  private compact(): void {
+    if (this.head === this.buffer.length) {
+      this.buffer = [];
+      this.head = 0;
+    } else if (this.head > 1024) {
+      this.buffer = this.buffer.slice(this.head);
+      this.head = 0;
+    }
   }
 
   /** Whether more records can be read now. */
   get canRead(): boolean {
-    return this.buffer.length < feedCapacity && this.readPosition < this.log.highWatermark;
+    return this.count < feedCapacity && this.readPosition < this.log.highWatermark;
   }
 
   /** Restarts reading at `offset` (seek); drops the buffer. */
   reset(offset: number): void {
     this.buffer = [];
+    this.head = 0;
+    this.count = 0;
     this.readPosition = Math.max(offset, this.log.logStartOffset);
+  }
+
+  /** Whether a read is in progress. */
+  get busy(): boolean {
+    return this.reading !== undefined;
   }
 
   /** Reads the next chunk into the buffer; resolves at once if nothing is to read. */
@@ -83,8 +122,9 @@ export class PartitionFeed {
     if (!this.canRead) return Promise.resolve();
     this.reading = (async () => {
       try {
+        this.compact();
         const entries = await this.log.read(this.readPosition, {
-          maxRecords: feedCapacity - this.buffer.length,
+          maxRecords: feedCapacity - this.count,
           maxBytes: readChunkBytes,
         });
         for (const entry of entries) {
@@ -92,6 +132,7 @@ export class PartitionFeed {
           // Acknowledged out of order before a restart, or already out with a member.
           if (!this.needsDelivery(entry.offset)) continue;
           this.buffer.push(feedRecord(this.topic, this.partition, entry.offset, entry.payload));
+          this.count++;
         }
         // Retention may have removed what we were about to read.
         if (entries.length === 0 && this.readPosition < this.log.logStartOffset) this.readPosition = this.log.logStartOffset;

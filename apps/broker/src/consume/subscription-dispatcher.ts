@@ -300,11 +300,14 @@ export class SubscriptionDispatcher {
 
   private readAhead(): void {
     for (const d of this.dispatch.values()) {
-      if (!d.feed.canRead) continue;
-      d.feed.fill().then(
-        () => { this.pump(); },
-        (error: unknown) => { this.options.logger.error({ err: error, partition: d.partition }, 'reading the log for dispatch failed'); },
-      );
+      // One continuation per read: a pump during a read must not pile up more.
+      if (!d.feed.canRead || d.feed.busy) continue;
+      d.feed
+        .fill()
+        .then(() => { this.pump(); })
+        .catch((error: unknown) => {
+          this.options.logger.error({ err: error, partition: d.partition }, 'dispatch failed');
+        });
     }
   }
 
@@ -357,7 +360,7 @@ export class SubscriptionDispatcher {
           if (record.keyId !== undefined) blockedKeys.add(record.keyId);
           return this.rule.perPartition || !member.ready(held) ? 'stop' : 'skip';
         }
-        member.credit.consume(record.bytes);
+        member.credit.consume(record.bytes, held);
         batch.push(this.handOut(d, record, member.memberId));
         held++;
         return 'sent';
@@ -372,11 +375,13 @@ export class SubscriptionDispatcher {
         }
       }
       if (stopped) continue;
-      for (const record of [...d.feed.records()]) {
+      const taken: number[] = [];
+      for (const { record, slot } of d.feed.records()) {
         const outcome = consider(record);
-        if (outcome === 'sent') d.feed.remove(record);
+        if (outcome === 'sent') taken.push(slot);
         if (outcome === 'stop') break;
       }
+      for (const slot of taken) d.feed.remove(slot);
     }
     if (batch.length > 0) member.deliver(batch);
   }
