@@ -144,7 +144,10 @@ export interface OpenRequest {
  * record cannot stall the member forever).
  */
 export interface CreditRequest {
-  /** Additional records the member can take. Must not be negative. */
+  /**
+   * Additional records the member can take. Must not be negative, and at
+   * most 2^53-1 (the TypeScript broker reads int64 as a JavaScript number).
+   */
   records: number;
   /**
    * Additional bytes the member can take. Must not be negative; 0 grants no
