@@ -16,6 +16,12 @@ export interface CliIo {
   stdinLines(): AsyncIterable<string>;
   /** Sets the exit code without stopping. */
   setExitCode(code: number): void;
+  /**
+   * A signal that aborts on SIGINT/SIGTERM, for commands that run until
+   * interrupted (`consume`) and stop gracefully. Asking for it is what
+   * installs the handlers, so other commands keep the default behaviour.
+   */
+  interrupted(): AbortSignal;
 }
 
 /** Output and settings for commands. */
@@ -28,6 +34,8 @@ export interface CliContext {
   lines(): AsyncIterable<string>;
   /** Sets the exit code without stopping. */
   setExitCode(code: number): void;
+  /** Aborts on SIGINT/SIGTERM (see `CliIo.interrupted`). */
+  interrupted(): AbortSignal;
   /** Prints `message` to stderr and sets exit code 2 (usage error). */
   fail(message: string): void;
   /** Prints a failed call as `CODE: message` to stderr and sets exit code 1. */
@@ -44,6 +52,17 @@ export function processIo(): CliIo {
     stderr: (text) => { process.stderr.write(text); },
     stdinLines: () => createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY }),
     setExitCode: (code) => { process.exitCode = code; },
+    interrupted: () => {
+      const controller = new AbortController();
+      const stop = (signal: NodeJS.Signals): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        controller.abort(new Error(`received ${signal}`));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      return controller.signal;
+    },
   };
 }
 
@@ -58,6 +77,7 @@ export function createContext(
     out: (text) => { io.stdout(text); },
     lines: () => io.stdinLines(),
     setExitCode: (code) => { io.setExitCode(code); },
+    interrupted: () => io.interrupted(),
     fail: (message) => {
       io.stderr(`error: ${message}\n`);
       io.setExitCode(2);

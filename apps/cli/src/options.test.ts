@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { Durability } from '@braid/client';
-import { collectHeader, integerIn, parseDurability, splitKey } from './options.js';
+import { Durability, StartPosition, SubscriptionMode } from '@braid/client';
+import { collectHeader, collectOffset, integerIn, parseDurability, parseMode, parseStart, parseTime, splitKey } from './options.js';
 
 describe('option parsers', () => {
   it('maps --durability names to the proto enum', () => {
@@ -18,6 +18,32 @@ describe('option parsers', () => {
     }
     expect(integerIn(0)('0')).toBe(0);
     expect(() => integerIn(0)('9007199254740993')).toThrow(/>= 0/);
+  });
+
+  it('maps --mode names in any case to the proto enum', () => {
+    expect(parseMode('PARTITIONED')).toBe(SubscriptionMode.SUBSCRIPTION_MODE_PARTITIONED);
+    expect(parseMode('key_shared')).toBe(SubscriptionMode.SUBSCRIPTION_MODE_KEY_SHARED);
+    expect(parseMode('Key-Shared')).toBe(SubscriptionMode.SUBSCRIPTION_MODE_KEY_SHARED);
+    expect(parseMode('shared')).toBe(SubscriptionMode.SUBSCRIPTION_MODE_SHARED);
+    expect(() => parseMode('exclusive')).toThrow(/PARTITIONED, KEY_SHARED or SHARED/);
+  });
+
+  it('parses --from as earliest, latest or a time', () => {
+    expect(parseStart('earliest')).toEqual({ startPosition: StartPosition.START_POSITION_EARLIEST, startTimeMs: 0 });
+    expect(parseStart('LATEST')).toEqual({ startPosition: StartPosition.START_POSITION_LATEST, startTimeMs: 0 });
+    expect(parseStart('2024-05-01T12:00:00Z')).toEqual({ startPosition: StartPosition.START_POSITION_TIMESTAMP, startTimeMs: Date.UTC(2024, 4, 1, 12) });
+    expect(parseStart('1714564800000').startTimeMs).toBe(1714564800000);
+    expect(() => parseStart('yesterday')).toThrow(/earliest/);
+    expect(parseTime(' 42 ')).toBe(42);
+    expect(() => parseTime('-5')).toThrow(InvalidArgumentError);
+  });
+
+  it('collects repeated --offset PARTITION:OFFSET', () => {
+    expect(collectOffset('1:20', collectOffset('0:10'))).toEqual([
+      { partition: 0, offset: 10 },
+      { partition: 1, offset: 20 },
+    ]);
+    for (const bad of ['0', '0:', ':1', 'a:1', '0:-1', '0:1:2']) expect(() => collectOffset(bad), bad).toThrow(/PARTITION:OFFSET/);
   });
 
   it('collects repeated --header name=value, splitting at the first =', () => {

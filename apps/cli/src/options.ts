@@ -4,7 +4,7 @@
  * error (message naming the option, exit code 2).
  */
 import { InvalidArgumentError } from 'commander';
-import { Durability } from '@braid/client';
+import { Durability, StartPosition, SubscriptionMode } from '@braid/client';
 
 /** The names `--durability` accepts, and their proto values. */
 export const durabilityNames = {
@@ -42,4 +42,56 @@ export function splitKey(line: string, separator: string): { key: string; value:
   const at = line.indexOf(separator);
   if (at < 0) return undefined;
   return { key: line.slice(0, at), value: line.slice(at + separator.length) };
+}
+
+/** The names `--mode` accepts (any case, `-` or `_`), and their proto values. */
+export const modeNames = {
+  partitioned: SubscriptionMode.SUBSCRIPTION_MODE_PARTITIONED,
+  key_shared: SubscriptionMode.SUBSCRIPTION_MODE_KEY_SHARED,
+  shared: SubscriptionMode.SUBSCRIPTION_MODE_SHARED,
+} as const satisfies Record<string, SubscriptionMode>;
+
+/** `PARTITIONED`, `KEY_SHARED` or `SHARED` (any case, `-` or `_`) as the proto enum. */
+export function parseMode(value: string): SubscriptionMode {
+  const name = value.trim().toLowerCase().replace(/-/g, '_');
+  if (name === 'partitioned' || name === 'key_shared' || name === 'shared') return modeNames[name];
+  throw new InvalidArgumentError('must be PARTITIONED, KEY_SHARED or SHARED.');
+}
+
+/** A time as Unix ms or an ISO 8601 date, as Unix ms. */
+export function parseTime(value: string): number {
+  const text = value.trim();
+  // Date.parse takes almost anything ("-5" is a date); insist on ISO 8601's YYYY-MM-DD.
+  const ms = /^\d+$/.test(text) ? Number(text) : /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new InvalidArgumentError('must be Unix milliseconds or an ISO 8601 time, e.g. 2024-05-01T12:00:00Z.');
+  return ms;
+}
+
+/** Where a new subscription starts: the proto start position and, for a time, the time. */
+export interface StartSetting {
+  startPosition: StartPosition;
+  startTimeMs: number;
+}
+
+/** `earliest`, `latest`, or a time (Unix ms or ISO 8601). */
+export function parseStart(value: string): StartSetting {
+  const name = value.trim().toLowerCase();
+  if (name === 'earliest') return { startPosition: StartPosition.START_POSITION_EARLIEST, startTimeMs: 0 };
+  if (name === 'latest') return { startPosition: StartPosition.START_POSITION_LATEST, startTimeMs: 0 };
+  try {
+    return { startPosition: StartPosition.START_POSITION_TIMESTAMP, startTimeMs: parseTime(value) };
+  } catch {
+    throw new InvalidArgumentError('must be "earliest", "latest", or a time (Unix ms or ISO 8601).');
+  }
+}
+
+/** Adds one `--offset PARTITION:OFFSET` to those collected so far. */
+export function collectOffset(value: string, previous: { partition: number; offset: number }[] = []): { partition: number; offset: number }[] {
+  const match = /^(\d+):(\d+)$/.exec(value.trim());
+  const partition = Number(match?.[1]);
+  const offset = Number(match?.[2]);
+  if (!match || !Number.isSafeInteger(partition) || !Number.isSafeInteger(offset)) {
+    throw new InvalidArgumentError('must be PARTITION:OFFSET with whole numbers, e.g. 0:1500.');
+  }
+  return [...previous, { partition, offset }];
 }

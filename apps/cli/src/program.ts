@@ -4,8 +4,10 @@
  * errors into exit code 2.
  */
 import { Command, CommanderError } from 'commander';
+import { registerConsumeCommand } from './commands/consume.js';
 import { registerHealthCommand } from './commands/health.js';
 import { registerProduceCommand } from './commands/produce.js';
+import { registerSubscriptionCommand } from './commands/subscription.js';
 import { registerTopicCommand } from './commands/topic.js';
 import { createContext } from './context.js';
 import type { CliIo } from './context.js';
@@ -13,7 +15,7 @@ import type { CliIo } from './context.js';
 /** Builds the program; commander's own exits become thrown `CommanderError`s. */
 export function createProgram(io: CliIo, env: Readonly<Record<string, string | undefined>>): Command {
   const program = new Command('braid')
-    .description('Braid command line: topics, produce, consume, dead letters, health')
+    .description('Braid command line: topics, subscriptions, produce, consume, dead letters, health')
     .option('--broker <host:port>', 'broker to talk to [env: BRAID_BROKER] (default: localhost:7401)')
     .showHelpAfterError()
     .configureOutput({ writeOut: (text) => { io.stdout(text); }, writeErr: (text) => { io.stderr(text); } })
@@ -22,6 +24,8 @@ export function createProgram(io: CliIo, env: Readonly<Record<string, string | u
   registerHealthCommand(program, context);
   registerTopicCommand(program, context);
   registerProduceCommand(program, context);
+  registerConsumeCommand(program, context);
+  registerSubscriptionCommand(program, context);
   return program;
 }
 

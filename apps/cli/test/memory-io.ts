@@ -9,8 +9,14 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs `braid <args>` with `stdin` as input and `env` as the environment. */
-export async function runInProcess(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
+/**
+ * Runs `braid <args>` with `stdin` as input and `env` as the environment;
+ * `interrupt` stands in for SIGINT (commands that ask for it see it abort).
+ */
+export async function runInProcess(
+  args: string[],
+  options: { stdin?: string; env?: Record<string, string>; interrupt?: AbortSignal } = {},
+): Promise<RunResult> {
   const result: RunResult = { code: 0, stdout: '', stderr: '' };
   const input = options.stdin ?? '';
   const io: CliIo = {
@@ -26,6 +32,7 @@ export async function runInProcess(args: string[], options: { stdin?: string; en
       }
     },
     setExitCode: (code) => { result.code = code; },
+    interrupted: () => options.interrupt ?? new AbortController().signal,
   };
   await runProgram(io, options.env ?? {}, args);
   return result;

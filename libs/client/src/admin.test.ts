@@ -1,6 +1,6 @@
 import { status as Status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Durability, PartitionStatus } from '@braid/proto';
+import { Durability, PartitionStatus, RetryOrder, StartPosition, SubscriptionMode } from '@braid/proto';
 import { Admin } from './admin.js';
 import { FakeBroker } from './testing.js';
 
@@ -52,6 +52,68 @@ describe('Admin', () => {
     const nowhere = new Admin({ brokers: downAddress, timeoutMs: 3000 });
     await expect(nowhere.listTopics()).rejects.toMatchObject({ code: Status.UNAVAILABLE, retriable: true });
     nowhere.close();
+  });
+
+  it('creates, lists, describes, updates and deletes subscriptions', async () => {
+    await admin.createTopic('events', { partitions: 2 });
+    const created = await admin.createSubscription('events', 'search', {
+      mode: SubscriptionMode.SUBSCRIPTION_MODE_KEY_SHARED,
+      startPosition: StartPosition.START_POSITION_EARLIEST,
+      ackTimeoutMs: 5_000,
+      retryPolicy: { maxAttempts: 3 },
+    });
+    expect(created).toMatchObject({
+      topic: 'events',
+      name: 'search',
+      config: { mode: SubscriptionMode.SUBSCRIPTION_MODE_KEY_SHARED, ackTimeoutMs: 5_000, deadLetterTopic: 'events.search.dlq', retryPolicy: { maxAttempts: 3, retryOrder: RetryOrder.RETRY_ORDER_BLOCK_KEY } },
+    });
+    await admin.createSubscription('events', 'analytics');
+    expect((await admin.listSubscriptions('events')).map((s) => s.name)).toEqual(['analytics', 'search']);
+    expect((await admin.listSubscriptions()).map((s) => `${s.topic}/${s.name}`)).toEqual(['events/analytics', 'events/search']);
+    expect((await admin.getMetadata(['events'])).topics[0]?.subscriptions.map((s) => s.name)).toEqual(['analytics', 'search']);
+
+    broker.publish('events', [{ value: 'a', partition: 0 }, { value: 'b', partition: 0 }, { value: 'c', partition: 1 }]);
+    const described = await admin.describeSubscription('events', 'search');
+    expect(described.partitions).toEqual([
+      { partition: 0, committedOffset: 0, highWatermark: 2, lag: 2, unacked: 0, pendingRetries: 0 },
+      { partition: 1, committedOffset: 0, highWatermark: 1, lag: 1, unacked: 0, pendingRetries: 0 },
+    ]);
+    expect(described.members).toEqual([]);
+
+    const updated = await admin.updateSubscription('events', 'search', { ...described.subscription?.config, ackTimeoutMs: 9_000 });
+    expect(updated.config?.ackTimeoutMs).toBe(9_000);
+    await expect(admin.updateSubscription('events', 'search', { mode: SubscriptionMode.SUBSCRIPTION_MODE_SHARED })).rejects.toMatchObject({
+      code: Status.FAILED_PRECONDITION,
+    });
+
+    await admin.deleteSubscription('events', 'analytics');
+    expect((await admin.listSubscriptions('events')).map((s) => s.name)).toEqual(['search']);
+    await expect(admin.describeSubscription('events', 'analytics')).rejects.toMatchObject({ code: Status.NOT_FOUND, reason: 'SUBSCRIPTION_NOT_FOUND' });
+    await expect(admin.createSubscription('events', 'search')).rejects.toMatchObject({ code: Status.ALREADY_EXISTS });
+    await expect(admin.createSubscription('nope', 'x')).rejects.toMatchObject({ code: Status.NOT_FOUND, reason: 'TOPIC_NOT_FOUND' });
+  });
+
+  it('seeks a subscription to offsets, a time, the start or the end', async () => {
+    await admin.createTopic('seekable', { partitions: 2 });
+    await admin.createSubscription('seekable', 'sub');
+    broker.publish('seekable', [{ value: 'a', partition: 0 }, { value: 'b', partition: 0 }, { value: 'c', partition: 1 }]);
+    expect(await admin.seek('seekable', 'sub', { earliest: true })).toEqual([
+      { partition: 0, offset: 0 },
+      { partition: 1, offset: 0 },
+    ]);
+    expect(await admin.seek('seekable', 'sub', { latest: true })).toEqual([
+      { partition: 0, offset: 2 },
+      { partition: 1, offset: 1 },
+    ]);
+    expect(await admin.seek('seekable', 'sub', { offsets: [{ partition: 0, offset: 1 }] })).toEqual([{ partition: 0, offset: 1 }]);
+    const described = await admin.describeSubscription('seekable', 'sub');
+    expect(described.partitions.map((p) => p.committedOffset)).toEqual([1, 1]);
+    expect(await admin.seek('seekable', 'sub', { timestamp: new Date(0) })).toEqual([
+      { partition: 0, offset: 0 },
+      { partition: 1, offset: 0 },
+    ]);
+    await expect(admin.seek('seekable', 'sub', { offsets: [{ partition: 5, offset: 0 }] })).rejects.toMatchObject({ code: Status.INVALID_ARGUMENT });
+    await expect(admin.seek('seekable', 'sub', { timestamp: Number.NaN })).rejects.toMatchObject({ code: Status.INVALID_ARGUMENT });
   });
 
   it('needs at least one address', () => {

@@ -1,5 +1,5 @@
 /**
- * `Admin`: topics and cluster metadata as promises. Thin wrappers over
+ * `Admin`: topics, subscriptions and cluster metadata as promises. Thin wrappers over
  * `AdminService`: every call has a deadline and rejects with a `BraidError`
  * carrying the server's gRPC code, reason and message. Brokers forward admin
  * calls to the coordinator, so one address suffices; with several, a call
@@ -9,8 +9,19 @@ import { Metadata, status as Status } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
 import { InternalError, InvalidArgumentError, errorTrailers, fromGrpcError } from '@braid/core';
 import type { BraidError } from '@braid/core';
-import { AdminServiceClient, TopicConfig } from '@braid/proto';
-import type { DescribeTopicResponse, GetMetadataResponse, Topic } from '@braid/proto';
+import { AdminServiceClient, SubscriptionConfig, TopicConfig } from '@braid/proto';
+import type {
+  CircuitBreaker,
+  DescribeSubscriptionResponse,
+  DescribeTopicResponse,
+  GetMetadataResponse,
+  PartitionPosition,
+  RateLimit,
+  RetryPolicy,
+  SeekRequest,
+  Subscription,
+  Topic,
+} from '@braid/proto';
 import { ChannelPool } from './channels.js';
 import type { ConnectionOptions } from './channels.js';
 import { adminDefaults } from './defaults.js';
@@ -28,6 +39,49 @@ export interface AdminOptions extends ConnectionOptions {
 /** Settings of a new topic; anything left out takes the server's default. */
 export type TopicSettings = Partial<TopicConfig>;
 
+/**
+ * Settings of a subscription (mode, start position, ack timeout, retry
+ * policy, dead-letter topic, rate limit, circuit breaker); anything left out
+ * takes the server's default.
+ */
+export interface SubscriptionSettings extends Partial<Omit<SubscriptionConfig, 'retryPolicy' | 'rateLimit' | 'circuitBreaker'>> {
+  /** Retries and dead-lettering. */
+  retryPolicy?: Partial<RetryPolicy>;
+  /** Subscription-wide delivery rate limit. */
+  rateLimit?: Partial<RateLimit>;
+  /** Optional circuit breaker. */
+  circuitBreaker?: Partial<CircuitBreaker>;
+}
+
+/** `settings` as the wire message, zero values for what is left out. */
+export function subscriptionConfig(settings: SubscriptionSettings): SubscriptionConfig {
+  return SubscriptionConfig.fromPartial(settings);
+}
+
+/**
+ * Where {@link Admin.seek} moves a subscription's cursor:
+ *
+ * - `{ offsets: [{ partition, offset }, ...] }`: explicit offsets; partitions not listed stay;
+ * - `{ timestamp }`: the first record published at or after this time, on every partition;
+ * - `{ earliest: true }`: the oldest retained record, on every partition;
+ * - `{ latest: true }`: the end of the log, on every partition.
+ */
+export type SeekTarget =
+  | { offsets: readonly { partition: number; offset: number }[] }
+  | { timestamp: Date | number }
+  | { earliest: true }
+  | { latest: true };
+
+function seekTarget(target: SeekTarget): SeekRequest['target'] {
+  if ('offsets' in target) return { $case: 'offsets', value: { positions: target.offsets.map(({ partition, offset }) => ({ partition, offset })) } };
+  if ('timestamp' in target) {
+    const ms = target.timestamp instanceof Date ? target.timestamp.getTime() : target.timestamp;
+    if (!Number.isSafeInteger(ms) || ms < 0) throw new InvalidArgumentError(`seek timestamp must be a valid time, got ${String(target.timestamp)}`);
+    return { $case: 'timestampMs', value: ms };
+  }
+  return { $case: 'earliest', value: 'earliest' in target };
+}
+
 type Callback<T> = (error: ServiceError | null, response: T) => void;
 
 /** Normalises `brokers` into a non-empty list. */
@@ -38,7 +92,7 @@ export function brokerList(brokers: string | readonly string[]): string[] {
 }
 
 /**
- * Topic administration and metadata:
+ * Topic and subscription administration and metadata:
  *
  * ```ts
  * const admin = new Admin({ brokers: 'localhost:7401' });
@@ -92,6 +146,69 @@ export class Admin {
     return this.call<DescribeTopicResponse>((client, metadata, options, callback) =>
       client.describeTopic({ name }, metadata, options, callback),
     );
+  }
+
+  /**
+   * Creates a subscription on `topic` and returns it with defaults filled
+   * in. Rejects with ALREADY_EXISTS if it exists, NOT_FOUND if the topic is
+   * unknown, INVALID_ARGUMENT for a bad name or setting.
+   */
+  async createSubscription(topic: string, name: string, settings: SubscriptionSettings = {}): Promise<Subscription> {
+    const response = await this.call<{ subscription?: Subscription }>((client, metadata, options, callback) =>
+      client.createSubscription({ topic, name, config: subscriptionConfig(settings) }, metadata, options, callback),
+    );
+    if (!response.subscription) throw new InternalError(`CreateSubscription answered without a subscription for "${topic}/${name}"`);
+    return response.subscription;
+  }
+
+  /**
+   * Replaces a subscription's settings at runtime (rate limit, retry
+   * policy, ack timeout, circuit breaker): settings left out take their
+   * defaults, so pass the full set (start from `describeSubscription`).
+   * `mode` and `startPosition` cannot change (FAILED_PRECONDITION).
+   */
+  async updateSubscription(topic: string, name: string, settings: SubscriptionSettings): Promise<Subscription> {
+    const response = await this.call<{ subscription?: Subscription }>((client, metadata, options, callback) =>
+      client.updateSubscription({ topic, name, config: subscriptionConfig(settings) }, metadata, options, callback),
+    );
+    if (!response.subscription) throw new InternalError(`UpdateSubscription answered without a subscription for "${topic}/${name}"`);
+    return response.subscription;
+  }
+
+  /** Deletes a subscription and its delivery state. Rejects with NOT_FOUND if unknown. */
+  async deleteSubscription(topic: string, name: string): Promise<void> {
+    await this.call((client, metadata, options, callback) => client.deleteSubscription({ topic, name }, metadata, options, callback));
+  }
+
+  /** The subscriptions of `topic` (of every topic when omitted), ordered by topic and name. */
+  async listSubscriptions(topic = ''): Promise<Subscription[]> {
+    const response = await this.call<{ subscriptions: Subscription[] }>((client, metadata, options, callback) =>
+      client.listSubscriptions({ topic }, metadata, options, callback),
+    );
+    return response.subscriptions;
+  }
+
+  /**
+   * A subscription's settings, its progress per partition (committed
+   * offset, high watermark, lag, unacked, pending retries), its connected
+   * members and its circuit state. Rejects with NOT_FOUND if unknown.
+   */
+  describeSubscription(topic: string, name: string): Promise<DescribeSubscriptionResponse> {
+    return this.call<DescribeSubscriptionResponse>((client, metadata, options, callback) =>
+      client.describeSubscription({ topic, name }, metadata, options, callback),
+    );
+  }
+
+  /**
+   * Moves a subscription's cursor (records after it are delivered again, or
+   * skipped) and returns the new position of every partition it moved.
+   */
+  async seek(topic: string, name: string, target: SeekTarget): Promise<PartitionPosition[]> {
+    const request: SeekRequest = { topic, name, target: seekTarget(target) };
+    const response = await this.call<{ positions: PartitionPosition[] }>((client, metadata, options, callback) =>
+      client.seek(request, metadata, options, callback),
+    );
+    return response.positions;
   }
 
   /** Brokers and partition leaders of `topics` (all topics when omitted or empty), for routing. */

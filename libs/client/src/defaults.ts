@@ -62,3 +62,56 @@ export const producerDefaults = {
   /** Topic metadata older than this is refreshed in the background, in ms. */
   metadataMaxAgeMs: 300_000,
 } as const;
+
+/**
+ * Reconnect policy of the consumer: 100 ms doubling to at most 5 s with
+ * full jitter, no attempt limit — a consumer waits for a restarting broker
+ * until it is closed (pass `reconnect.maxAttempts` or `deadlineMs` to give
+ * up instead).
+ */
+export const consumerReconnectDefaults: Required<Omit<BackoffPolicy, 'deadlineMs'>> = {
+  initialDelayMs: 100,
+  multiplier: 2,
+  maxDelayMs: 5_000,
+  jitter: 'full',
+  maxAttempts: Number.POSITIVE_INFINITY,
+};
+
+/** Defaults of {@link ConsumerOptions}. */
+export const consumerDefaults = {
+  /**
+   * Records delivered and not yet settled that the consumer lets the
+   * brokers send it (its credit), split evenly over the brokers it streams
+   * from. The iterator's queue never holds more.
+   */
+  prefetchRecords: 1_000,
+  /** Bytes (key + value) likewise (64 MiB). */
+  prefetchBytes: 64 * MiB,
+  /** Acknowledgements gathered before they are sent as one `ack` request. */
+  ackBatchSize: 100,
+  /** Longest an acknowledgement waits for others before it is sent, in ms. */
+  ackFlushMs: 20,
+  /**
+   * Longest the consumer keeps extending the lease of a record it holds,
+   * counted from its delivery, in ms (30 min, nodejs-pubsub's
+   * `maxExtensionMinutes`). `0` turns automatic extension off.
+   */
+  maxLeaseExtensionMs: 30 * 60_000,
+  /**
+   * Fraction of a lease after which it is extended: at 2/3 of the remaining
+   * time, so an extension has a third of the lease to reach the broker.
+   */
+  leaseExtensionAt: 2 / 3,
+  /**
+   * Longest a credit top-up waits to be sent with others, in ms (it goes at
+   * once when half the prefetch is free, the application holds nothing, or
+   * the application waits for records).
+   */
+  creditLingerMs: 20,
+  /** Handlers `run()` runs at once. */
+  concurrency: 1,
+  /** How long `close()` waits for records in the application's hands to be settled, in ms. */
+  closeTimeoutMs: 30_000,
+  /** Lease of a delivery when the broker does not say (the subscription default), in ms. */
+  leaseMs: 30_000,
+} as const;

@@ -1,11 +1,13 @@
 /**
  * A fake broker for tests of code that uses the SDK (the SDK's own tests,
  * the CLI's command tests): an in-process grpc-js server with
- * `ProducerService` and the topic/metadata part of `AdminService`, keeping
- * partition logs in memory. It deduplicates idempotent batches by (producer
- * id, partition, sequence) and refuses out-of-order sequences, as the real
- * broker must, and lets a test inject faults per publish request (refuse,
- * lose the connection before or after appending, hold the answer).
+ * `ProducerService`, `ConsumerService` and `AdminService`, keeping partition
+ * logs and subscriptions in memory. It deduplicates idempotent batches by
+ * (producer id, partition, sequence) and refuses out-of-order sequences, as
+ * the real broker must, and lets a test inject faults per publish request
+ * (refuse, lose the connection before or after appending, hold the answer).
+ * The consume side (`Subscribe` under credit, acks, leases, redelivery) is in
+ * `./fake-subscriptions.ts`; `dropConsumerStreams()` simulates a restart.
  *
  * Exported as `@braid/client/testing`; never used by production code. It is
  * a test double of the broker's contract, not of its storage.
@@ -14,6 +16,7 @@ import { Server, ServerCredentials, status as Status } from '@grpc/grpc-js';
 import type { ServerDuplexStream, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import {
   AlreadyExistsError,
+  systemClock,
   InvalidArgumentError,
   NotLeaderError,
   PartitionOutOfRangeError,
@@ -25,8 +28,9 @@ import {
   toGrpcStatus,
   toStreamError,
 } from '@braid/core';
-import type { BraidError } from '@braid/core';
-import { AdminServiceService, Durability, PartitionStatus, ProducerServiceService } from '@braid/proto';
+import type { BraidError, Clock } from '@braid/core';
+import { partitionForKey } from '@braid/partitioning';
+import { AdminServiceService, ConsumerServiceService, Durability, PartitionStatus, ProducerServiceService } from '@braid/proto';
 import type {
   AdminServiceServer,
   PartitionInfo,
@@ -36,23 +40,31 @@ import type {
   PublishResult,
   PublishStreamRequest,
   PublishStreamResponse,
+  Subscription,
+  SubscribeRequest,
+  SubscribeResponse,
   Topic,
   TopicConfig,
   TopicMetadata,
 } from '@braid/proto';
+import { subscriptionConfig } from './admin.js';
+import type { SubscriptionSettings } from './admin.js';
+import { FakeSubscriptions } from './fake-subscriptions.js';
+import type { FakeLogRecord } from './fake-subscriptions.js';
 
-/** One record in a fake partition log. */
-export interface FakeLogRecord {
-  /** Offset in the partition. */
-  offset: number;
-  /** Key as UTF-8 (undefined without a key). */
-  key: string | undefined;
-  /** Value as UTF-8. */
-  value: string;
+export type { FakeDeadLetter, FakeDelivery, FakeLogRecord, FakeSubscribeRequest } from './fake-subscriptions.js';
+export { FakeSubscriptions } from './fake-subscriptions.js';
+
+/** A record appended with {@link FakeBroker.publish}. */
+export interface FakeRecordInput {
+  /** Key (UTF-8 for a string). */
+  key?: string | Buffer;
+  /** Value (UTF-8 for a string). */
+  value: string | Buffer;
   /** Headers. */
-  headers: Record<string, string>;
-  /** Producer id of the batch that appended it. */
-  producerId: string;
+  headers?: Record<string, string>;
+  /** Partition (default: the key's `partitionForKey`, else 0). */
+  partition?: number;
 }
 
 /**
@@ -76,6 +88,10 @@ export type FaultHook = (request: PublishRequest, n: number) => PublishFault | u
 export interface FakeBrokerOptions {
   /** Serve `PublishStream` (default true); false answers it UNIMPLEMENTED, leaving unary `Publish`. */
   publishStream?: boolean;
+  /** Time of publishes, leases and expiry (default the system clock; leases are checked every 10 ms of real time). */
+  clock?: Clock;
+  /** Answer `nack` and `reject` with an UNIMPLEMENTED stream error, as a broker before the retries issue (default false). */
+  settleUnimplemented?: boolean;
 }
 
 interface FakeTopic {
@@ -92,9 +108,16 @@ interface SequenceState {
 
 const MiB = 1024 * 1024;
 
-function unimplemented<Req, Res>(name: string): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
-  return (_call, callback) => {
-    callback({ code: Status.UNIMPLEMENTED, details: `${name} is not implemented by the fake broker` });
+function logRecord(offset: number, key: Buffer | undefined, value: Buffer, headers: Record<string, string>, producerId: string, publishTimeMs: number): FakeLogRecord {
+  return {
+    offset,
+    key: key === undefined ? undefined : key.toString('utf8'),
+    value: value.toString('utf8'),
+    headers,
+    producerId,
+    keyBytes: key === undefined ? undefined : Buffer.from(key),
+    valueBytes: Buffer.from(value),
+    publishTimeMs,
   };
 }
 
@@ -107,6 +130,9 @@ export class FakeBroker {
   /** Number of `GetMetadata` calls answered. */
   metadataCalls = 0;
 
+  /** The consume side: subscriptions, Subscribe streams and what they received and delivered. */
+  readonly subscriptions: FakeSubscriptions;
+
   private readonly topics = new Map<string, FakeTopic>();
   private readonly sequences = new Map<string, SequenceState>();
   private nextTopicId = 1;
@@ -115,7 +141,16 @@ export class FakeBroker {
     private readonly server: Server,
     /** host:port of the fake. */
     readonly address: string,
-  ) {}
+    private readonly clock: Clock,
+    settleUnimplemented: boolean,
+  ) {
+    this.subscriptions = new FakeSubscriptions({
+      address,
+      clock,
+      topic: (name) => this.requireTopic(name),
+      settleUnimplemented,
+    });
+  }
 
   /** Starts a fake broker on 127.0.0.1 and a free port. */
   static async start(options: FakeBrokerOptions = {}): Promise<FakeBroker> {
@@ -126,8 +161,11 @@ export class FakeBroker {
         else resolve(bound);
       });
     });
-    const broker = new FakeBroker(server, `127.0.0.1:${port}`);
+    const broker = new FakeBroker(server, `127.0.0.1:${port}`, options.clock ?? systemClock, options.settleUnimplemented ?? false);
     server.addService(ProducerServiceService, broker.producerService(options.publishStream ?? true));
+    server.addService(ConsumerServiceService, {
+      subscribe: (call: ServerDuplexStream<SubscribeRequest, SubscribeResponse>) => { broker.subscriptions.subscribe(call); },
+    });
     server.addService(AdminServiceService, broker.adminService());
     return broker;
   }
@@ -144,7 +182,7 @@ export class FakeBroker {
       maxRecordBytes: config.maxRecordBytes || MiB,
     };
     if (filled.partitions < 1 || filled.partitions > 4096) throw new InvalidArgumentError('partitions must be 1-4096');
-    const topic: Topic = { name, id: this.nextTopicId++, config: filled, createdAtMs: Date.now() };
+    const topic: Topic = { name, id: this.nextTopicId++, config: filled, createdAtMs: this.clock.now() };
     const n = filled.partitions;
     this.topics.set(name, {
       topic,
@@ -172,8 +210,38 @@ export class FakeBroker {
     return this.requireTopic(topic).logs;
   }
 
+  /** Creates a subscription directly (as `CreateSubscription` does). */
+  createSubscription(topic: string, name: string, settings: SubscriptionSettings = {}): Subscription {
+    return this.subscriptions.create(topic, name, subscriptionConfig(settings));
+  }
+
+  /**
+   * Appends records directly (no producer), as the partition leader would,
+   * and delivers them to subscriptions. Returns each record's offset.
+   */
+  publish(topic: string, records: readonly FakeRecordInput[]): { partition: number; offset: number }[] {
+    const t = this.requireTopic(topic);
+    const results = records.map((input) => {
+      const key = input.key === undefined ? undefined : Buffer.from(input.key);
+      const partition = input.partition ?? (key ? partitionForKey(key, t.logs.length) : 0);
+      const log = t.logs[partition];
+      if (!log) throw new PartitionOutOfRangeError(topic, partition, t.logs.length);
+      const offset = log.length;
+      log.push(logRecord(offset, key, Buffer.from(input.value), input.headers ?? {}, '', this.clock.now()));
+      return { partition, offset };
+    });
+    this.subscriptions.appended(topic);
+    return results;
+  }
+
+  /** Ends every Subscribe stream with UNAVAILABLE (a broker restart, as members see it). */
+  dropConsumerStreams(): void {
+    this.subscriptions.dropStreams();
+  }
+
   /** Stops the server at once. */
   stop(): void {
+    this.subscriptions.close();
     this.server.forceShutdown();
   }
 
@@ -227,19 +295,14 @@ export class FakeBroker {
       const partition = targets[i] ?? 0;
       const log = topic.logs[partition] ?? [];
       const offset = log.length;
-      log.push({
-        offset,
-        key: record.key === undefined ? undefined : record.key.toString('utf8'),
-        value: record.value.toString('utf8'),
-        headers: { ...record.headers },
-        producerId: request.producerId,
-      });
+      log.push(logRecord(offset, record.key, record.value, { ...record.headers }, request.producerId, this.clock.now()));
       return { partition, offset, duplicate: false };
     });
     if (sequence) {
       sequence.batches.set(request.baseSequence, { count: results.length, offsets: results.map((r) => r.offset) });
       sequence.next = request.baseSequence + results.length;
     }
+    this.subscriptions.appended(request.topic);
     return { results };
   }
 
@@ -327,29 +390,25 @@ export class FakeBroker {
       createTopic: unary((request) => ({ topic: this.createTopic(request.name, request.config ?? {}) })),
       deleteTopic: unary((request) => {
         this.requireTopic(request.name);
+        this.subscriptions.dropTopic(request.name);
         this.topics.delete(request.name);
         return {};
       }),
       listTopics: unary(() => ({ topics: [...this.topics.values()].map((t) => t.topic).sort((a, b) => a.name.localeCompare(b.name)) })),
       describeTopic: unary((request) => {
         const t = this.requireTopic(request.name);
-        return { topic: t.topic, partitions: this.partitionInfos(t), subscriptions: [] };
+        return { topic: t.topic, partitions: this.partitionInfos(t) };
       }),
       getMetadata: unary((request) => {
         this.metadataCalls += 1;
         const names = request.topics.length > 0 ? request.topics : [...this.topics.keys()];
         const topics: TopicMetadata[] = names.map((name) => {
           const t = this.requireTopic(name);
-          return { topic: t.topic, partitions: this.partitionInfos(t), subscriptions: [] };
+          return { topic: t.topic, partitions: this.partitionInfos(t), subscriptions: this.subscriptions.of(name) };
         });
         return { brokers: [{ brokerId: 'fake-1', address: this.address, live: true, leaseExpiresAtMs: 0, registeredAtMs: 0 }], topics, version: 1 };
       }),
-      createSubscription: unimplemented('CreateSubscription'),
-      updateSubscription: unimplemented('UpdateSubscription'),
-      deleteSubscription: unimplemented('DeleteSubscription'),
-      listSubscriptions: unimplemented('ListSubscriptions'),
-      describeSubscription: unimplemented('DescribeSubscription'),
-      seek: unimplemented('Seek'),
+      ...this.subscriptions.adminHandlers(),
     };
   }
 

@@ -1,17 +1,13 @@
 /** `braid topic create|list|describe|delete`: topic administration through `Admin`. */
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { Admin, Durability } from '@braid/client';
+import { Durability } from '@braid/client';
 import type { TopicSettings } from '@braid/client';
+import { timeoutOption, withAdmin } from '../admin-command.js';
+import type { TimeoutOption } from '../admin-command.js';
 import type { CliContext } from '../context.js';
 import { durabilityNames, integerIn } from '../options.js';
 import { durabilityName, formatTopicDescription, formatTopicList } from '../topic-format.js';
-
-const defaultTimeoutMs = 10_000;
-
-interface TimeoutOption {
-  timeout: number;
-}
 
 interface CreateOptions extends TimeoutOption {
   partitions: number;
@@ -19,22 +15,6 @@ interface CreateOptions extends TimeoutOption {
   retentionBytes?: number;
   durability?: keyof typeof durabilityNames;
   maxRecordBytes?: number;
-}
-
-function timeoutOption(): Option {
-  return new Option('--timeout <ms>', 'deadline of the call').argParser(integerIn(1)).default(defaultTimeoutMs);
-}
-
-/** Runs `work` with an `Admin` for the context's broker; failures print `CODE: message` and exit 1. */
-async function withAdmin(context: CliContext, timeoutMs: number, work: (admin: Admin) => Promise<void>): Promise<void> {
-  const admin = new Admin({ brokers: context.broker(), timeoutMs });
-  try {
-    await work(admin);
-  } catch (error) {
-    context.failWith(error);
-  } finally {
-    admin.close();
-  }
 }
 
 /** Registers `braid topic ...` on `program`. */

@@ -1,0 +1,98 @@
+/**
+ * Coalescing of credit top-ups for one Subscribe stream.
+ *
+ * The `CreditGrantor` (`@braid/flow`) is the accounting: it is run with
+ * `topUpThreshold: 1`, so every settled record gives its credit back at
+ * once. Left at its default threshold (0.5) it would grant only once half
+ * the prefetch is free, and an application that holds more than half its
+ * prefetch while it waits for the next record (collecting a batch of 8 with
+ * a prefetch of 10) would wait forever: nothing it holds settles, so no
+ * grant ever comes.
+ *
+ * Sending each of those returns as its own `credit` request would be one
+ * request per record, so they gather here and go out as one request:
+ *
+ * - at once when they add up to `batchRecords` records or `batchBytes` bytes
+ *   (half the prefetch), or when the application holds nothing at all;
+ * - at once when the application is starved (its loop waits on an empty
+ *   queue: `flush()`);
+ * - otherwise `lingerMs` after the first of them.
+ *
+ * Holding credit back only ever grants the broker less than the grantor
+ * counts, never more.
+ */
+import type { Clock } from '@braid/core';
+import type { CreditGrant } from '@braid/flow';
+
+/** Options of {@link CreditBatcher}. */
+export interface CreditBatcherOptions {
+  /** Records of credit that go out at once. */
+  batchRecords: number;
+  /** Bytes of credit that go out at once (`Infinity`: records decide). */
+  batchBytes: number;
+  /** Longest a top-up waits for others, in ms. */
+  lingerMs: number;
+  /** Time source of the linger timer. */
+  clock: Clock;
+  /** Sends one `credit` request. */
+  send: (grant: CreditGrant) => void;
+}
+
+/** See the file comment. */
+export class CreditBatcher {
+  private records = 0;
+  private bytes = 0;
+  private timer: AbortController | undefined;
+
+  constructor(private readonly options: CreditBatcherOptions) {}
+
+  /** Credit gathered and not sent. */
+  get pending(): CreditGrant {
+    return { records: this.records, bytes: this.bytes };
+  }
+
+  /**
+   * Adds a top-up; sends the gathered credit now when it is large enough or
+   * `urgent` (the application holds nothing), else after `lingerMs`.
+   */
+  add(grant: CreditGrant, urgent: boolean): void {
+    this.records += grant.records;
+    this.bytes += grant.bytes;
+    if (urgent || this.records >= this.options.batchRecords || this.bytes >= this.options.batchBytes) this.flush();
+    else this.startTimer();
+  }
+
+  /** Sends what is gathered now, if anything. */
+  flush(): void {
+    this.stopTimer();
+    if (this.records === 0 && this.bytes === 0) return;
+    const grant = { records: this.records, bytes: this.bytes };
+    this.records = 0;
+    this.bytes = 0;
+    this.options.send(grant);
+  }
+
+  /** Forgets what is gathered (the stream is gone; the next `open` works credit out afresh). */
+  discard(): void {
+    this.stopTimer();
+    this.records = 0;
+    this.bytes = 0;
+  }
+
+  private startTimer(): void {
+    if (this.timer) return;
+    const timer = new AbortController();
+    this.timer = timer;
+    this.options.clock.sleep(this.options.lingerMs, timer.signal).then(
+      () => {
+        if (this.timer === timer) this.flush();
+      },
+      () => undefined, // Aborted: flushed or discarded meanwhile.
+    );
+  }
+
+  private stopTimer(): void {
+    this.timer?.abort();
+    this.timer = undefined;
+  }
+}

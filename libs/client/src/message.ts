@@ -1,0 +1,201 @@
+/**
+ * `Message`: one delivered record as the application sees it, with the
+ * settle methods on it (nats.js `JsMsg`): `ack()`, `nack()`, `reject()`
+ * and `extend()`. The message only records how it was settled; what goes on
+ * the wire (batched acks, credit top-ups, lease extensions) is the business
+ * of the stream it came from, its {@link MessageSettler}.
+ */
+import { InvalidArgumentError } from '@braid/core';
+import type { Delivery, StoredRecord } from '@braid/proto';
+
+/** How a message was settled. */
+export type Disposition = 'ack' | 'nack' | 'reject';
+
+/** Options of {@link Message.nack}. */
+export interface NackOptions {
+  /** Retry after this long, in ms (default: the subscription's backoff policy). */
+  delayMs?: number;
+  /** Why processing failed (recorded in the record's attempt ledger). */
+  reason?: string;
+  /** Class of the error, e.g. `TimeoutError` (recorded in the ledger). */
+  errorClass?: string;
+}
+
+/** Options of {@link Message.reject}. */
+export interface RejectOptions {
+  /** Class of the error (recorded in the ledger). */
+  errorClass?: string;
+}
+
+/** A settlement as the stream sends it. */
+export type Settlement =
+  | { readonly kind: 'ack' }
+  | { readonly kind: 'nack'; readonly delayMs: number | undefined; readonly reason: string; readonly errorClass: string }
+  | { readonly kind: 'reject'; readonly reason: string; readonly errorClass: string };
+
+/**
+ * What a message needs from the stream that delivered it. Internal to the
+ * SDK: the consumer's `SubscribeStream` implements it.
+ */
+export interface MessageSettler {
+  /** Settles a message (called at most once per message). */
+  settle(message: Message, settlement: Settlement): void;
+  /** Pushes the lease of an unsettled message to `ms` from now. */
+  extend(message: Message, ms: number): void;
+  /** The message's current lease deadline (Unix ms). */
+  leaseDeadline(message: Message): number;
+  /**
+   * Whether the message is still held on a live stream: false once its
+   * stream was lost or its lease expired (the broker delivers it again), or
+   * once it was settled.
+   */
+  holds(message: Message): boolean;
+  /** Releases an unsettled message's credit without settling it (the broker delivers it again). */
+  abandon(message: Message): void;
+}
+
+const settlers = new WeakMap<Message, MessageSettler>();
+
+/** The stream behind a message (SDK-internal; not exported from the package). */
+export function settlerOf(message: Message): MessageSettler | undefined {
+  return settlers.get(message);
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Bytes a delivery counts against byte credit: key + value, as the broker counts them. */
+export function deliverySize(record: StoredRecord): number {
+  return (record.key?.length ?? 0) + record.value.length;
+}
+
+/**
+ * One delivered record. Settle it exactly once with {@link Message.ack},
+ * {@link Message.nack} or {@link Message.reject}; until then its lease is
+ * extended automatically (up to the consumer's `maxLeaseExtensionMs`) and
+ * it counts against the consumer's prefetch.
+ *
+ * Settling is idempotent: the first `ack`, `nack` or `reject` wins and any
+ * later settle call (or `extend` after settling) does nothing, so a handler
+ * that acks and then throws does not turn the ack into a nack. Check
+ * {@link Message.disposition} to see how a message was settled.
+ *
+ * A message whose stream broke (the broker restarted) or whose lease
+ * expired is delivered again by the broker; settling the old copy then only
+ * releases it locally (nothing goes to the broker, as the new stream does
+ * not hold it).
+ */
+export class Message {
+  /** Topic of the record. */
+  readonly topic: string;
+  /** Partition of the record. */
+  readonly partition: number;
+  /** Offset of the record in its partition. */
+  readonly offset: number;
+  /** Key as published, if any. */
+  readonly key: Buffer | undefined;
+  /** Payload. */
+  readonly value: Buffer;
+  /** Application headers (trace context travels as `traceparent`/`tracestate`). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Delivery attempt, 1 for the first. */
+  readonly attempt: number;
+  /** How often an operator redrove the record from the dead-letter topic. */
+  readonly redriveCount: number;
+  /** When the partition leader appended the record. */
+  readonly publishTime: Date;
+  /** Earliest delivery time asked for at publish (`deliverAt`/`delayMs`), if any. */
+  readonly deliverAt: Date | undefined;
+  /** Bytes the delivery counts against byte credit (key + value). */
+  readonly size: number;
+
+  private settledAs: Disposition | undefined;
+
+  /** @internal Built by the consumer for each delivery. */
+  constructor(delivery: Delivery & { record: StoredRecord }, settler: MessageSettler) {
+    const record = delivery.record;
+    this.topic = record.topic;
+    this.partition = record.partition;
+    this.offset = record.offset;
+    // Decoded bytes are Buffers already (ts-proto, env=node): no copy.
+    this.key = record.key === undefined ? undefined : asBuffer(record.key);
+    this.value = asBuffer(record.value);
+    this.headers = record.headers;
+    this.attempt = delivery.attempt;
+    this.redriveCount = delivery.redriveCount;
+    this.publishTime = new Date(record.publishTimeMs);
+    this.deliverAt = record.deliverAtMs > 0 ? new Date(record.deliverAtMs) : undefined;
+    this.size = deliverySize(record);
+    settlers.set(this, settler);
+  }
+
+  /** How the message was settled, or `undefined` while it is not. */
+  get disposition(): Disposition | undefined {
+    return this.settledAs;
+  }
+
+  /** When the lease ends and the attempt counts as failed, as last extended. */
+  get leaseDeadline(): Date {
+    return new Date(this.settler().leaseDeadline(this));
+  }
+
+  /**
+   * Acknowledges the record: processing is done. Acknowledgements are
+   * batched (`ackBatchSize`, `ackFlushMs`); `consumer.close()` sends what
+   * is pending.
+   */
+  ack(): void {
+    if (!this.markSettled('ack')) return;
+    this.settler().settle(this, { kind: 'ack' });
+  }
+
+  /**
+   * Reports a failed attempt: the broker delivers the record again after
+   * `delayMs` (default: the subscription's retry policy), or dead-letters it
+   * after the last attempt.
+   *
+   * @throws InvalidArgumentError when `delayMs` is not a whole number >= 0.
+   */
+  nack(options: NackOptions = {}): void {
+    const { delayMs } = options;
+    if (delayMs !== undefined && !(Number.isSafeInteger(delayMs) && delayMs >= 0)) {
+      throw new InvalidArgumentError(`nack delayMs must be a whole number >= 0, got ${String(delayMs)}`);
+    }
+    if (!this.markSettled('nack')) return;
+    this.settler().settle(this, { kind: 'nack', delayMs, reason: options.reason ?? '', errorClass: options.errorClass ?? '' });
+  }
+
+  /** Rejects the record as poison: it is dead-lettered now, without further attempts. */
+  reject(reason: string, options: RejectOptions = {}): void {
+    if (!this.markSettled('reject')) return;
+    this.settler().settle(this, { kind: 'reject', reason, errorClass: options.errorClass ?? '' });
+  }
+
+  /**
+   * Pushes the lease to `ms` from now (sent at once). The consumer already
+   * extends leases of held messages by itself; call this to ask for a
+   * specific lease, e.g. before a long step. Does nothing once settled.
+   *
+   * @throws InvalidArgumentError when `ms` is not a whole number >= 1.
+   */
+  extend(ms: number): void {
+    if (!(Number.isSafeInteger(ms) && ms >= 1)) {
+      throw new InvalidArgumentError(`extend ms must be a whole number >= 1, got ${String(ms)}`);
+    }
+    if (this.settledAs !== undefined) return;
+    this.settler().extend(this, ms);
+  }
+
+  private markSettled(disposition: Disposition): boolean {
+    if (this.settledAs !== undefined) return false;
+    this.settledAs = disposition;
+    return true;
+  }
+
+  private settler(): MessageSettler {
+    const settler = settlers.get(this);
+    if (!settler) throw new InvalidArgumentError('this message was not delivered by a Braid consumer');
+    return settler;
+  }
+}
