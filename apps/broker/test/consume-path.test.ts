@@ -2,7 +2,7 @@
 // ordering, lease expiry and restarts.
 import { credentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConsumerServiceClient, SubscriptionMode } from '@braid/proto';
+import { ConsumerServiceClient, NoticeType, SubscriptionMode } from '@braid/proto';
 import type { Delivery } from '@braid/proto';
 import { startLocalCluster } from '@braid/testkit';
 import type { LocalCluster } from '@braid/testkit';
@@ -84,6 +84,7 @@ describe('consume path', () => {
     expect(client.deliveries.slice(0, 3).map((d) => d.attempt)).toEqual([1, 1, 1]);
     expect(client.deliveries.slice(3, 6).map((d) => d.attempt)).toEqual([2, 2, 2]);
     expect(client.deliveries.slice(3, 6).map((d) => d.record?.offset)).toEqual([0, 1, 2]);
+    expect(client.notices.some((n) => n.type === NoticeType.NOTICE_TYPE_LEASE_EXPIRED && n.ranges.length === 3)).toBe(true);
     client.end();
   });
 

@@ -3,13 +3,14 @@
 import { status as Status } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
 import { SubscribeRequest, StartPosition, SubscriptionMode } from '@braid/proto';
-import type { ConsumerServiceClient, Delivery, StreamError, SubscribeResponse } from '@braid/proto';
+import type { ConsumerServiceClient, Delivery, Notice, StreamError, SubscribeResponse } from '@braid/proto';
 
 export type SubscribeInput = Parameters<typeof SubscribeRequest.fromPartial>[0];
 
 export class SubscribeClient {
   readonly deliveries: Delivery[] = [];
   readonly errors: StreamError[] = [];
+  readonly notices: Notice[] = [];
   opened: SubscribeResponse['kind'] | undefined;
   status: ServiceError | undefined;
   private readonly stream;
@@ -28,6 +29,7 @@ export class SubscribeClient {
         if (this.autoAck) this.ack(message.kind.value.deliveries);
       }
       else if (message.kind?.$case === 'error') this.errors.push(message.kind.value);
+      else if (message.kind?.$case === 'notice') this.notices.push(message.kind.value);
       else if (message.kind?.$case === 'opened') this.opened = message.kind;
       for (const wake of this.waiters.splice(0)) wake();
     });

@@ -20,7 +20,7 @@
  */
 import type { Clock, Logger } from '@braid/core';
 import { FailedPreconditionError, toStreamError } from '@braid/core';
-import { StartPosition, SubscriptionMode } from '@braid/proto';
+import { NoticeType, StartPosition, SubscriptionMode } from '@braid/proto';
 import type { Delivery, Subscription } from '@braid/proto';
 import { OffsetRangeSet } from '@braid/storage';
 import type { LogStore, PartitionLog } from '@braid/storage';
@@ -322,9 +322,23 @@ export class SubscriptionDispatcher {
     for (const d of this.dispatch.values()) {
       const deadline = d.ledger.nextDeadline();
       if (deadline === undefined || deadline > now) continue;
+      const byMember = new Map<string, { partition: number; first: number; last: number }[]>();
       for (const lease of d.ledger.expire(now)) {
         this.forgetKeyHold(d, lease);
+        const ranges = byMember.get(lease.memberId) ?? [];
+        ranges.push({ partition: d.partition, first: lease.offset, last: lease.offset });
+        byMember.set(lease.memberId, ranges);
         any = true;
+      }
+      // Tell each member which of its deliveries went stale, so it can drop
+      // queued copies instead of processing them twice.
+      for (const [memberId, ranges] of byMember) {
+        this.members.get(memberId)?.notice({
+          type: NoticeType.NOTICE_TYPE_LEASE_EXPIRED,
+          message: `${ranges.length} lease(s) expired; the records will be delivered again`,
+          partitions: [d.partition],
+          ranges,
+        });
       }
       this.save(d);
     }
