@@ -36,4 +36,12 @@ describe('examples', () => {
     expect(o1).toBeLessThan(o2 ?? 0);
     expect(o2).toBeLessThan(o3 ?? 0);
   });
+
+  it('consume.ts reads back what publish.ts published, in key order', () => {
+    const result = runExample('examples/consume.ts', { BRAID_BROKER: cluster.broker.address, BRAID_EXAMPLE_TOPIC: 'example-orders', BRAID_EXAMPLE_COUNT: '3' });
+    expect(result.status, result.stderr).toBe(0);
+    const values = [...result.stdout.matchAll(/^user-1 (\w+) @/gm)].map((m) => m[1]);
+    expect(values).toEqual(['created', 'paid', 'shipped']);
+    expect(result.stdout).toContain('consumed 3 records');
+  });
 });
