@@ -10,6 +10,7 @@ import type { Clock } from '@braid/core';
 import type { OffsetRange } from '@braid/proto';
 import { toRanges } from './offset-ranges.js';
 import type { Position } from './offset-ranges.js';
+import { FlushTimer } from './flush-timer.js';
 
 /** Options of {@link AckBatcher}. */
 export interface AckBatcherOptions {
@@ -26,9 +27,13 @@ export interface AckBatcherOptions {
 /** See the file comment. */
 export class AckBatcher {
   private pendingAcks: Position[] = [];
-  private timer: AbortController | undefined;
+  private readonly timer: FlushTimer;
 
-  constructor(private readonly options: AckBatcherOptions) {}
+  constructor(private readonly options: AckBatcherOptions) {
+    this.timer = new FlushTimer(options.clock, () => options.flushMs, () => {
+      this.flush();
+    });
+  }
 
   /** Acks waiting to be sent. */
   get pending(): number {
@@ -39,12 +44,12 @@ export class AckBatcher {
   add(partition: number, offset: number): void {
     this.pendingAcks.push({ partition, offset });
     if (this.pendingAcks.length >= this.options.maxBatch) this.flush();
-    else this.startTimer();
+    else this.timer.arm();
   }
 
   /** Sends everything pending now, as one request. */
   flush(): void {
-    this.stopTimer();
+    this.timer.disarm();
     if (this.pendingAcks.length === 0) return;
     const ranges = toRanges(this.pendingAcks);
     this.pendingAcks = [];
@@ -56,24 +61,7 @@ export class AckBatcher {
    * is gone, and the broker delivers those records again.
    */
   discard(): void {
-    this.stopTimer();
+    this.timer.disarm();
     this.pendingAcks = [];
-  }
-
-  private startTimer(): void {
-    if (this.timer) return;
-    const timer = new AbortController();
-    this.timer = timer;
-    this.options.clock.sleep(this.options.flushMs, timer.signal).then(
-      () => {
-        if (this.timer === timer) this.flush();
-      },
-      () => undefined, // Aborted: flushed or discarded meanwhile.
-    );
-  }
-
-  private stopTimer(): void {
-    this.timer?.abort();
-    this.timer = undefined;
   }
 }

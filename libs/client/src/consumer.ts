@@ -31,6 +31,7 @@ import type { TopicRoute } from './metadata-cache.js';
 import { SlotScheduler } from './slot-scheduler.js';
 import { SubscribeStream } from './subscribe-stream.js';
 import type { StreamHost } from './subscribe-stream.js';
+import { timedOut } from './flush-timer.js';
 
 /** Options of {@link Consumer}. Defaults live in `consumerDefaults`. */
 export interface ConsumerOptions extends ConnectionOptions {
@@ -456,16 +457,7 @@ export class Consumer implements AsyncIterable<Message> {
       this.logger.error({ err: error }, 'consumer failed');
     } else {
       const settled = Promise.all(streams.map((stream) => stream.whenSettled()));
-      const timer = new AbortController();
-      const timedOut = await Promise.race([
-        settled.then(() => false),
-        this.clock.sleep(timeoutMs, timer.signal).then(
-          () => true,
-          () => false,
-        ),
-      ]);
-      timer.abort();
-      if (timedOut) {
+      if (await timedOut(settled, this.clock, timeoutMs)) {
         const unsettled = streams.reduce((sum, stream) => sum + stream.heldCount, 0);
         this.logger.warn({ unsettled, timeoutMs }, 'closing with records not settled; the broker delivers them again');
       }

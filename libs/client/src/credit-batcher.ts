@@ -23,6 +23,7 @@
  */
 import type { Clock } from '@braid/core';
 import type { CreditGrant } from '@braid/flow';
+import { FlushTimer } from './flush-timer.js';
 
 /** Options of {@link CreditBatcher}. */
 export interface CreditBatcherOptions {
@@ -42,9 +43,13 @@ export interface CreditBatcherOptions {
 export class CreditBatcher {
   private records = 0;
   private bytes = 0;
-  private timer: AbortController | undefined;
+  private readonly timer: FlushTimer;
 
-  constructor(private readonly options: CreditBatcherOptions) {}
+  constructor(private readonly options: CreditBatcherOptions) {
+    this.timer = new FlushTimer(options.clock, () => options.lingerMs, () => {
+      this.flush();
+    });
+  }
 
   /** Credit gathered and not sent. */
   get pending(): CreditGrant {
@@ -59,12 +64,12 @@ export class CreditBatcher {
     this.records += grant.records;
     this.bytes += grant.bytes;
     if (urgent || this.records >= this.options.batchRecords || this.bytes >= this.options.batchBytes) this.flush();
-    else this.startTimer();
+    else this.timer.arm();
   }
 
   /** Sends what is gathered now, if anything. */
   flush(): void {
-    this.stopTimer();
+    this.timer.disarm();
     if (this.records === 0 && this.bytes === 0) return;
     const grant = { records: this.records, bytes: this.bytes };
     this.records = 0;
@@ -74,25 +79,8 @@ export class CreditBatcher {
 
   /** Forgets what is gathered (the stream is gone; the next `open` works credit out afresh). */
   discard(): void {
-    this.stopTimer();
+    this.timer.disarm();
     this.records = 0;
     this.bytes = 0;
-  }
-
-  private startTimer(): void {
-    if (this.timer) return;
-    const timer = new AbortController();
-    this.timer = timer;
-    this.options.clock.sleep(this.options.lingerMs, timer.signal).then(
-      () => {
-        if (this.timer === timer) this.flush();
-      },
-      () => undefined, // Aborted: flushed or discarded meanwhile.
-    );
-  }
-
-  private stopTimer(): void {
-    this.timer?.abort();
-    this.timer = undefined;
   }
 }

@@ -34,6 +34,7 @@ import { normalizeRecord } from './records.js';
 import type { NormalizedRecord, ProducerRecord, RecordMetadata } from './records.js';
 import { SendCompletion } from './send-completion.js';
 import type { CompletionTracker } from './send-completion.js';
+import { timedOut } from './flush-timer.js';
 
 /** Options of {@link Producer}. Defaults live in `producerDefaults`. */
 export interface ProducerOptions extends ConnectionOptions {
@@ -287,16 +288,7 @@ export class Producer {
     this.closed = true;
     const flushed = this.flush();
     if (Number.isFinite(timeoutMs)) {
-      const timer = new AbortController();
-      const timedOut = await Promise.race([
-        flushed.then(() => false),
-        this.clock.sleep(timeoutMs, timer.signal).then(
-          () => true,
-          () => false,
-        ),
-      ]);
-      timer.abort();
-      if (timedOut) this.abortAll(new CancelledError(`producer closed with records not acknowledged after ${timeoutMs} ms`));
+      if (await timedOut(flushed, this.clock, timeoutMs)) this.abortAll(new CancelledError(`producer closed with records not acknowledged after ${timeoutMs} ms`));
     }
     await flushed;
     this.shutdown.abort(new CancelledError('producer closed'));
