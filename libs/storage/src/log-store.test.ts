@@ -6,6 +6,7 @@ import { Database } from './database.js';
 import { logKey, pendingTopicDropKey } from './keys.js';
 import { LogStore } from './log-store.js';
 import type { LogStoreOptions } from './log-store.js';
+import { rejection } from '../test/rejection.js';
 
 const stores: LogStore[] = [];
 
@@ -17,15 +18,6 @@ async function openStore(dir: string, options: LogStoreOptions = {}): Promise<Lo
   const store = await LogStore.open(dir, { retentionCheckIntervalMs: 0, ...options });
   stores.push(store);
   return store;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('LogStore', () => {

@@ -9,6 +9,7 @@ import type { LogStoreOptions } from './log-store.js';
 import { PartitionLog } from './partition-log.js';
 import type { AppendResult } from './partition-log.js';
 import { OUT_OF_ORDER_SEQUENCE } from './producer-state.js';
+import { rejection } from '../test/rejection.js';
 
 const open: (LogStore | Database)[] = [];
 
@@ -32,15 +33,6 @@ async function readAll(log: PartitionLog, from = 0): Promise<{ offset: number; t
     next = (records.at(-1)?.offset ?? next) + 1;
   }
   return out;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('PartitionLog appends and reads', () => {

@@ -12,6 +12,7 @@ import { OffsetRangeSet } from './offset-range-set.js';
 import { decodeSubscriptionState, newSubscriptionState } from './subscription-state.js';
 import type { SubscriptionPartitionState } from './subscription-state.js';
 import { SubscriptionStore } from './subscription-store.js';
+import { rejection } from '../test/rejection.js';
 
 const stores: LogStore[] = [];
 const databases: Database[] = [];
@@ -36,15 +37,6 @@ function state(cursor: number, acked: [number, number][] = [], attempts: [number
 /** A state as plain data, for comparisons. */
 const plain = (s: SubscriptionPartitionState | undefined): unknown =>
   s && { cursor: s.cursor, acked: s.acked.ranges().map((r) => [r.first, r.last]), attempts: [...s.attempts].sort((a, b) => a[0] - b[0]) };
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('SubscriptionStore', () => {
   it('saves and loads a state; a subscription never saved loads as undefined', async () => {
