@@ -3,9 +3,15 @@
  * benchmarks are commands, not timed assertions in tests).
  *
  *   npm run bench -- publish --records 1000000 --durability write
+ *   npm run bench -- throughput --records 200000
+ *   npm run bench -- fanout --subscriptions 3
+ *   npm run bench -- latency --rate 5000 --seconds 10
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { producerDefaults } from '@braid/client';
+import type { BenchMode } from './checked-consumer.js';
+import { benchThroughput, formatThroughputReport } from './consume-throughput.js';
+import { benchLatency, formatLatencyReport } from './latency.js';
 import { benchPublish, formatReport } from './publish.js';
 
 function count(min: number): (value: string) => number {
@@ -62,6 +68,83 @@ program
     });
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   });
+
+interface ConsumeFlags {
+  size: number;
+  keys: number;
+  partitions: number;
+  durability: 'fsync' | 'write';
+  mode: BenchMode;
+  prefetch: number;
+  concurrency: number;
+  idleMs: number;
+  runs: number;
+  json?: boolean;
+}
+
+interface ThroughputFlags extends ConsumeFlags {
+  records: number;
+  subscriptions: number;
+  bufferBytes: number;
+}
+
+interface LatencyFlags extends ConsumeFlags {
+  rate: number;
+  seconds: number;
+  warmupSeconds: number;
+  lingerMs: number;
+}
+
+/** The flags every consume benchmark takes. */
+function consumeOptions(command: Command): Command {
+  return command
+    .option('--size <bytes>', 'value size', count(0), 256)
+    .option('--keys <n>', 'distinct 10-byte keys (0: keyless, round-robin)', count(0), 1_000)
+    .option('--partitions <n>', 'partitions of the topic', count(1), 8)
+    .addOption(new Option('--durability <mode>', 'topic durability').choices(['fsync', 'write']).default('write'))
+    .addOption(new Option('--mode <mode>', 'subscription mode').choices(['partitioned', 'key-shared']).default('partitioned'))
+    .option('--prefetch <n>', 'consumer prefetchRecords', count(1), 1_000)
+    .option('--concurrency <n>', 'run() concurrency (each key stays serial)', count(1), 16)
+    .option('--idle-ms <ms>', 'stop waiting for deliveries after this long without one (the rest count as lost)', count(1), 30_000)
+    .option('--runs <n>', 'measured runs, each on a fresh topic (reports each and the median)', count(1), 1)
+    .option('--json', 'print the report as JSON');
+}
+
+function throughputCommand(name: string, description: string, subscriptions: number): void {
+  consumeOptions(
+    program
+      .command(name)
+      .description(description)
+      .option('--records <n>', 'records per measured run', count(1), 200_000)
+      .option('--subscriptions <n>', 'subscriptions, one Consumer each', count(1), subscriptions)
+      .option('--buffer-bytes <bytes>', 'producer maxInFlightBytes', count(1), 16 * 1024 * 1024),
+  ).action(async (flags: ThroughputFlags) => {
+    const { json, ...options } = flags;
+    const report = await benchThroughput(name, options);
+    process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatThroughputReport(report));
+  });
+}
+
+throughputCommand(
+  'throughput',
+  'publish while a Consumer handles and acks; print publish and end-to-end records/s, lost / duplicate / out-of-order counts and broker peak RSS',
+  1,
+);
+throughputCommand('fanout', 'throughput with one Consumer on each of several subscriptions (default 3); end-to-end records/s per subscription', 3);
+
+consumeOptions(
+  program
+    .command('latency')
+    .description('open-loop publishing at a fixed rate; print publish-to-handler latency p50/p99/p999 and the delivery checks')
+    .option('--rate <records/s>', 'offered load', count(1), 5_000)
+    .option('--seconds <s>', 'measured publishing time', count(1), 10)
+    .option('--warmup-seconds <s>', 'publishing before the measured time (checked, not timed)', count(0), 1)
+    .option('--linger-ms <ms>', 'producer lingerMs', count(0), producerDefaults.lingerMs),
+).action(async (flags: LatencyFlags) => {
+  const { json, ...options } = flags;
+  const report = await benchLatency(options);
+  process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatLatencyReport(report));
+});
 
 try {
   await program.parseAsync(process.argv);

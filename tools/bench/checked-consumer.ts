@@ -1,0 +1,72 @@
+/**
+ * A benchmark consumer: one SDK `Consumer` on a fresh subscription (from
+ * the earliest record), running `run()` whose handler notes each delivery
+ * in a {@link DeliveryChecker} and returns, which acknowledges the message.
+ */
+import { Consumer, StartPosition, SubscriptionMode } from '@braid/client';
+import type { Message } from '@braid/client';
+import { DeliveryChecker } from './delivery-checks.js';
+import type { PublishedRecords } from './delivery-checks.js';
+
+/** How a benchmark subscription hands out records. */
+export type BenchMode = 'partitioned' | 'key-shared';
+
+/** Settings of a {@link CheckedConsumer}. */
+export interface CheckedConsumerOptions {
+  brokerAddress: string;
+  topic: string;
+  subscription: string;
+  mode: BenchMode;
+  /** Consumer `prefetchRecords`. */
+  prefetch: number;
+  /** `run()` concurrency (records of one key stay serial). */
+  concurrency: number;
+  /** Records the run publishes (acknowledged so far), to judge deliveries against. */
+  published: PublishedRecords;
+  /** Called with every message before it is noted (e.g. to read a timestamp header). */
+  onMessage?: (message: Message, receivedAt: number) => void;
+}
+
+/** A consumer started for one run, with what it received. */
+export interface CheckedConsumer {
+  readonly checker: DeliveryChecker;
+  /** Rejects if `run()` fails. */
+  readonly running: Promise<void>;
+  /** Closes the consumer (pending acks go out) and waits for `run()` to end. */
+  close(): Promise<void>;
+}
+
+const modes: Record<BenchMode, SubscriptionMode> = {
+  partitioned: SubscriptionMode.SUBSCRIPTION_MODE_PARTITIONED,
+  'key-shared': SubscriptionMode.SUBSCRIPTION_MODE_KEY_SHARED,
+};
+
+/** Creates the subscription, connects and starts handling; resolves once connected. */
+export async function startCheckedConsumer(options: CheckedConsumerOptions): Promise<CheckedConsumer> {
+  const consumer = new Consumer({
+    brokers: options.brokerAddress,
+    topic: options.topic,
+    subscription: options.subscription,
+    createIfMissing: true,
+    settings: { mode: modes[options.mode], startPosition: StartPosition.START_POSITION_EARLIEST },
+    prefetchRecords: options.prefetch,
+    concurrency: options.concurrency,
+  });
+  const checker = new DeliveryChecker(options.published);
+  const { onMessage } = options;
+  await consumer.connect();
+  const running = consumer.run((message) => {
+    onMessage?.(message, performance.now());
+    checker.deliver(message.partition, message.offset, message.key);
+  });
+  // Surfaced by close(); never left unhandled meanwhile.
+  running.catch(() => undefined);
+  return {
+    checker,
+    running,
+    close: async () => {
+      await consumer.close({ timeoutMs: 10_000 });
+      await running;
+    },
+  };
+}

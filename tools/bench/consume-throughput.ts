@@ -1,0 +1,243 @@
+/**
+ * `bench throughput` and `bench fanout`: publishes records through the SDK
+ * `Producer` while one `Consumer` per subscription handles and acknowledges
+ * them with `run()`, and reports
+ *
+ * - publish throughput: records acknowledged to the producer per second,
+ *   first `send()` to the last acknowledgement;
+ * - end-to-end throughput per subscription: records delivered and handled
+ *   (the handler returns, which acks) per second, first `send()` to the
+ *   handling of the last missing record;
+ * - the delivery checks (lost, duplicates, per-key out-of-order) and the
+ *   broker's peak RSS.
+ */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { Admin, Durability, Producer } from '@braid/client';
+import { startCheckedConsumer } from './checked-consumer.js';
+import type { BenchMode, CheckedConsumer } from './checked-consumer.js';
+import { startCluster, peakRssBytes } from './cluster.js';
+import { PublishedRecords, formatChecks } from './delivery-checks.js';
+import type { DeliveryCounts } from './delivery-checks.js';
+import { formatRows, machineInfo, machineRow } from './report.js';
+import type { MachineInfo } from './report.js';
+import { grouped, median, mib } from './stats.js';
+import { keyBytes, workload } from './workload.js';
+import type { RecordFactory } from './workload.js';
+
+/** Settings of one `bench throughput` / `bench fanout`. */
+export interface ThroughputBenchOptions {
+  /** Records per measured run. */
+  records: number;
+  /** Value size in bytes. */
+  size: number;
+  /** Distinct 10-byte keys; 0 publishes keyless records (round-robin). */
+  keys: number;
+  /** Partitions of the topic. */
+  partitions: number;
+  /** The topic's durability. */
+  durability: 'fsync' | 'write';
+  /** Subscriptions, each with one consumer. */
+  subscriptions: number;
+  /** Subscription mode. */
+  mode: BenchMode;
+  /** Consumer `prefetchRecords`. */
+  prefetch: number;
+  /** `run()` concurrency. */
+  concurrency: number;
+  /** Producer `maxInFlightBytes`. */
+  bufferBytes: number;
+  /** Give up waiting for deliveries after this long without a new one, in ms. */
+  idleMs: number;
+  /** Measured runs (fresh topic and subscriptions each). */
+  runs: number;
+}
+
+/** What one subscription got in one run. */
+export interface SubscriptionFigures {
+  subscription: string;
+  /** First `send()` to the handling of the last missing record, in s. */
+  seconds: number;
+  /** Delivered and acknowledged records per second. */
+  recordsPerSecond: number;
+  checks: DeliveryCounts;
+}
+
+/** Figures of one measured run. */
+export interface ThroughputRunFigures {
+  /** First `send()` to the last producer acknowledgement, in s. */
+  publishSeconds: number;
+  /** Records acknowledged to the producer per second. */
+  publishRecordsPerSecond: number;
+  subscriptions: SubscriptionFigures[];
+}
+
+/** Everything `bench throughput` / `fanout` measured. */
+export interface ThroughputReport {
+  command: string;
+  options: ThroughputBenchOptions;
+  machine: MachineInfo;
+  startedAt: string;
+  runs: ThroughputRunFigures[];
+  median: { publishRecordsPerSecond: number; endToEndRecordsPerSecond: number[] };
+  /** Checks summed over the runs, per subscription. */
+  checks: DeliveryCounts[];
+  brokerPeakRssBytes: number | undefined;
+}
+
+/**
+ * Publishes `count` records, noting each acknowledged `(partition, offset)`
+ * in `published`; yields every 128 records and holds back while the
+ * producer's buffer is full. Resolves with `performance.now()` of the last
+ * acknowledgement; rejects with the first failure.
+ */
+export async function publishTracked(
+  producer: Producer,
+  topic: string,
+  count: number,
+  recordAt: RecordFactory,
+  published: PublishedRecords,
+): Promise<number> {
+  let failure: Error | undefined;
+  let lastAck = performance.now();
+  for (let i = 0; i < count && failure === undefined; i++) {
+    producer.send(topic, recordAt(i)).then(
+      ({ partition, offset }) => {
+        published.add(partition, offset);
+        lastAck = performance.now();
+      },
+      (error: unknown) => {
+        failure ??= error instanceof Error ? error : new Error(String(error));
+      },
+    );
+    if ((i & 127) === 127) {
+      await producer.ready();
+      await yieldToEventLoop();
+    }
+  }
+  await producer.flush();
+  if (failure !== undefined) throw failure;
+  return lastAck;
+}
+
+async function measureRun(
+  options: ThroughputBenchOptions,
+  admin: Admin,
+  producer: Producer,
+  brokerAddress: string,
+  recordAt: RecordFactory,
+  run: number,
+): Promise<ThroughputRunFigures> {
+  const topic = `bench-consume-${Date.now()}-${run}`;
+  await admin.createTopic(topic, {
+    partitions: options.partitions,
+    durability: options.durability === 'fsync' ? Durability.DURABILITY_FSYNC : Durability.DURABILITY_WRITE,
+  });
+  const published = new PublishedRecords();
+  const consumers: CheckedConsumer[] = [];
+  try {
+    for (let s = 0; s < options.subscriptions; s++) {
+      consumers.push(
+        await startCheckedConsumer({
+          brokerAddress,
+          topic,
+          subscription: `bench-sub-${s}`,
+          mode: options.mode,
+          prefetch: options.prefetch,
+          concurrency: options.concurrency,
+          published,
+        }),
+      );
+    }
+    const started = performance.now();
+    const lastAck = await publishTracked(producer, topic, options.records, recordAt, published);
+    await Promise.all(consumers.map((c) => Promise.race([c.checker.whenDelivered(published.size, options.idleMs), c.running])));
+    // A moment for stray redeliveries to show up as duplicates (not timed).
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const publishSeconds = (lastAck - started) / 1000;
+    return {
+      publishSeconds,
+      publishRecordsPerSecond: published.size / publishSeconds,
+      subscriptions: consumers.map((c, s) => {
+        const checks = c.checker.counts();
+        const seconds = ((c.checker.completedAt ?? c.checker.lastProgressAt) - started) / 1000;
+        return { subscription: `bench-sub-${s}`, seconds, recordsPerSecond: checks.delivered / seconds, checks };
+      }),
+    };
+  } finally {
+    await Promise.all(consumers.map((c) => c.close()));
+    await admin.deleteTopic(topic).catch(() => undefined);
+  }
+}
+
+function sumCounts(counts: readonly DeliveryCounts[]): DeliveryCounts {
+  const total: DeliveryCounts = { published: 0, delivered: 0, lost: 0, duplicates: 0, outOfOrder: 0, unexpected: 0 };
+  for (const c of counts) {
+    for (const field of Object.keys(total) as (keyof DeliveryCounts)[]) total[field] += c[field];
+  }
+  return total;
+}
+
+/** Runs the benchmark on a fresh coordinator + broker. */
+export async function benchThroughput(command: string, options: ThroughputBenchOptions): Promise<ThroughputReport> {
+  const startedAt = new Date().toISOString();
+  const cluster = await startCluster();
+  const stopOnSignal = (): void => {
+    void cluster.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stopOnSignal);
+  const admin = new Admin({ brokers: cluster.brokerAddress });
+  const producer = new Producer({ brokers: cluster.brokerAddress, maxInFlightBytes: options.bufferBytes });
+  try {
+    const recordAt = workload(options.size, options.keys);
+    const runs: ThroughputRunFigures[] = [];
+    for (let run = 0; run < options.runs; run++) {
+      runs.push(await measureRun(options, admin, producer, cluster.brokerAddress, recordAt, run));
+    }
+    const subscriptions = Array.from({ length: options.subscriptions }, (_, s) => s);
+    return {
+      command,
+      options,
+      machine: machineInfo(),
+      startedAt,
+      runs,
+      median: {
+        publishRecordsPerSecond: median(runs.map((r) => r.publishRecordsPerSecond)),
+        endToEndRecordsPerSecond: subscriptions.map((s) => median(runs.map((r) => r.subscriptions[s]?.recordsPerSecond ?? Number.NaN))),
+      },
+      checks: subscriptions.map((s) => sumCounts(runs.flatMap((r) => r.subscriptions[s]?.checks ?? []))),
+      brokerPeakRssBytes: cluster.broker ? peakRssBytes(cluster.broker.pid) : undefined,
+    };
+  } finally {
+    await producer.close({ timeoutMs: 10_000 });
+    admin.close();
+    await cluster.stop();
+    process.off('SIGINT', stopOnSignal);
+  }
+}
+
+/** The report as lines a human can quote. */
+export function formatThroughputReport(report: ThroughputReport): string {
+  const o = report.options;
+  const keys = o.keys > 0 ? `${keyBytes} B keys (${grouped(o.keys)} distinct)` : 'no keys (round-robin)';
+  const rows: [string, string][] = [
+    machineRow(report.machine),
+    ['workload', `${grouped(o.records)} records x ${o.runs} run${o.runs === 1 ? '' : 's'}, ${o.size} B values, ${keys}, ${o.partitions} partitions, durability ${o.durability}`],
+    ['consumers', `${o.subscriptions} subscription${o.subscriptions === 1 ? '' : 's'} (${o.mode}, from earliest), one Consumer each: run() concurrency ${o.concurrency}, prefetch ${grouped(o.prefetch)}, ack on return`],
+    ['producer', `SDK defaults, buffer ${mib(o.bufferBytes)}, publishing while the consumers consume`],
+  ];
+  for (const [i, r] of report.runs.entries()) {
+    const perSub = r.subscriptions.map((s) => grouped(s.recordsPerSecond)).join(' / ');
+    rows.push([`run ${i + 1}`, `publish ${grouped(r.publishRecordsPerSecond)} records/s (${r.publishSeconds.toFixed(2)} s), end-to-end ${perSub} records/s`]);
+  }
+  const med = report.runs.length > 1 ? ' (median)' : '';
+  rows.push([`publish${med}`, `${grouped(report.median.publishRecordsPerSecond)} records/s acknowledged (first send() to last ack)`]);
+  for (const [s, rate] of report.median.endToEndRecordsPerSecond.entries()) {
+    const label = o.subscriptions === 1 ? `end-to-end${med}` : `bench-sub-${s}${med}`;
+    rows.push([label, `${grouped(rate)} records/s delivered and acknowledged (first send() to last handled)`]);
+  }
+  for (const [s, checks] of report.checks.entries()) {
+    rows.push([o.subscriptions === 1 ? 'checks' : `checks sub-${s}`, formatChecks(checks)]);
+  }
+  rows.push(['broker', `peak RSS ${mib(report.brokerPeakRssBytes)} (VmHWM)`]);
+  return formatRows(`braid bench ${report.command}, ${report.startedAt}`, rows);
+}
