@@ -12,10 +12,12 @@
  *   broker's peak RSS.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { Admin, Durability, Producer } from '@braid/client';
+import type { Admin, Producer } from '@braid/client';
+import { Durability } from '@braid/client';
 import { startCheckedConsumer } from './checked-consumer.js';
 import type { BenchMode, CheckedConsumer } from './checked-consumer.js';
 import { startCluster, peakRssBytes } from './cluster.js';
+import { withBenchSession } from './bench-session.js';
 import { PublishedRecords, formatChecks } from './delivery-checks.js';
 import type { DeliveryCounts } from './delivery-checks.js';
 import { formatRows, machineInfo, machineRow } from './report.js';
@@ -181,13 +183,7 @@ function sumCounts(counts: readonly DeliveryCounts[]): DeliveryCounts {
 export async function benchThroughput(command: string, options: ThroughputBenchOptions): Promise<ThroughputReport> {
   const startedAt = new Date().toISOString();
   const cluster = await startCluster();
-  const stopOnSignal = (): void => {
-    void cluster.stop().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', stopOnSignal);
-  const admin = new Admin({ brokers: cluster.brokerAddress });
-  const producer = new Producer({ brokers: cluster.brokerAddress, maxInFlightBytes: options.bufferBytes });
-  try {
+  return withBenchSession(cluster, { maxInFlightBytes: options.bufferBytes }, async ({ admin, producer }) => {
     const recordAt = workload(options.size, options.keys);
     const runs: ThroughputRunFigures[] = [];
     for (let run = 0; run < options.runs; run++) {
@@ -207,12 +203,7 @@ export async function benchThroughput(command: string, options: ThroughputBenchO
       checks: subscriptions.map((s) => sumCounts(runs.flatMap((r) => r.subscriptions[s]?.checks ?? []))),
       brokerPeakRssBytes: cluster.broker ? peakRssBytes(cluster.broker.pid) : undefined,
     };
-  } finally {
-    await producer.close({ timeoutMs: 10_000 });
-    admin.close();
-    await cluster.stop();
-    process.off('SIGINT', stopOnSignal);
-  }
+  });
 }
 
 /** The report as lines a human can quote. */

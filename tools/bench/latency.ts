@@ -11,10 +11,12 @@
  * append, the delivery and the consumer's queue.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Admin, Durability, Producer } from '@braid/client';
+import type { Admin, Producer } from '@braid/client';
+import { Durability } from '@braid/client';
 import { startCheckedConsumer } from './checked-consumer.js';
 import type { BenchMode, CheckedConsumer } from './checked-consumer.js';
 import { peakRssBytes, startCluster } from './cluster.js';
+import { withBenchSession } from './bench-session.js';
 import { PublishedRecords, formatChecks } from './delivery-checks.js';
 import type { DeliveryCounts } from './delivery-checks.js';
 import { formatRows, machineInfo, machineRow } from './report.js';
@@ -160,13 +162,7 @@ async function measureRun(options: LatencyBenchOptions, admin: Admin, producer: 
 export async function benchLatency(options: LatencyBenchOptions): Promise<LatencyReport> {
   const startedAt = new Date().toISOString();
   const cluster = await startCluster();
-  const stopOnSignal = (): void => {
-    void cluster.stop().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', stopOnSignal);
-  const admin = new Admin({ brokers: cluster.brokerAddress });
-  const producer = new Producer({ brokers: cluster.brokerAddress, lingerMs: options.lingerMs });
-  try {
+  return withBenchSession(cluster, { lingerMs: options.lingerMs }, async ({ admin, producer }) => {
     const recordAt = workload(options.size, options.keys);
     const runs: LatencyRunFigures[] = [];
     for (let run = 0; run < options.runs; run++) runs.push(await measureRun(options, admin, producer, cluster.brokerAddress, recordAt, run));
@@ -184,12 +180,7 @@ export async function benchLatency(options: LatencyBenchOptions): Promise<Latenc
       },
       brokerPeakRssBytes: cluster.broker ? peakRssBytes(cluster.broker.pid) : undefined,
     };
-  } finally {
-    await producer.close({ timeoutMs: 10_000 });
-    admin.close();
-    await cluster.stop();
-    process.off('SIGINT', stopOnSignal);
-  }
+  });
 }
 
 /** The report as lines a human can quote. */

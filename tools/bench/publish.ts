@@ -12,9 +12,10 @@
 import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
-import { Admin, Durability, Producer } from '@braid/client';
-import type { ProducerRecord } from '@braid/client';
+import { Durability } from '@braid/client';
+import type { Producer, ProducerRecord } from '@braid/client';
 import { cpuSeconds, externalCluster, peakRssBytes, startCluster } from './cluster.js';
+import { withBenchSession } from './bench-session.js';
 import type { BenchCluster } from './cluster.js';
 import { grouped, median, mib, ms, quantile } from './stats.js';
 
@@ -121,20 +122,13 @@ async function publish(
 export async function benchPublish(options: PublishBenchOptions): Promise<PublishReport> {
   const startedAt = new Date().toISOString();
   const cluster: BenchCluster = options.broker ? externalCluster(options.broker) : await startCluster();
-  const stopOnSignal = (): void => {
-    void cluster.stop().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', stopOnSignal);
-  const admin = new Admin({ brokers: cluster.brokerAddress });
-  const producer = new Producer({
-    brokers: cluster.brokerAddress,
+  return withBenchSession(cluster, {
     lingerMs: options.lingerMs,
     maxBatchRecords: options.batchRecords,
     maxBatchBytes: options.batchBytes,
     maxInFlightBytes: options.bufferBytes,
     maxInFlightRequestsPerPartition: options.inFlight,
-  });
-  try {
+  }, async ({ admin, producer }) => {
     const values = Array.from({ length: 1024 }, () => randomBytes(options.size));
     const keys = Array.from({ length: options.keys }, (_, i) => keyOf(i));
     const recordAt = (i: number): ProducerRecord => ({ key: keys.length > 0 ? keys[i % keys.length] : undefined, value: values[i % values.length] ?? Buffer.alloc(0) });
@@ -196,12 +190,7 @@ export async function benchPublish(options: PublishBenchOptions): Promise<Publis
       coordinatorPeakRssBytes: cluster.coordinator ? peakRssBytes(cluster.coordinator.pid) : undefined,
       producerPeakRssBytes: process.resourceUsage().maxRSS * 1024,
     };
-  } finally {
-    await producer.close({ timeoutMs: 10_000 });
-    admin.close();
-    await cluster.stop();
-    process.off('SIGINT', stopOnSignal);
-  }
+  });
 }
 
 function cores(value: number | undefined): string {
