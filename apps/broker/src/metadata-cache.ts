@@ -100,8 +100,7 @@ export class MetadataCache extends EventEmitter<{ change: [previous: ReadonlyMap
   /** Whether `brokerId` leads `partition` of `topic` and the partition is available. */
   leadership(topic: TopicView, partition: number, brokerId: string): { leads: boolean; info: PartitionInfo | undefined } {
     const info = topic.partitionInfo.find((p) => p.partition === partition);
-    // A single-broker cluster before placement data arrived: serve locally.
-    if (!info) return { leads: topic.partitionInfo.length === 0, info };
+    if (!info) return { leads: false, info };
     return { leads: info.leaderId === brokerId && info.status !== PartitionStatus.PARTITION_STATUS_UNAVAILABLE, info };
   }
 

@@ -159,12 +159,12 @@ export class PublishHandler {
 
   private checkLeadership(topic: TopicView, partition: number, leaderEpoch: number): void {
     const { leads, info } = this.options.cache.leadership(topic, partition, this.options.brokerId);
-    if (info?.status === PartitionStatus.PARTITION_STATUS_UNAVAILABLE) throw new PartitionUnavailableError(topic.name, partition);
+    // No placement known for the partition, or its leader is down: nobody serves it now.
+    if (!info || info.status === PartitionStatus.PARTITION_STATUS_UNAVAILABLE) throw new PartitionUnavailableError(topic.name, partition);
     if (!leads) {
-      const address = info ? (this.options.cache.addressOf(info.leaderId) ?? info.leaderAddress) : '';
-      throw new NotLeaderError(topic.name, partition, address);
+      throw new NotLeaderError(topic.name, partition, this.options.cache.addressOf(info.leaderId) ?? info.leaderAddress);
     }
-    if (leaderEpoch !== 0 && info && leaderEpoch !== info.leaderEpoch) {
+    if (leaderEpoch !== 0 && leaderEpoch !== info.leaderEpoch) {
       throw new StaleEpochError(topic.name, partition, leaderEpoch, info.leaderEpoch);
     }
   }

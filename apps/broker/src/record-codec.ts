@@ -23,9 +23,15 @@ export function deliverAt(record: PublishedRecord, publishTimeMs: number): numbe
   return Math.max(record.deliverAtMs, fromDelay);
 }
 
+/**
+ * One writer for every record: encoding is synchronous, and reusing it keeps
+ * its grown buffer instead of growing a fresh one from 1 KiB per record (a
+ * visible cost on the publish path in CPU profiles).
+ */
+const writer = new BinaryWriter();
+
 /** Encodes `record` for the partition log. */
 export function encodeStoredRecord(record: PublishedRecord, publishTimeMs: number): Buffer {
-  const writer = new BinaryWriter();
   StoredRecord.encode(
     {
       topic: '',
@@ -39,7 +45,9 @@ export function encodeStoredRecord(record: PublishedRecord, publishTimeMs: numbe
     },
     writer,
   );
-  return Buffer.from(writer.finish());
+  // `finish()` returns a fresh copy (and resets the writer): wrap it, don't copy again.
+  const bytes = writer.finish();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Decodes a stored record and fills in where it lives. */

@@ -6,7 +6,8 @@
  * (their owner has no credit) stay and keep their order.
  */
 import type { PartitionLog } from '@braid/storage';
-import { StoredRecord } from '@braid/proto';
+import type { StoredRecord } from '@braid/proto';
+import { decodeStoredRecord } from '../record-codec.js';
 
 /** A record ready to be handed out. */
 export interface FeedRecord {
@@ -25,10 +26,7 @@ const readChunkBytes = 1024 * 1024;
 
 /** Decodes a stored payload for delivery. */
 export function feedRecord(topic: string, partition: number, offset: number, payload: Uint8Array): FeedRecord {
-  const record = StoredRecord.decode(payload);
-  record.topic = topic;
-  record.partition = partition;
-  record.offset = offset;
+  const record = decodeStoredRecord(payload, topic, partition, offset);
   const key = record.key;
   return {
     offset,
