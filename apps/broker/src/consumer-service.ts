@@ -11,9 +11,11 @@ import { randomBytes } from 'node:crypto';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { FailedPreconditionError, InvalidArgumentError, UnimplementedError, assertValidName, toStreamError } from '@braid/core';
 import { ConsumerServiceService } from '@braid/proto';
-import type { OpenRequest, SubscribeRequest, SubscribeResponse, Subscription } from '@braid/proto';
+import type { OpenRequest, SubscribeRequest, Subscription } from '@braid/proto';
 import { bidi } from '@braid/server';
 import type { ServiceRegistration } from '@braid/server';
+import { withEncodedSubscribeResponses } from './consume/delivery-encoding.js';
+import type { SubscribeOutput } from './consume/delivery-encoding.js';
 import type { DispatcherRegistry } from './consume/dispatcher-registry.js';
 import { MemberSession } from './consume/member-session.js';
 import type { SubscriptionDispatcher } from './consume/subscription-dispatcher.js';
@@ -31,7 +33,7 @@ function assertCount(name: string, value: number): void {
 }
 
 async function subscribe(
-  call: ServerDuplexStream<SubscribeRequest, SubscribeResponse>,
+  call: ServerDuplexStream<SubscribeRequest, SubscribeOutput>,
   registry: DispatcherRegistry,
   resolve: SubscriptionResolver,
 ): Promise<void> {
@@ -117,9 +119,10 @@ async function subscribe(
 export function consumerService(registry: DispatcherRegistry, resolve: SubscriptionResolver): ServiceRegistration {
   return {
     name: 'braid.v1.ConsumerService',
-    definition: ConsumerServiceService,
+    // Deliveries are written pre-encoded (consume/delivery-encoding.ts).
+    definition: withEncodedSubscribeResponses(ConsumerServiceService, 'subscribe'),
     implementation: {
-      subscribe: bidi((call: ServerDuplexStream<SubscribeRequest, SubscribeResponse>) => subscribe(call, registry, resolve)),
+      subscribe: bidi((call: ServerDuplexStream<SubscribeRequest, SubscribeOutput>) => subscribe(call, registry, resolve)),
     },
   };
 }

@@ -3,8 +3,8 @@
  * `StoredRecord` holding key, value, headers, publish time and delivery
  * time. Topic, partition and offset are left out (the storage key holds
  * them) and added when the record is delivered. Because protobuf merges
- * concatenated encodings, a delivery can append those fields to the stored
- * bytes without decoding them first.
+ * concatenated encodings, a delivery appends those fields to the stored
+ * bytes without decoding them (`consume/delivery-encoding.ts`).
  */
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { StoredRecord } from '@braid/proto';
@@ -48,13 +48,4 @@ export function encodeStoredRecord(record: PublishedRecord, publishTimeMs: numbe
   // `finish()` returns a fresh copy (and resets the writer): wrap it, don't copy again.
   const bytes = writer.finish();
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-/** Decodes a stored record and fills in where it lives. */
-export function decodeStoredRecord(payload: Uint8Array, topic: string, partition: number, offset: number): StoredRecord {
-  const record = StoredRecord.decode(payload);
-  record.topic = topic;
-  record.partition = partition;
-  record.offset = offset;
-  return record;
 }

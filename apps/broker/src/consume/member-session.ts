@@ -7,7 +7,8 @@
  */
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { CreditWindow } from '@braid/flow';
-import type { Delivery, Notice, StreamError, SubscribeRequest, SubscribeResponse } from '@braid/proto';
+import type { Notice, StreamError, SubscribeRequest } from '@braid/proto';
+import type { EncodedResponse, SubscribeOutput } from './delivery-encoding.js';
 
 /** See the file comment. */
 export class MemberSession {
@@ -17,7 +18,7 @@ export class MemberSession {
 
   constructor(
     readonly memberId: string,
-    private readonly call: ServerDuplexStream<SubscribeRequest, SubscribeResponse>,
+    private readonly call: ServerDuplexStream<SubscribeRequest, SubscribeOutput>,
     /** Most unsettled records this member may hold. */
     readonly maxUnacked: number,
     /** Called when the stream can take writes again. */
@@ -44,9 +45,9 @@ export class MemberSession {
     return this.open && this.writable && held < this.maxUnacked && this.credit.availableRecords > 0;
   }
 
-  /** Sends a batch of deliveries (credit must have been consumed by the caller). */
-  deliver(deliveries: Delivery[]): void {
-    this.write({ kind: { $case: 'deliveries', value: { deliveries } } });
+  /** Sends an encoded batch of deliveries (credit must have been consumed by the caller). */
+  deliver(batch: EncodedResponse): void {
+    this.write(batch);
   }
 
   /** Reports a failed request on the stream without closing it. */
@@ -64,7 +65,7 @@ export class MemberSession {
     this.ended = true;
   }
 
-  private write(message: SubscribeResponse): void {
+  private write(message: SubscribeOutput): void {
     if (!this.open) return;
     if (!this.call.write(message)) this.writable = false;
   }

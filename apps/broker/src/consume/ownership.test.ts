@@ -32,6 +32,9 @@ describe('ownership', () => {
       const key = Buffer.from(`user-${k}`);
       const owner = rule.ownerOf(0, key, k) ?? 'none';
       expect(rule.ownerOf(5, key, k + 17)).toBe(owner);
+      // Remembered owners (by key id) agree with hashing.
+      expect(rule.ownerOf(1, key, k, key.toString('latin1'))).toBe(owner);
+      expect(rule.ownerOf(2, key, k + 1, key.toString('latin1'))).toBe(owner);
       counts.set(owner, (counts.get(owner) ?? 0) + 1);
     }
     for (const member of members) expect(counts.get(member)).toBeGreaterThan(800);

@@ -12,11 +12,18 @@ import { SubscriptionMode } from '@braid/proto';
 
 /** Decides the owner of a record; `undefined` means "any member" (SHARED) or "nobody" (no members). */
 export interface Ownership {
-  /** The member that must receive the record, or undefined when any member may. */
-  ownerOf(partition: number, key: Uint8Array | undefined, offset: number): string | undefined;
+  /**
+   * The member that must receive the record, or undefined when any member
+   * may. `keyId` (a string naming the key, if any) lets the rule remember
+   * the owner of a key instead of hashing it over every member again.
+   */
+  ownerOf(partition: number, key: Uint8Array | undefined, offset: number, keyId?: string): string | undefined;
   /** Whether ownership is decided per partition (PARTITIONED). */
   readonly perPartition: boolean;
 }
+
+/** Key owners a KEY_SHARED rule remembers before it starts over. */
+const maxRememberedKeys = 100_000;
 
 function keylessItem(partition: number, offset: number): Uint8Array {
   const item = new Uint8Array(12);
@@ -30,12 +37,22 @@ function keylessItem(partition: number, offset: number): Uint8Array {
 /** The ownership rule of `mode` over `members` (sorted or not; ids are compared as bytes). */
 export function ownership(mode: SubscriptionMode, topic: string, members: readonly string[]): Ownership {
   switch (mode) {
-    case SubscriptionMode.SUBSCRIPTION_MODE_KEY_SHARED:
+    case SubscriptionMode.SUBSCRIPTION_MODE_KEY_SHARED: {
+      // Owners of recent keys; a rule lives until the members change.
+      const owners = new Map<string, string | undefined>();
       return {
         perPartition: false,
-        ownerOf: (partition, key, offset) =>
-          rendezvousOwner(key === undefined ? keylessItem(partition, offset) : keyItem(key), members),
+        ownerOf: (partition, key, offset, keyId) => {
+          if (key === undefined) return rendezvousOwner(keylessItem(partition, offset), members);
+          if (keyId === undefined) return rendezvousOwner(keyItem(key), members);
+          if (owners.has(keyId)) return owners.get(keyId);
+          if (owners.size >= maxRememberedKeys) owners.clear();
+          const owner = rendezvousOwner(keyItem(key), members);
+          owners.set(keyId, owner);
+          return owner;
+        },
       };
+    }
     case SubscriptionMode.SUBSCRIPTION_MODE_SHARED:
       return { perPartition: false, ownerOf: () => undefined };
     default: {

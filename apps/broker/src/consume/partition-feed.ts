@@ -1,19 +1,22 @@
 /**
  * Reads one partition ahead for one subscription: a bounded buffer of the
- * next records after the read position, decoded just enough for dispatch
- * (key for ownership, size for byte credit). Records leave the buffer when
+ * next records after the read position, as stored, with just what dispatch
+ * needs read out of them (key for ownership, size for byte credit). Records leave the buffer when
  * they are handed to a member; records that could not be handed out yet
  * (their owner has no credit) stay and keep their order.
  */
 import type { PartitionLog } from '@braid/storage';
-import type { StoredRecord } from '@braid/proto';
-import { decodeStoredRecord } from '../record-codec.js';
+import { scanStoredRecord } from './delivery-encoding.js';
 
-/** A record ready to be handed out. */
+/** A record ready to be handed out: its stored bytes and what dispatch needs of them. */
 export interface FeedRecord {
+  readonly partition: number;
   readonly offset: number;
-  readonly record: StoredRecord;
-  /** The key as a string id (for per-key hand-over), if the record has a key. */
+  /** The stored `StoredRecord` bytes, sent on as they are (`delivery-encoding.ts`). */
+  readonly payload: Uint8Array;
+  /** The key, if the record has one. */
+  readonly key: Buffer | undefined;
+  /** The key as a string id (one char per byte, for per-key hand-over), if the record has a key. */
   readonly keyId: string | undefined;
   /** Bytes counted against byte credit: key + value. */
   readonly bytes: number;
@@ -24,15 +27,16 @@ export const feedCapacity = 2_000;
 /** Bytes read per log read. */
 const readChunkBytes = 1024 * 1024;
 
-/** Decodes a stored payload for delivery. */
-export function feedRecord(topic: string, partition: number, offset: number, payload: Uint8Array): FeedRecord {
-  const record = decodeStoredRecord(payload, topic, partition, offset);
-  const key = record.key;
+/** Reads what dispatch needs from a stored payload. */
+export function feedRecord(partition: number, offset: number, payload: Uint8Array): FeedRecord {
+  const { key, valueLength } = scanStoredRecord(payload);
   return {
+    partition,
     offset,
-    record,
-    keyId: key === undefined ? undefined : Buffer.from(key).toString('base64'),
-    bytes: (key?.length ?? 0) + record.value.length,
+    payload,
+    key,
+    keyId: key === undefined ? undefined : key.toString('latin1'),
+    bytes: (key?.length ?? 0) + valueLength,
   };
 }
 
@@ -129,7 +133,7 @@ export class PartitionFeed {
           this.readPosition = entry.offset + 1;
           // Acknowledged out of order before a restart, or already out with a member.
           if (!this.needsDelivery(entry.offset)) continue;
-          this.buffer.push(feedRecord(this.topic, this.partition, entry.offset, entry.payload));
+          this.buffer.push(feedRecord(this.partition, entry.offset, entry.payload));
           this.count++;
         }
         // Retention may have removed what we were about to read.
@@ -145,6 +149,6 @@ export class PartitionFeed {
   async readOne(offset: number): Promise<FeedRecord | undefined> {
     const [entry] = await this.log.read(offset, { maxRecords: 1, maxBytes: 1 });
     if (entry?.offset !== offset) return undefined;
-    return feedRecord(this.topic, this.partition, offset, entry.payload);
+    return feedRecord(this.partition, offset, entry.payload);
   }
 }

@@ -21,9 +21,11 @@
 import type { Clock, Logger } from '@braid/core';
 import { FailedPreconditionError, toStreamError } from '@braid/core';
 import { NoticeType, StartPosition, SubscriptionMode } from '@braid/proto';
-import type { Delivery, Subscription } from '@braid/proto';
+import type { Subscription } from '@braid/proto';
 import { OffsetRangeSet } from '@braid/storage';
 import type { LogStore, PartitionLog } from '@braid/storage';
+import { encodeDeliveryBatch, topicField } from './delivery-encoding.js';
+import type { DeliveryFrame } from './delivery-encoding.js';
 import { DeliveryLedger } from './delivery-ledger.js';
 import type { Lease } from './delivery-ledger.js';
 import type { MemberSession } from './member-session.js';
@@ -81,6 +83,8 @@ export class SubscriptionDispatcher {
   private closed = false;
   private readonly expiryTimer: NodeJS.Timeout;
   private memberCursor = 0;
+  /** `StoredRecord.topic` as encoded in every delivery. */
+  private readonly topicBytes: Buffer;
 
   private constructor(
     private readonly options: DispatcherOptions,
@@ -88,6 +92,7 @@ export class SubscriptionDispatcher {
     private readonly dispatch: Map<number, PartitionDispatch>,
   ) {
     this.rule = ownership(this.mode, options.topic, []);
+    this.topicBytes = topicField(options.topic);
     // Lease expiry: checked often enough that an expired record is back
     // within a fraction of the shortest allowed ack timeout (100 ms).
     this.expiryTimer = setInterval(() => { this.expireLeases(); }, 50);
@@ -358,7 +363,7 @@ export class SubscriptionDispatcher {
 
   /** Collects deliveries for one member from every partition and sends them. */
   private fill(member: MemberSession): void {
-    const batch: Delivery[] = [];
+    const batch: DeliveryFrame[] = [];
     let held = this.heldBy(member.memberId);
     for (const d of this.dispatch.values()) {
       if (!member.ready(held) || batch.length >= maxBatch) break;
@@ -397,14 +402,14 @@ export class SubscriptionDispatcher {
       }
       for (const slot of taken) d.feed.remove(slot);
     }
-    if (batch.length > 0) member.deliver(batch);
+    if (batch.length > 0) member.deliver(encodeDeliveryBatch(this.topicBytes, batch));
   }
 
   /** Ownership and per-key hand-over checks for one record. */
   private mayTake(d: PartitionDispatch, record: FeedRecord, member: MemberSession, blockedKeys: Set<string>): boolean {
     if (record.keyId !== undefined && blockedKeys.has(record.keyId)) return false;
     if (this.rule.perPartition) return true;
-    const owner = this.rule.ownerOf(d.partition, record.record.key, record.offset);
+    const owner = this.rule.ownerOf(d.partition, record.key, record.offset, record.keyId);
     if (owner !== undefined && owner !== member.memberId) {
       if (record.keyId !== undefined) blockedKeys.add(record.keyId);
       return false;
@@ -420,7 +425,7 @@ export class SubscriptionDispatcher {
     return true;
   }
 
-  private handOut(d: PartitionDispatch, record: FeedRecord, memberId: string): Delivery {
+  private handOut(d: PartitionDispatch, record: FeedRecord, memberId: string): DeliveryFrame {
     const lease = d.ledger.deliver(record.offset, memberId, record.keyId, record.bytes, this.leaseMs);
     d.outstanding.set(record.offset, record);
     if (record.keyId !== undefined) {
@@ -428,7 +433,7 @@ export class SubscriptionDispatcher {
       if (holder) holder.count++;
       else d.keyHolders.set(record.keyId, { memberId, count: 1 });
     }
-    return { record: record.record, attempt: lease.attempt, leaseDeadlineMs: lease.deadline, redriveCount: 0 };
+    return { payload: record.payload, partition: d.partition, offset: record.offset, attempt: lease.attempt, leaseDeadlineMs: lease.deadline, redriveCount: 0 };
   }
 
   private forgetKeyHold(d: PartitionDispatch, lease: Lease): void {
