@@ -48,10 +48,21 @@ describe('AckBatcher', () => {
     acks.add(3, 7);
     acks.flush();
     expect(sent).toEqual([[{ partition: 3, first: 7, last: 7 }]]);
-    expect(clock.pendingSleeps).toBe(0);
     acks.flush();
     await clock.advance(50);
     expect(sent).toHaveLength(1);
+  });
+
+  it('a cancelled timer does not cut the linger of the next batch short', async () => {
+    const { clock, sent, acks } = batcher(100, 20);
+    acks.add(3, 7);
+    await clock.advance(10);
+    acks.flush();
+    acks.add(3, 8);
+    await clock.advance(15);
+    expect(sent).toHaveLength(1);
+    await clock.advance(5);
+    expect(sent[1]).toEqual([{ partition: 3, first: 8, last: 8 }]);
   });
 
   it('discard() drops pending acks without sending them', async () => {

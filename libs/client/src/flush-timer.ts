@@ -5,9 +5,16 @@
  */
 import type { Clock } from '@braid/core';
 
-/** See the file comment. */
+/**
+ * See the file comment. Disarming does not cancel the clock's sleep (an
+ * `AbortController` per batch and the `AbortError` it throws were a visible
+ * share of a consumer's CPU, as acks and credit are flushed hundreds of
+ * times a second): the sleep runs out and, being stale, does nothing.
+ */
 export class FlushTimer {
-  private current: AbortController | undefined;
+  /** Identifies the running timer; a sleep of an older generation is stale. */
+  private generation = 0;
+  private running = false;
 
   constructor(
     private readonly clock: Clock,
@@ -17,23 +24,19 @@ export class FlushTimer {
 
   /** Starts the timer unless it is already running. */
   arm(): void {
-    if (this.current) return;
-    const timer = new AbortController();
-    this.current = timer;
-    this.clock.sleep(this.delayMs(), timer.signal).then(
-      () => {
-        if (this.current !== timer) return;
-        this.current = undefined;
-        this.onFire();
-      },
-      () => undefined, // Disarmed meanwhile.
-    );
+    if (this.running) return;
+    this.running = true;
+    const generation = ++this.generation;
+    void this.clock.sleep(this.delayMs()).then(() => {
+      if (this.generation !== generation || !this.running) return;
+      this.running = false;
+      this.onFire();
+    });
   }
 
   /** Cancels the timer if it is running. */
   disarm(): void {
-    this.current?.abort();
-    this.current = undefined;
+    this.running = false;
   }
 }
 

@@ -67,8 +67,10 @@ export class LeaseExtender<K extends Position> {
 
   /** Stops tracking a record (settled, or given up). */
   remove(key: K): void {
+    // The timer stays armed when the last record goes: with fast handlers
+    // the count touches zero constantly, and aborting and re-arming a timer
+    // each time cost more than one idle tick.
     this.leases.delete(key);
-    if (this.leases.size === 0) this.stopTimer();
   }
 
   /** Whether a record is tracked. */

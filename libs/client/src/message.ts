@@ -54,11 +54,16 @@ export interface MessageSettler {
   abandon(message: Message): void;
 }
 
-const settlers = new WeakMap<Message, MessageSettler>();
+/**
+ * Where a message keeps its stream: a symbol-keyed property that the
+ * package does not export (a WeakMap entry per message cost a visible share
+ * of a consumer's CPU in garbage collection).
+ */
+const settlerKey = Symbol('braid.settler');
 
 /** The stream behind a message (SDK-internal; not exported from the package). */
 export function settlerOf(message: Message): MessageSettler | undefined {
-  return settlers.get(message);
+  return message[settlerKey];
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -103,18 +108,18 @@ export class Message {
   readonly attempt: number;
   /** How often an operator redrove the record from the dead-letter topic. */
   readonly redriveCount: number;
-  /** When the partition leader appended the record. */
-  readonly publishTime: Date;
-  /** Earliest delivery time asked for at publish (`deliverAt`/`delayMs`), if any. */
-  readonly deliverAt: Date | undefined;
+  /** When the partition leader appended the record (Unix ms). */
+  readonly publishTimeMs: number;
+  /** Earliest delivery time asked for at publish (Unix ms), 0 if none. */
+  readonly deliverAtMs: number;
   /** Bytes the delivery counts against byte credit (key + value). */
   readonly size: number;
 
   private settledAs: Disposition | undefined;
+  private readonly [settlerKey]: MessageSettler;
 
   /** @internal Built by the consumer for each delivery. */
-  constructor(delivery: Delivery & { record: StoredRecord }, settler: MessageSettler) {
-    const record = delivery.record;
+  constructor(delivery: Delivery, record: StoredRecord, settler: MessageSettler) {
     this.topic = record.topic;
     this.partition = record.partition;
     this.offset = record.offset;
@@ -124,10 +129,20 @@ export class Message {
     this.headers = record.headers;
     this.attempt = delivery.attempt;
     this.redriveCount = delivery.redriveCount;
-    this.publishTime = new Date(record.publishTimeMs);
-    this.deliverAt = record.deliverAtMs > 0 ? new Date(record.deliverAtMs) : undefined;
+    this.publishTimeMs = record.publishTimeMs;
+    this.deliverAtMs = record.deliverAtMs;
     this.size = deliverySize(record);
-    settlers.set(this, settler);
+    this[settlerKey] = settler;
+  }
+
+  /** When the partition leader appended the record. */
+  get publishTime(): Date {
+    return new Date(this.publishTimeMs);
+  }
+
+  /** Earliest delivery time asked for at publish (`deliverAt`/`delayMs`), if any. */
+  get deliverAt(): Date | undefined {
+    return this.deliverAtMs > 0 ? new Date(this.deliverAtMs) : undefined;
   }
 
   /** How the message was settled, or `undefined` while it is not. */
@@ -194,7 +209,7 @@ export class Message {
   }
 
   private settler(): MessageSettler {
-    const settler = settlers.get(this);
+    const settler = settlerOf(this);
     if (!settler) throw new InvalidArgumentError('this message was not delivered by a Braid consumer');
     return settler;
   }

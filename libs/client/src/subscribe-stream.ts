@@ -352,7 +352,7 @@ export class SubscribeStream implements MessageSettler {
         );
         continue;
       }
-      const message = new Message({ ...delivery, record }, this);
+      const message = new Message(delivery, record, this);
       grantor.onDelivered(message.size);
       this.held.set(message, { bytes: message.size, live: true });
       this.deadlines.set(message, delivery.leaseDeadlineMs);
