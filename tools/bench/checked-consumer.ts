@@ -48,7 +48,7 @@ export async function startCheckedConsumer(options: CheckedConsumerOptions): Pro
     topic: options.topic,
     subscription: options.subscription,
     createIfMissing: true,
-    settings: { mode: modes[options.mode], startPosition: StartPosition.START_POSITION_EARLIEST },
+    settings: { mode: modes[options.mode], startPosition: StartPosition.START_POSITION_EARLIEST, maxUnackedPerMember: 20_000 },
     prefetchRecords: options.prefetch,
     concurrency: options.concurrency,
   });

@@ -44,6 +44,8 @@ export async function startCluster(brokerArgs: string[] = []): Promise<BenchClus
       args: ['--coordinator', coordinator.address, '--data-dir', join(dataDir, 'broker'), ...brokerArgs],
       env,
       bundle: true,
+      // BRAID_BENCH_PROFILE_DIR=dir writes a V8 CPU profile of the broker there.
+      nodeArgs: process.env['BRAID_BENCH_PROFILE_DIR'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BRAID_BENCH_PROFILE_DIR']] : [],
     });
   } catch (error) {
     await stop();

@@ -30,6 +30,8 @@ export interface StartAppOptions {
    * instead of the TypeScript source: what production runs, for benchmarks.
    */
   bundle?: boolean;
+  /** Extra Node.js options before the entry point (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
 }
 
 /** Exit of a child: code or signal. */
@@ -112,7 +114,7 @@ export async function startApp(app: string, options: StartAppOptions = {}): Prom
     : ['--conditions=@braid/source', '--import', 'tsx', `apps/${app}/src/main.ts`];
   const child = spawn(
     process.execPath,
-    [...entry, ...args],
+    [...(options.nodeArgs ?? []), ...entry, ...args],
     {
       cwd: workspaceRoot,
       env: { ...process.env, BRAID_LOG_LEVEL: 'info', ...options.env },
