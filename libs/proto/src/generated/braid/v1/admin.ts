@@ -22,6 +22,7 @@ import {
   PartitionStatus,
   partitionStatusFromJSON,
   partitionStatusToJSON,
+  StoredRecord,
   SubscriptionConfig,
   TopicConfig,
 } from "./common.js";
@@ -380,6 +381,128 @@ export interface GetMetadataResponse {
   topics: TopicMetadata[];
   /** Version of the metadata; grows on every change. */
   version: number;
+}
+
+/** DescribeBrokerRequest asks the receiving process to describe itself. */
+export interface DescribeBrokerRequest {
+}
+
+/**
+ * ProcessMemory is the memory of a Node.js process as
+ * `process.memoryUsage()` reports it when the call is answered.
+ */
+export interface ProcessMemory {
+  /**
+   * Resident set size: all memory the process holds in RAM (heap, native
+   * allocations such as RocksDB's caches, buffers, code).
+   */
+  rssBytes: number;
+  /** Bytes the V8 heap has reserved. */
+  heapTotalBytes: number;
+  /** Bytes of the V8 heap in use, including garbage not yet collected. */
+  heapUsedBytes: number;
+  /**
+   * Memory of C++ objects bound to JavaScript objects, including
+   * array_buffers_bytes.
+   */
+  externalBytes: number;
+  /**
+   * Memory of ArrayBuffers and Buffers (record payloads, encoded messages),
+   * outside the V8 heap.
+   */
+  arrayBuffersBytes: number;
+}
+
+/**
+ * ConsumeBuffers is what a broker's Subscribe streams hold in memory on
+ * their way to members. The broker stops writing to a stream as soon as its
+ * write buffer is full (HTTP/2 backpressure) until the stream drains, so
+ * these stay small however slowly a member reads. Not counted here: the
+ * read-ahead of each subscription's partitions (records read from storage
+ * before dispatch, at most a fixed number per partition and subscription)
+ * and bytes already handed to HTTP/2 and the socket (bounded by the
+ * member's flow-control window); both show in `memory`.
+ */
+export interface ConsumeBuffers {
+  /** Subscribe streams open on this broker. */
+  subscribeStreams: number;
+  /**
+   * Messages (batches of deliveries, notices, errors) written to Subscribe
+   * streams and not yet handed to HTTP/2: the grpc-js stream's
+   * `writableLength` summed over streams. It counts messages waiting in the
+   * stream's buffer plus the one being handed over, which stays pending
+   * while the member's flow-control window is closed.
+   */
+  queuedMessages: number;
+  /**
+   * Encoded size of the queued_messages: the bytes they take on the wire
+   * (without the 5-byte gRPC message prefix).
+   */
+  queuedBytes: number;
+}
+
+/** DescribeBrokerResponse describes the process that answered. */
+export interface DescribeBrokerResponse {
+  /** Broker id; empty when a coordinator answered. */
+  brokerId: string;
+  /**
+   * Address clients reach the process at (host:port): the broker's
+   * advertised address, or the coordinator's listen address.
+   */
+  address: string;
+  /** Memory of the process. */
+  memory?:
+    | ProcessMemory
+    | undefined;
+  /**
+   * Subscribe stream buffers (all zero on a coordinator, which serves no
+   * Subscribe streams).
+   */
+  consume?: ConsumeBuffers | undefined;
+}
+
+/** ReadRecordsRequest asks for records of one partition, oldest first. */
+export interface ReadRecordsRequest {
+  /** Topic to read. */
+  topic: string;
+  /** Partition to read, below the topic's partition count. */
+  partition: number;
+  /**
+   * First offset to return. Below the partition's log start (records
+   * deleted by retention): the read starts at the log start, which the
+   * response reports. At or past the high watermark: no records.
+   */
+  fromOffset: number;
+  /** Most records to return, 1-1000. 0: 100. */
+  maxRecords: number;
+  /**
+   * Most bytes of stored records (key, value, headers and times, encoded)
+   * to return, 1-4194304 (4 MiB). 0: 1048576 (1 MiB). The first record is
+   * returned even when it alone is larger.
+   */
+  maxBytes: number;
+}
+
+/** ReadRecordsResponse returns records of one partition. */
+export interface ReadRecordsResponse {
+  /**
+   * Records in offset order without gaps, with topic, partition and offset
+   * filled in. Empty when there is nothing at or after the read position.
+   */
+  records: StoredRecord[];
+  /**
+   * Offset to ask for next: one past the last record returned, or where the
+   * read started when none was (the log start if `from_offset` was below
+   * it).
+   */
+  nextOffset: number;
+  /**
+   * Offset the next record published to the partition will get; every
+   * offset below it is readable unless below `log_start_offset`.
+   */
+  highWatermark: number;
+  /** Offset of the oldest retained record of the partition. */
+  logStartOffset: number;
 }
 
 function createBaseTopic(): Topic {
@@ -3362,6 +3485,725 @@ export const GetMetadataResponse: MessageFns<GetMetadataResponse> = {
   },
 };
 
+function createBaseDescribeBrokerRequest(): DescribeBrokerRequest {
+  return {};
+}
+
+export const DescribeBrokerRequest: MessageFns<DescribeBrokerRequest> = {
+  encode(_: DescribeBrokerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeBrokerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeBrokerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DescribeBrokerRequest {
+    return {};
+  },
+
+  toJSON(_: DescribeBrokerRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<DescribeBrokerRequest>): DescribeBrokerRequest {
+    return DescribeBrokerRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<DescribeBrokerRequest>): DescribeBrokerRequest {
+    const message = createBaseDescribeBrokerRequest();
+    return message;
+  },
+};
+
+function createBaseProcessMemory(): ProcessMemory {
+  return { rssBytes: 0, heapTotalBytes: 0, heapUsedBytes: 0, externalBytes: 0, arrayBuffersBytes: 0 };
+}
+
+export const ProcessMemory: MessageFns<ProcessMemory> = {
+  encode(message: ProcessMemory, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rssBytes !== 0) {
+      writer.uint32(8).int64(message.rssBytes);
+    }
+    if (message.heapTotalBytes !== 0) {
+      writer.uint32(16).int64(message.heapTotalBytes);
+    }
+    if (message.heapUsedBytes !== 0) {
+      writer.uint32(24).int64(message.heapUsedBytes);
+    }
+    if (message.externalBytes !== 0) {
+      writer.uint32(32).int64(message.externalBytes);
+    }
+    if (message.arrayBuffersBytes !== 0) {
+      writer.uint32(40).int64(message.arrayBuffersBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProcessMemory {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProcessMemory();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.rssBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.heapTotalBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.heapUsedBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.externalBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.arrayBuffersBytes = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProcessMemory {
+    return {
+      rssBytes: isSet(object.rssBytes)
+        ? globalThis.Number(object.rssBytes)
+        : isSet(object.rss_bytes)
+        ? globalThis.Number(object.rss_bytes)
+        : 0,
+      heapTotalBytes: isSet(object.heapTotalBytes)
+        ? globalThis.Number(object.heapTotalBytes)
+        : isSet(object.heap_total_bytes)
+        ? globalThis.Number(object.heap_total_bytes)
+        : 0,
+      heapUsedBytes: isSet(object.heapUsedBytes)
+        ? globalThis.Number(object.heapUsedBytes)
+        : isSet(object.heap_used_bytes)
+        ? globalThis.Number(object.heap_used_bytes)
+        : 0,
+      externalBytes: isSet(object.externalBytes)
+        ? globalThis.Number(object.externalBytes)
+        : isSet(object.external_bytes)
+        ? globalThis.Number(object.external_bytes)
+        : 0,
+      arrayBuffersBytes: isSet(object.arrayBuffersBytes)
+        ? globalThis.Number(object.arrayBuffersBytes)
+        : isSet(object.array_buffers_bytes)
+        ? globalThis.Number(object.array_buffers_bytes)
+        : 0,
+    };
+  },
+
+  toJSON(message: ProcessMemory): unknown {
+    const obj: any = {};
+    if (message.rssBytes !== 0) {
+      obj.rssBytes = Math.round(message.rssBytes);
+    }
+    if (message.heapTotalBytes !== 0) {
+      obj.heapTotalBytes = Math.round(message.heapTotalBytes);
+    }
+    if (message.heapUsedBytes !== 0) {
+      obj.heapUsedBytes = Math.round(message.heapUsedBytes);
+    }
+    if (message.externalBytes !== 0) {
+      obj.externalBytes = Math.round(message.externalBytes);
+    }
+    if (message.arrayBuffersBytes !== 0) {
+      obj.arrayBuffersBytes = Math.round(message.arrayBuffersBytes);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ProcessMemory>): ProcessMemory {
+    return ProcessMemory.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ProcessMemory>): ProcessMemory {
+    const message = createBaseProcessMemory();
+    message.rssBytes = object.rssBytes ?? 0;
+    message.heapTotalBytes = object.heapTotalBytes ?? 0;
+    message.heapUsedBytes = object.heapUsedBytes ?? 0;
+    message.externalBytes = object.externalBytes ?? 0;
+    message.arrayBuffersBytes = object.arrayBuffersBytes ?? 0;
+    return message;
+  },
+};
+
+function createBaseConsumeBuffers(): ConsumeBuffers {
+  return { subscribeStreams: 0, queuedMessages: 0, queuedBytes: 0 };
+}
+
+export const ConsumeBuffers: MessageFns<ConsumeBuffers> = {
+  encode(message: ConsumeBuffers, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subscribeStreams !== 0) {
+      writer.uint32(8).int64(message.subscribeStreams);
+    }
+    if (message.queuedMessages !== 0) {
+      writer.uint32(16).int64(message.queuedMessages);
+    }
+    if (message.queuedBytes !== 0) {
+      writer.uint32(24).int64(message.queuedBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsumeBuffers {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsumeBuffers();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.subscribeStreams = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.queuedMessages = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.queuedBytes = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConsumeBuffers {
+    return {
+      subscribeStreams: isSet(object.subscribeStreams)
+        ? globalThis.Number(object.subscribeStreams)
+        : isSet(object.subscribe_streams)
+        ? globalThis.Number(object.subscribe_streams)
+        : 0,
+      queuedMessages: isSet(object.queuedMessages)
+        ? globalThis.Number(object.queuedMessages)
+        : isSet(object.queued_messages)
+        ? globalThis.Number(object.queued_messages)
+        : 0,
+      queuedBytes: isSet(object.queuedBytes)
+        ? globalThis.Number(object.queuedBytes)
+        : isSet(object.queued_bytes)
+        ? globalThis.Number(object.queued_bytes)
+        : 0,
+    };
+  },
+
+  toJSON(message: ConsumeBuffers): unknown {
+    const obj: any = {};
+    if (message.subscribeStreams !== 0) {
+      obj.subscribeStreams = Math.round(message.subscribeStreams);
+    }
+    if (message.queuedMessages !== 0) {
+      obj.queuedMessages = Math.round(message.queuedMessages);
+    }
+    if (message.queuedBytes !== 0) {
+      obj.queuedBytes = Math.round(message.queuedBytes);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConsumeBuffers>): ConsumeBuffers {
+    return ConsumeBuffers.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConsumeBuffers>): ConsumeBuffers {
+    const message = createBaseConsumeBuffers();
+    message.subscribeStreams = object.subscribeStreams ?? 0;
+    message.queuedMessages = object.queuedMessages ?? 0;
+    message.queuedBytes = object.queuedBytes ?? 0;
+    return message;
+  },
+};
+
+function createBaseDescribeBrokerResponse(): DescribeBrokerResponse {
+  return { brokerId: "", address: "", memory: undefined, consume: undefined };
+}
+
+export const DescribeBrokerResponse: MessageFns<DescribeBrokerResponse> = {
+  encode(message: DescribeBrokerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.brokerId !== "") {
+      writer.uint32(10).string(message.brokerId);
+    }
+    if (message.address !== "") {
+      writer.uint32(18).string(message.address);
+    }
+    if (message.memory !== undefined) {
+      ProcessMemory.encode(message.memory, writer.uint32(26).fork()).join();
+    }
+    if (message.consume !== undefined) {
+      ConsumeBuffers.encode(message.consume, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeBrokerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeBrokerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.brokerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.memory = ProcessMemory.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.consume = ConsumeBuffers.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescribeBrokerResponse {
+    return {
+      brokerId: isSet(object.brokerId)
+        ? globalThis.String(object.brokerId)
+        : isSet(object.broker_id)
+        ? globalThis.String(object.broker_id)
+        : "",
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      memory: isSet(object.memory) ? ProcessMemory.fromJSON(object.memory) : undefined,
+      consume: isSet(object.consume) ? ConsumeBuffers.fromJSON(object.consume) : undefined,
+    };
+  },
+
+  toJSON(message: DescribeBrokerResponse): unknown {
+    const obj: any = {};
+    if (message.brokerId !== "") {
+      obj.brokerId = message.brokerId;
+    }
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.memory !== undefined) {
+      obj.memory = ProcessMemory.toJSON(message.memory);
+    }
+    if (message.consume !== undefined) {
+      obj.consume = ConsumeBuffers.toJSON(message.consume);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DescribeBrokerResponse>): DescribeBrokerResponse {
+    return DescribeBrokerResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DescribeBrokerResponse>): DescribeBrokerResponse {
+    const message = createBaseDescribeBrokerResponse();
+    message.brokerId = object.brokerId ?? "";
+    message.address = object.address ?? "";
+    message.memory = (object.memory !== undefined && object.memory !== null)
+      ? ProcessMemory.fromPartial(object.memory)
+      : undefined;
+    message.consume = (object.consume !== undefined && object.consume !== null)
+      ? ConsumeBuffers.fromPartial(object.consume)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReadRecordsRequest(): ReadRecordsRequest {
+  return { topic: "", partition: 0, fromOffset: 0, maxRecords: 0, maxBytes: 0 };
+}
+
+export const ReadRecordsRequest: MessageFns<ReadRecordsRequest> = {
+  encode(message: ReadRecordsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.topic !== "") {
+      writer.uint32(10).string(message.topic);
+    }
+    if (message.partition !== 0) {
+      writer.uint32(16).int32(message.partition);
+    }
+    if (message.fromOffset !== 0) {
+      writer.uint32(24).int64(message.fromOffset);
+    }
+    if (message.maxRecords !== 0) {
+      writer.uint32(32).int32(message.maxRecords);
+    }
+    if (message.maxBytes !== 0) {
+      writer.uint32(40).int32(message.maxBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReadRecordsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReadRecordsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.topic = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.partition = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.fromOffset = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.maxRecords = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.maxBytes = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReadRecordsRequest {
+    return {
+      topic: isSet(object.topic) ? globalThis.String(object.topic) : "",
+      partition: isSet(object.partition) ? globalThis.Number(object.partition) : 0,
+      fromOffset: isSet(object.fromOffset)
+        ? globalThis.Number(object.fromOffset)
+        : isSet(object.from_offset)
+        ? globalThis.Number(object.from_offset)
+        : 0,
+      maxRecords: isSet(object.maxRecords)
+        ? globalThis.Number(object.maxRecords)
+        : isSet(object.max_records)
+        ? globalThis.Number(object.max_records)
+        : 0,
+      maxBytes: isSet(object.maxBytes)
+        ? globalThis.Number(object.maxBytes)
+        : isSet(object.max_bytes)
+        ? globalThis.Number(object.max_bytes)
+        : 0,
+    };
+  },
+
+  toJSON(message: ReadRecordsRequest): unknown {
+    const obj: any = {};
+    if (message.topic !== "") {
+      obj.topic = message.topic;
+    }
+    if (message.partition !== 0) {
+      obj.partition = Math.round(message.partition);
+    }
+    if (message.fromOffset !== 0) {
+      obj.fromOffset = Math.round(message.fromOffset);
+    }
+    if (message.maxRecords !== 0) {
+      obj.maxRecords = Math.round(message.maxRecords);
+    }
+    if (message.maxBytes !== 0) {
+      obj.maxBytes = Math.round(message.maxBytes);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReadRecordsRequest>): ReadRecordsRequest {
+    return ReadRecordsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReadRecordsRequest>): ReadRecordsRequest {
+    const message = createBaseReadRecordsRequest();
+    message.topic = object.topic ?? "";
+    message.partition = object.partition ?? 0;
+    message.fromOffset = object.fromOffset ?? 0;
+    message.maxRecords = object.maxRecords ?? 0;
+    message.maxBytes = object.maxBytes ?? 0;
+    return message;
+  },
+};
+
+function createBaseReadRecordsResponse(): ReadRecordsResponse {
+  return { records: [], nextOffset: 0, highWatermark: 0, logStartOffset: 0 };
+}
+
+export const ReadRecordsResponse: MessageFns<ReadRecordsResponse> = {
+  encode(message: ReadRecordsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.records) {
+      StoredRecord.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextOffset !== 0) {
+      writer.uint32(16).int64(message.nextOffset);
+    }
+    if (message.highWatermark !== 0) {
+      writer.uint32(24).int64(message.highWatermark);
+    }
+    if (message.logStartOffset !== 0) {
+      writer.uint32(32).int64(message.logStartOffset);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReadRecordsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReadRecordsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.records.push(StoredRecord.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.nextOffset = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.highWatermark = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.logStartOffset = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReadRecordsResponse {
+    return {
+      records: globalThis.Array.isArray(object?.records)
+        ? object.records.map((e: any) => StoredRecord.fromJSON(e))
+        : [],
+      nextOffset: isSet(object.nextOffset)
+        ? globalThis.Number(object.nextOffset)
+        : isSet(object.next_offset)
+        ? globalThis.Number(object.next_offset)
+        : 0,
+      highWatermark: isSet(object.highWatermark)
+        ? globalThis.Number(object.highWatermark)
+        : isSet(object.high_watermark)
+        ? globalThis.Number(object.high_watermark)
+        : 0,
+      logStartOffset: isSet(object.logStartOffset)
+        ? globalThis.Number(object.logStartOffset)
+        : isSet(object.log_start_offset)
+        ? globalThis.Number(object.log_start_offset)
+        : 0,
+    };
+  },
+
+  toJSON(message: ReadRecordsResponse): unknown {
+    const obj: any = {};
+    if (message.records?.length) {
+      obj.records = message.records.map((e) => StoredRecord.toJSON(e));
+    }
+    if (message.nextOffset !== 0) {
+      obj.nextOffset = Math.round(message.nextOffset);
+    }
+    if (message.highWatermark !== 0) {
+      obj.highWatermark = Math.round(message.highWatermark);
+    }
+    if (message.logStartOffset !== 0) {
+      obj.logStartOffset = Math.round(message.logStartOffset);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReadRecordsResponse>): ReadRecordsResponse {
+    return ReadRecordsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReadRecordsResponse>): ReadRecordsResponse {
+    const message = createBaseReadRecordsResponse();
+    message.records = object.records?.map((e) => StoredRecord.fromPartial(e)) || [];
+    message.nextOffset = object.nextOffset ?? 0;
+    message.highWatermark = object.highWatermark ?? 0;
+    message.logStartOffset = object.logStartOffset ?? 0;
+    return message;
+  },
+};
+
 /**
  * AdminService manages topics and subscriptions and reports cluster
  * metadata. Served by the coordinator and by every broker (a broker forwards
@@ -3508,6 +4350,43 @@ export const AdminServiceService = {
     responseSerialize: (value: GetMetadataResponse): Buffer => Buffer.from(GetMetadataResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetMetadataResponse => GetMetadataResponse.decode(value),
   },
+  /**
+   * DescribeBroker reports the state of the process that receives it: its
+   * identity, its memory and what its Subscribe streams hold on the way to
+   * members. Answered locally, never forwarded: ask each broker (or the
+   * coordinator) directly.
+   */
+  describeBroker: {
+    path: "/braid.v1.AdminService/DescribeBroker" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DescribeBrokerRequest): Buffer =>
+      Buffer.from(DescribeBrokerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DescribeBrokerRequest => DescribeBrokerRequest.decode(value),
+    responseSerialize: (value: DescribeBrokerResponse): Buffer =>
+      Buffer.from(DescribeBrokerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DescribeBrokerResponse => DescribeBrokerResponse.decode(value),
+  },
+  /**
+   * ReadRecords reads records of one partition of any topic (a dead-letter
+   * topic, say) without a subscription: no cursor moves, nothing is
+   * delivered or acknowledged. Served by the broker that leads the
+   * partition; any other broker, and the coordinator, answer
+   * FAILED_PRECONDITION (reason NOT_LEADER) with the leader's address, and
+   * UNAVAILABLE (reason PARTITION_UNAVAILABLE) while the leader is down.
+   * NOT_FOUND for an unknown topic; INVALID_ARGUMENT for a bad name, a
+   * partition out of range (reason PARTITION_OUT_OF_RANGE), a negative
+   * offset or limits out of range.
+   */
+  readRecords: {
+    path: "/braid.v1.AdminService/ReadRecords" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReadRecordsRequest): Buffer => Buffer.from(ReadRecordsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReadRecordsRequest => ReadRecordsRequest.decode(value),
+    responseSerialize: (value: ReadRecordsResponse): Buffer => Buffer.from(ReadRecordsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReadRecordsResponse => ReadRecordsResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
@@ -3551,6 +4430,25 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
   seek: handleUnaryCall<SeekRequest, SeekResponse>;
   /** GetMetadata returns brokers and partition leaders, for client routing. */
   getMetadata: handleUnaryCall<GetMetadataRequest, GetMetadataResponse>;
+  /**
+   * DescribeBroker reports the state of the process that receives it: its
+   * identity, its memory and what its Subscribe streams hold on the way to
+   * members. Answered locally, never forwarded: ask each broker (or the
+   * coordinator) directly.
+   */
+  describeBroker: handleUnaryCall<DescribeBrokerRequest, DescribeBrokerResponse>;
+  /**
+   * ReadRecords reads records of one partition of any topic (a dead-letter
+   * topic, say) without a subscription: no cursor moves, nothing is
+   * delivered or acknowledged. Served by the broker that leads the
+   * partition; any other broker, and the coordinator, answer
+   * FAILED_PRECONDITION (reason NOT_LEADER) with the leader's address, and
+   * UNAVAILABLE (reason PARTITION_UNAVAILABLE) while the leader is down.
+   * NOT_FOUND for an unknown topic; INVALID_ARGUMENT for a bad name, a
+   * partition out of range (reason PARTITION_OUT_OF_RANGE), a negative
+   * offset or limits out of range.
+   */
+  readRecords: handleUnaryCall<ReadRecordsRequest, ReadRecordsResponse>;
 }
 
 export interface AdminServiceClient extends Client {
@@ -3744,6 +4642,53 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetMetadataResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * DescribeBroker reports the state of the process that receives it: its
+   * identity, its memory and what its Subscribe streams hold on the way to
+   * members. Answered locally, never forwarded: ask each broker (or the
+   * coordinator) directly.
+   */
+  describeBroker(
+    request: DescribeBrokerRequest,
+    callback: (error: ServiceError | null, response: DescribeBrokerResponse) => void,
+  ): ClientUnaryCall;
+  describeBroker(
+    request: DescribeBrokerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DescribeBrokerResponse) => void,
+  ): ClientUnaryCall;
+  describeBroker(
+    request: DescribeBrokerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DescribeBrokerResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ReadRecords reads records of one partition of any topic (a dead-letter
+   * topic, say) without a subscription: no cursor moves, nothing is
+   * delivered or acknowledged. Served by the broker that leads the
+   * partition; any other broker, and the coordinator, answer
+   * FAILED_PRECONDITION (reason NOT_LEADER) with the leader's address, and
+   * UNAVAILABLE (reason PARTITION_UNAVAILABLE) while the leader is down.
+   * NOT_FOUND for an unknown topic; INVALID_ARGUMENT for a bad name, a
+   * partition out of range (reason PARTITION_OUT_OF_RANGE), a negative
+   * offset or limits out of range.
+   */
+  readRecords(
+    request: ReadRecordsRequest,
+    callback: (error: ServiceError | null, response: ReadRecordsResponse) => void,
+  ): ClientUnaryCall;
+  readRecords(
+    request: ReadRecordsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReadRecordsResponse) => void,
+  ): ClientUnaryCall;
+  readRecords(
+    request: ReadRecordsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReadRecordsResponse) => void,
   ): ClientUnaryCall;
 }
 

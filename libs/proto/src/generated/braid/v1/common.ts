@@ -288,6 +288,11 @@ export enum Disposition {
   DISPOSITION_LEASE_EXPIRED = 4,
   /** DISPOSITION_DEAD_LETTER - The record was written to the dead-letter topic. */
   DISPOSITION_DEAD_LETTER = 5,
+  /**
+   * DISPOSITION_MEMBER_LEFT - The member's stream broke (it crashed or lost its connection) while it
+   * held the record.
+   */
+  DISPOSITION_MEMBER_LEFT = 7,
   /** DISPOSITION_REDRIVE - An operator sent the record back from the dead-letter topic. */
   DISPOSITION_REDRIVE = 6,
   UNRECOGNIZED = -1,
@@ -313,6 +318,9 @@ export function dispositionFromJSON(object: any): Disposition {
     case 5:
     case "DISPOSITION_DEAD_LETTER":
       return Disposition.DISPOSITION_DEAD_LETTER;
+    case 7:
+    case "DISPOSITION_MEMBER_LEFT":
+      return Disposition.DISPOSITION_MEMBER_LEFT;
     case 6:
     case "DISPOSITION_REDRIVE":
       return Disposition.DISPOSITION_REDRIVE;
@@ -337,6 +345,8 @@ export function dispositionToJSON(object: Disposition): string {
       return "DISPOSITION_LEASE_EXPIRED";
     case Disposition.DISPOSITION_DEAD_LETTER:
       return "DISPOSITION_DEAD_LETTER";
+    case Disposition.DISPOSITION_MEMBER_LEFT:
+      return "DISPOSITION_MEMBER_LEFT";
     case Disposition.DISPOSITION_REDRIVE:
       return "DISPOSITION_REDRIVE";
     case Disposition.UNRECOGNIZED:

@@ -180,6 +180,14 @@ export interface NackRequest {
   reason: string;
   /** Class of the error, e.g. `TimeoutError` (recorded in the ledger). */
   errorClass: string;
+  /**
+   * Hands the record back unprocessed instead of reporting a failure: it is
+   * delivered again (at once, or after `delay_ms`) and no attempt is
+   * counted. The SDK sends it for records it holds behind a failed record
+   * of the same key, so that with `RETRY_ORDER_BLOCK_KEY` they wait for the
+   * retry instead of overtaking it.
+   */
+  release: boolean;
 }
 
 /** RejectRequest reports a poison record: dead-letter it without retrying. */
@@ -783,7 +791,7 @@ export const AckRequest: MessageFns<AckRequest> = {
 };
 
 function createBaseNackRequest(): NackRequest {
-  return { partition: 0, offset: 0, delayMs: undefined, reason: "", errorClass: "" };
+  return { partition: 0, offset: 0, delayMs: undefined, reason: "", errorClass: "", release: false };
 }
 
 export const NackRequest: MessageFns<NackRequest> = {
@@ -802,6 +810,9 @@ export const NackRequest: MessageFns<NackRequest> = {
     }
     if (message.errorClass !== "") {
       writer.uint32(42).string(message.errorClass);
+    }
+    if (message.release !== false) {
+      writer.uint32(48).bool(message.release);
     }
     return writer;
   },
@@ -859,6 +870,14 @@ export const NackRequest: MessageFns<NackRequest> = {
             message.errorClass = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.release = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -886,6 +905,7 @@ export const NackRequest: MessageFns<NackRequest> = {
         : isSet(object.error_class)
         ? globalThis.String(object.error_class)
         : "",
+      release: isSet(object.release) ? globalThis.Boolean(object.release) : false,
     };
   },
 
@@ -906,6 +926,9 @@ export const NackRequest: MessageFns<NackRequest> = {
     if (message.errorClass !== "") {
       obj.errorClass = message.errorClass;
     }
+    if (message.release !== false) {
+      obj.release = message.release;
+    }
     return obj;
   },
 
@@ -919,6 +942,7 @@ export const NackRequest: MessageFns<NackRequest> = {
     message.delayMs = object.delayMs ?? undefined;
     message.reason = object.reason ?? "";
     message.errorClass = object.errorClass ?? "";
+    message.release = object.release ?? false;
     return message;
   },
 };

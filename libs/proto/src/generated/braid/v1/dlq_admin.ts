@@ -85,7 +85,14 @@ export interface Edit_PreviousHeadersEntry {
   value: string;
 }
 
-/** DeadLetter is one record in a dead-letter queue. */
+/**
+ * DeadLetter is one record in a dead-letter queue. In the dead-letter
+ * topic itself (an ordinary topic that any consumer can read), each record
+ * has the original key, the original headers plus `braid-dlq-origin`
+ * (`<topic>/<partition>/<offset>/<subscription>`), and a `DeadLetter` as its
+ * value, with `dlq_offset` and `dlq_partition` left 0 (they are where the
+ * record lives).
+ */
 export interface DeadLetter {
   /** Offset in the dead-letter topic (the record's id in the queue). */
   dlqOffset: number;
