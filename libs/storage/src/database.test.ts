@@ -26,6 +26,13 @@ describe('Database', () => {
     expect(await db.get(k(9))).toBeUndefined();
   });
 
+  it('reads many keys in one call, undefined where missing', async () => {
+    await db.write([{ type: 'put', key: k(1, 1), value: Buffer.from('a') }, { type: 'put', key: k(1, 3), value: Buffer.from('c') }], false);
+    const values = await db.getMany([k(1, 3), k(1, 2), k(1, 1)]);
+    expect(values.map((v) => v?.toString())).toEqual(['c', undefined, 'a']);
+    expect(await db.getMany([])).toEqual([]);
+  });
+
   it('iterates ranges bytewise, forward and reverse, and clears them', async () => {
     const ops = [3, 1, 2, 0xff].map((n) => ({ type: 'put' as const, key: k(2, n), value: Buffer.from([n]) }));
     await db.write([...ops, { type: 'put', key: k(3, 0), value: Buffer.from('x') }], false);

@@ -76,6 +76,15 @@ export class Database {
   }
 
   /**
+   * The values at `keys`, in order (undefined where missing), read in one
+   * trip to the thread pool instead of one per key.
+   */
+  getMany(keys: Buffer[]): Promise<(Buffer | undefined)[]> {
+    if (keys.length === 0) return Promise.resolve([]);
+    return promisify<(Buffer | undefined)[]>((cb) => { this.db.getMany(keys, { asBuffer: true }, cb); });
+  }
+
+  /**
    * Applies `ops` atomically. With `sync`, the write-ahead log is fsynced
    * before this resolves (RocksDB shares one sync among concurrent writers).
    */

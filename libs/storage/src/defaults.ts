@@ -57,3 +57,26 @@ export const subscriptionStoreDefaults = {
    */
   maxStoredAttempts: 10_000,
 } as const;
+
+/**
+ * Bounds of a stored retry state (`retry-state.ts`): what a record that
+ * keeps failing costs on disk does not grow with its attempts. The first
+ * entries say how the trouble began, the last ones what it is now; a
+ * policy's `max_attempts` (default 5) stays far below the 32 kept, so only
+ * records nacked without end (or with a huge `max_attempts`) lose entries.
+ */
+export const retryLedgerLimits = {
+  /** Oldest ledger entries kept. */
+  headEntries: 2,
+  /** Newest ledger entries kept. */
+  tailEntries: 30,
+  /** A member id is cut to this many UTF-8 bytes. */
+  memberIdBytes: 256,
+  /** A reason is cut to this many UTF-8 bytes. */
+  reasonBytes: 1024,
+  /** An error class is cut to this many UTF-8 bytes. */
+  errorClassBytes: 256,
+} as const;
+
+/** Retry states deleted per write batch when a subscription's or topic's retry states are dropped. */
+export const retryDropChunk = 5_000;

@@ -1,7 +1,8 @@
 /**
  * Braid's storage engine on RocksDB: one database per process, ordered
  * binary keys, partition logs with group commit, idempotent producers,
- * retention, crash recovery and durable subscription state.
+ * retention, crash recovery, durable subscription state and durable retry
+ * states with a due index.
  *
  * @packageDocumentation
  */
@@ -16,13 +17,25 @@ export { storedRecordBytes } from './log-entry.js';
 export type { GroupCommitOptions } from './group-commit.js';
 export type { RetentionReport } from './retention.js';
 export { OUT_OF_ORDER_SEQUENCE } from './producer-state.js';
-export { groupCommitDefaults, logStoreDefaults, retentionDefaults, subscriptionStoreDefaults } from './defaults.js';
+export { groupCommitDefaults, logStoreDefaults, retentionDefaults, retryLedgerLimits, subscriptionStoreDefaults } from './defaults.js';
 export { OffsetRangeSet } from './offset-range-set.js';
 export type { OffsetRange } from './offset-range-set.js';
 export { SubscriptionStore } from './subscription-store.js';
 export type { SubscriptionStateEntry, SubscriptionStoreOptions, SubscriptionStoreStats } from './subscription-store.js';
 export { newSubscriptionState, encodeSubscriptionState, decodeSubscriptionState } from './subscription-state.js';
 export type { SubscriptionPartitionState } from './subscription-state.js';
+export { RetryStore } from './retry-store.js';
+export type { RetryStoreStats } from './retry-store.js';
+export {
+  compareDuePositions,
+  compareRetryKeys,
+  decodeRetryState,
+  duePositionOf,
+  encodeRetryState,
+  retryKeyId,
+  waitsForTimer,
+} from './retry-state.js';
+export type { AttemptDisposition, AttemptEntry, DuePosition, RetryKey, RetryState } from './retry-state.js';
 export {
   Keyspace,
   MiscKind,
@@ -36,8 +49,13 @@ export {
   decodeSubscriptionKey,
   subscriptionPartitionRange,
   subscriptionTopicRange,
+  retryStateKey,
+  decodeRetryStateKey,
+  retryDueKey,
+  decodeRetryDueKey,
+  retrySubscriptionRange,
   keyspaceRange,
   topicRange,
   prefixRange,
 } from './keys.js';
-export type { KeyspaceId, PartitionAddress, LogKey, ProducerKey, SubscriptionKey } from './keys.js';
+export type { KeyspaceId, PartitionAddress, LogKey, ProducerKey, SubscriptionKey, RetryStateKey, RetryDueKey } from './keys.js';

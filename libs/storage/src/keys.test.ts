@@ -18,6 +18,17 @@ import {
   subscriptionPartitionRange,
   subscriptionTopicRange,
   topicRange,
+  retryStateKey,
+  decodeRetryStateKey,
+  retryDueKey,
+  decodeRetryDueKey,
+  retryDuePrefix,
+  retrySubscriptionRange,
+  retryPartitionStart,
+  pendingRetryDropKey,
+  decodePendingRetryDropKey,
+  pendingRetryDropRange,
+  pendingTopicDropRange,
 } from './keys.js';
 import type { KeyRange } from './database.js';
 
@@ -166,5 +177,59 @@ describe('keys', () => {
     expect(() => logKey(0, 1.5, 0)).toThrow(InvalidArgumentError);
     expect(() => logKey(0, 0, 2 ** 53)).toThrow(InvalidArgumentError);
     expect(() => logKeyEncoder(0, 0)(-1)).toThrow(InvalidArgumentError);
+  });
+  it('lays retry keys out as [0x07][topic][partition][name][0x00][offset] and [0x08][dueMs][same tuple], and decodes them', () => {
+    const tuple = '00000001' + '00000002' + Buffer.from('push').toString('hex') + '00' + '0000000100000003';
+    expect(retryStateKey(1, 2, 'push', 2 ** 32 + 3).toString('hex')).toBe('07' + tuple);
+    expect(retryDueKey(2 ** 40, 1, 2, 'push', 2 ** 32 + 3).toString('hex')).toBe('08' + '0000010000000000' + tuple);
+    expect(retryDuePrefix(5).toString('hex')).toBe('08' + '0000000000000005');
+    const name = 'x'.repeat(249);
+    const full = { topicId: 2 ** 32 - 1, partition: 2 ** 32 - 1, subscription: name, offset: Number.MAX_SAFE_INTEGER };
+    expect(decodeRetryStateKey(retryStateKey(full.topicId, full.partition, name, full.offset))).toEqual(full);
+    expect(decodeRetryDueKey(retryDueKey(Number.MAX_SAFE_INTEGER, full.topicId, full.partition, name, full.offset))).toEqual({ ...full, dueMs: Number.MAX_SAFE_INTEGER });
+    expect(() => decodeRetryStateKey(retryDueKey(1, 1, 2, 'push', 3))).toThrow(InvalidArgumentError);
+    expect(() => decodeRetryDueKey(retryStateKey(1, 2, 'push', 3))).toThrow(InvalidArgumentError);
+    // No terminator where the name must end: not a retry key.
+    const broken = retryStateKey(1, 2, 'push', 3);
+    broken[broken.length - 9] = 0x41;
+    expect(() => decodeRetryStateKey(broken)).toThrow(InvalidArgumentError);
+    expect(() => retryStateKey(1, 2, 'a/b', 3)).toThrow(InvalidNameError);
+    expect(() => retryStateKey(1, 2, 'a', -3)).toThrow(InvalidArgumentError);
+    expect(() => retryDueKey(-1, 1, 2, 'a', 3)).toThrow(InvalidArgumentError);
+  });
+
+  it("ranges one subscription's retry keys exactly, even beside names that extend it", () => {
+    const names = ['a', 'a-b', 'a.b', 'a0', 'ab', 'b', 'Z'];
+    const partitions = [0, 1, 2 ** 32 - 1];
+    for (const name of names) {
+      for (const partition of partitions) {
+        const range = retrySubscriptionRange(7, partition, name);
+        for (const other of names) {
+          for (const p of partitions) {
+            for (const offset of [0, 2 ** 32, Number.MAX_SAFE_INTEGER]) {
+              expect(inRange(retryStateKey(7, p, other, offset), range)).toBe(other === name && p === partition);
+            }
+          }
+        }
+        expect(inRange(retryStateKey(8, partition, name, 0), range)).toBe(false);
+      }
+    }
+    // Sorted by (topic, partition, name, offset), and the topic range holds exactly the topic's retry keys.
+    const sorted = ['a', 'a-b', 'a.b', 'a0', 'b'].flatMap((name) => [0, 255, 256].map((offset) => retryStateKey(7, 3, name, offset)));
+    expect([...sorted].sort((a, b) => Buffer.compare(a, b))).toEqual(sorted);
+    expect(inRange(retryStateKey(7, 2 ** 32 - 1, 'zzz', Number.MAX_SAFE_INTEGER), topicRange(Keyspace.retry, 7))).toBe(true);
+    expect(inRange(retryStateKey(8, 0, 'a', 0), topicRange(Keyspace.retry, 7))).toBe(false);
+    expect(Buffer.compare(retryPartitionStart(7, 3), retryStateKey(7, 3, '-', 0))).toBeLessThan(0);
+    expect(Buffer.compare(retryStateKey(7, 2, 'zzz', Number.MAX_SAFE_INTEGER), retryPartitionStart(7, 3))).toBeLessThan(0);
+  });
+
+  it('round-trips pending-retry-drop markers and keeps them apart from topic-drop markers', () => {
+    const marker = pendingRetryDropKey(9, 'push.v2');
+    expect(marker.toString('hex')).toBe('0602' + '00000009' + Buffer.from('push.v2').toString('hex'));
+    expect(decodePendingRetryDropKey(marker)).toEqual({ topicId: 9, subscription: 'push.v2' });
+    expect(inRange(marker, pendingRetryDropRange())).toBe(true);
+    expect(inRange(marker, pendingTopicDropRange())).toBe(false);
+    expect(inRange(pendingTopicDropKey(9), pendingRetryDropRange())).toBe(false);
+    expect(() => decodePendingRetryDropKey(pendingTopicDropKey(9))).toThrow(InvalidArgumentError);
   });
 });

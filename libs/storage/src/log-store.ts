@@ -1,6 +1,7 @@
 /**
  * The partition logs of one broker, in one RocksDB database: opens and
- * recovers it, hands out `PartitionLog`s and the `SubscriptionStore`, owns
+ * recovers it, hands out `PartitionLog`s, the `SubscriptionStore` and the
+ * `RetryStore`, owns
  * the group commit that all of them write through and the retention timer,
  * drops topics, and closes everything in order.
  */
@@ -15,6 +16,8 @@ import { PartitionLog } from './partition-log.js';
 import type { PartitionLogContext, PartitionState } from './partition-log.js';
 import { recoverPartitions } from './recovery.js';
 import { RetentionTimer, applyRetention } from './retention.js';
+import { finishPendingRetryDrops } from './retry-drop.js';
+import { RetryStore } from './retry-store.js';
 import type { RetentionReport } from './retention.js';
 import { SubscriptionStore } from './subscription-store.js';
 import type { SubscriptionStoreOptions } from './subscription-store.js';
@@ -74,6 +77,7 @@ export class LogStore {
   private readonly context: PartitionLogContext;
   private readonly retentionTimer: RetentionTimer;
   private readonly subscriptionStore: SubscriptionStore;
+  private readonly retryStore: RetryStore;
   /** Serialises retention passes and topic drops: both rewrite a partition's head. */
   private maintenance: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | undefined;
@@ -103,6 +107,7 @@ export class LogStore {
       },
       options.subscriptions,
     );
+    this.retryStore = new RetryStore({ ...this.context, checkTopic: (topicId) => { this.checkNotDropping(topicId); } });
     const interval = options.retentionCheckIntervalMs ?? logStoreDefaults.retentionCheckIntervalMs;
     if (!Number.isSafeInteger(interval) || interval < 0) throw new RangeError(`retentionCheckIntervalMs must be an integer >= 0, got ${interval}`);
     this.retentionTimer = new RetentionTimer(clock, interval, () => this.retentionPass(), logger);
@@ -111,13 +116,15 @@ export class LogStore {
   /**
    * Opens (creating if missing) the store in directory `dir` and recovers
    * every partition: high watermarks, log starts, sizes, retention and
-   * producer state; topic drops interrupted by a crash are finished first.
+   * producer state; topic drops and subscription retry drops interrupted by
+   * a crash are finished first.
    */
   static async open(dir: string, options: LogStoreOptions = {}): Promise<LogStore> {
     const logger = options.logger ?? logStoreDefaults.logger;
     const db = await Database.open(dir, options.database);
     try {
       await finishPendingTopicDrops(db, logger);
+      await finishPendingRetryDrops(db, logger);
       const recovered = await recoverPartitions(db, logger);
       const store = new LogStore(db, options.clock ?? logStoreDefaults.clock, logger, options);
       for (const { topicId, partition, state } of recovered) {
@@ -160,13 +167,23 @@ export class LogStore {
   }
 
   /**
+   * The durable retry states (attempt ledgers, due times) and their due
+   * index, in this store's database and written through its group commit.
+   * Always the same object.
+   */
+  retries(): RetryStore {
+    return this.retryStore;
+  }
+
+  /**
    * Deletes every partition of `topicId` with its records, meta, producer
-   * state and subscription state. Appends and subscription saves already
-   * accepted finish first; later appends on the old `PartitionLog` objects
-   * reject with `FailedPreconditionError`, as do subscription calls for the
+   * state, subscription state and retry states (with their due entries).
+   * Appends, subscription saves and retry writes already accepted finish
+   * first; later appends on the old `PartitionLog` objects reject with
+   * `FailedPreconditionError`, as do subscription and retry calls for the
    * topic while the drop runs. Crash-safe: an interrupted drop completes on
    * the next open. Afterwards `partition(topicId, p)` starts a new, empty
-   * log at offset 0 and the topic has no subscription state.
+   * log at offset 0 and the topic has no subscription or retry state.
    */
   async dropTopic(topicId: number): Promise<void> {
     assertU32('topicId', topicId);
@@ -174,12 +191,12 @@ export class LogStore {
     this.droppingTopics.add(topicId);
     const logs = [...this.partitions.values()].filter((log) => log.topicId === topicId);
     // A save written after the range clear would bring the topic's state back: let accepted ones finish first.
-    const settled = Promise.all([...logs.map((log) => log.drop()), this.subscriptionStore.settle(topicId)]);
+    const settled = Promise.all([...logs.map((log) => log.drop()), this.subscriptionStore.settle(topicId), this.retryStore.settle(topicId)]);
     await this.exclusive(async () => {
       try {
         await settled;
         for (const log of logs) this.partitions.delete(addressOf(log.topicId, log.partition));
-        await deleteTopicData(this.db, topicId);
+        await deleteTopicData(this.db, topicId, this.logger);
         this.logger.info({ topicId, partitions: logs.length }, 'topic dropped');
       } finally {
         this.droppingTopics.delete(topicId);
@@ -253,8 +270,9 @@ export class LogStore {
 
   /**
    * Stops taking writes (they reject with `ShuttingDownError`), stops
-   * retention, waits for every accepted append and subscription save to be
-   * written (or failed) and closes the database. Idempotent.
+   * retention, waits for every accepted append, subscription save, retry
+   * write and retry drop to be written (or failed) and closes the database.
+   * Idempotent.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -262,6 +280,7 @@ export class LogStore {
       await this.maintenance;
       // Before the group commit closes: a lane hands its queued save to it only when its previous write is done.
       await this.subscriptionStore.settle();
+      await this.retryStore.settle();
       await this.commit.close();
       await this.db.close();
       this.logger.info({}, 'log store closed');
