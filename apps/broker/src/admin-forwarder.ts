@@ -2,17 +2,28 @@
  * The broker's `AdminService`: it forwards every call to the coordinator
  * (which owns topics and subscriptions), so a client needs only one address,
  * and adds what only the leader knows (high watermark, log start, size) to
- * topic descriptions.
+ * topic descriptions. `Seek`, `ReadRecords` (from this broker's logs,
+ * `record-reader.ts`) and `DescribeBroker` are answered here.
  */
 import { Metadata } from '@grpc/grpc-js';
 import type { CallOptions, ServiceError } from '@grpc/grpc-js';
 import { fromGrpcError } from '@braid/core';
 import { AdminServiceService } from '@braid/proto';
 import { FailedPreconditionError, InvalidArgumentError, SubscriptionNotFoundError, TopicNotFoundError } from '@braid/core';
-import type { AdminServiceClient, DescribeSubscriptionResponse, DescribeTopicResponse, SeekRequest, SeekResponse } from '@braid/proto';
+import type {
+  AdminServiceClient,
+  DescribeBrokerResponse,
+  DescribeSubscriptionResponse,
+  DescribeTopicResponse,
+  ReadRecordsRequest,
+  SeekRequest,
+  SeekResponse,
+} from '@braid/proto';
 import type { PartitionLog } from '@braid/storage';
 import type { DispatcherRegistry } from './consume/dispatcher-registry.js';
 import type { MetadataCache } from './metadata-cache.js';
+import { readRecords } from './record-reader.js';
+import type { TopicResolver } from './topic-resolver.js';
 import { unary } from '@braid/server';
 import type { ServiceRegistration } from '@braid/server';
 import type { LogStore } from '@braid/storage';
@@ -44,7 +55,11 @@ export interface AdminForwarderContext {
   store: LogStore;
   brokerId: string;
   cache: MetadataCache;
+  /** Topics by name, fetched from the coordinator on a cache miss. */
+  topics: TopicResolver;
   registry: DispatcherRegistry;
+  /** This broker's `DescribeBroker` answer, as of now. */
+  describeBroker: () => DescribeBrokerResponse;
 }
 
 /** Seeks every partition this broker leads for a subscription. */
@@ -105,9 +120,14 @@ export function adminForwarder(context: AdminForwarderContext): ServiceRegistrat
     if (dispatcher) {
       described.partitions = dispatcher.progress().map((p) => ({ ...p, lag: Math.max(0, p.highWatermark - p.committedOffset) }));
       described.members = dispatcher.memberInfo().map((m) => ({ ...m, brokerId, connectedAtMs: 0 }));
+      described.circuitState = dispatcher.circuitState;
     }
     return described;
   });
   implementation.seek = unary((request: unknown) => seek(context, request as SeekRequest));
+  // The log is here (or, for a partition led elsewhere, NOT_LEADER names where): never forwarded.
+  implementation.readRecords = unary((request: unknown) => readRecords(context, request as ReadRecordsRequest));
+  // About this process: never forwarded.
+  implementation.describeBroker = unary(() => Promise.resolve(context.describeBroker()));
   return { name: 'braid.v1.AdminService', definition: AdminServiceService, implementation };
 }

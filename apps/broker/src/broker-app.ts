@@ -2,18 +2,22 @@
  * The broker process: opens its storage, registers with the coordinator,
  * follows metadata, and serves ProducerService (the publish path),
  * ConsumerService (dispatch to subscription members) and AdminService
- * (forwarded to the coordinator).
+ * (forwarded to the coordinator, except what only this broker knows:
+ * seek, leader watermarks, ReadRecords, DescribeBroker).
  */
 import { join } from 'node:path';
-import { systemClock } from '@braid/core';
+import { systemClock, systemRandom } from '@braid/core';
 import type { Logger } from '@braid/core';
-import { createServer } from '@braid/server';
+import { createServer, processMemory } from '@braid/server';
 import type { RunningApp } from '@braid/server';
 import { LogStore } from '@braid/storage';
 import { adminForwarder } from './admin-forwarder.js';
 import { brokerIdentity } from './broker-identity.js';
 import type { BrokerConfig } from './config.js';
+import { DeadLetterWriter } from './consume/dead-letter-writer.js';
 import { DispatcherRegistry } from './consume/dispatcher-registry.js';
+import { RetryTimers } from './consume/retry-timers.js';
+import { StreamBuffers } from './consume/stream-buffers.js';
 import { consumerService } from './consumer-service.js';
 import { CoordinatorLink } from './coordinator-link.js';
 import { MetadataCache } from './metadata-cache.js';
@@ -84,13 +88,11 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     logger: log.child({ component: 'coordinator-link' }),
     onMetadata: (metadata) => { cache.replace(metadata); },
   });
-  const registry = new DispatcherRegistry({ brokerId, store, cache, clock: systemClock, logger: log.child({ component: 'dispatch' }) });
-  cache.on('change', (previous) => {
-    applyMetadata(cache, previous, store, brokerId, log);
-    registry.refresh();
-  });
   const topics = new TopicResolver(cache, (names) => link.fetchMetadata(names));
   const subscriptions = new SubscriptionResolver(cache, topics, link);
+  // Publishes wake dispatch, and dispatch dead-letters through the publish
+  // path: the callbacks below use `dispatchers`, built further down (they
+  // run only once the server serves).
   const handler = new PublishHandler({
     brokerId,
     store,
@@ -98,20 +100,70 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     topics,
     clock: systemClock,
     memoryWatermarkBytes: config.memoryWatermarkBytes,
-    onAppended: (topicId, partition) => { registry.appended(topicId, partition); },
+    onAppended: (topicId, partition) => { dispatchers.appended(topicId, partition); },
+  });
+  const deadLetters = new DeadLetterWriter({
+    store,
+    clock: systemClock,
+    resolveTopic: (name) => topics.resolve(name),
+    createTopic: (name) => link.createTopic(name),
+    append: async (topic, partition, record) => {
+      const { results } = await handler.publish({
+        topic,
+        partition,
+        records: [{ ...record, partition, deliverAtMs: 0, delayMs: 0 }],
+        producerId: '',
+        baseSequence: 0,
+        leaderEpoch: 0,
+      });
+      return results[0]?.offset ?? 0;
+    },
+  });
+  const timers = new RetryTimers({
+    store: store.retries(),
+    clock: systemClock,
+    logger: log.child({ component: 'retry-timers' }),
+    onDue: (states) => { dispatchers.retriesDue(states); },
+  });
+  const deadLettered = { count: 0 };
+  const dispatchers = new DispatcherRegistry({
+    brokerId,
+    store,
+    cache,
+    clock: systemClock,
+    random: systemRandom,
+    logger: log.child({ component: 'dispatch' }),
+    deadLetters,
+    timers,
+    onDeadLettered: () => { deadLettered.count++; },
+  });
+  cache.on('change', (previous) => {
+    applyMetadata(cache, previous, store, brokerId, log);
+    dispatchers.refresh();
   });
 
+  // What Subscribe streams hold for members, for DescribeBroker.
+  const streamBuffers = new StreamBuffers();
   const server = createServer({
     logger: log.child({ component: 'grpc' }),
     services: [
       producerService(handler),
-      consumerService(registry, (open) => subscriptions.resolve(open)),
-      adminForwarder({ client: link.admin, store, brokerId, cache, registry }),
+      streamBuffers.track(consumerService(dispatchers, (open) => subscriptions.resolve(open))),
+      adminForwarder({
+        client: link.admin,
+        store,
+        brokerId,
+        cache,
+        topics,
+        registry: dispatchers,
+        describeBroker: () => ({ brokerId, address: advertisedAddress(), memory: processMemory(), consume: streamBuffers.stats() }),
+      }),
     ],
   });
   port = await server.listen(config.host, config.port);
 
   await link.start();
+  await timers.start();
   server.setServing(true);
   log.info({ host: config.host, port, advertisedAddress: advertisedAddress(), dataDir: config.dataDir, coordinator: config.coordinator }, 'broker serving');
   return {
@@ -120,7 +172,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     stop: async () => {
       clearInterval(storeWatch);
       await server.shutdown();
-      await registry.close();
+      timers.close();
+      await dispatchers.close();
       link.stop();
       await store.close();
     },

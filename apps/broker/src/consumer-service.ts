@@ -6,10 +6,12 @@
  * `open` or a second `open`, INVALID_ARGUMENT for bad values, NOT_FOUND for
  * an unknown topic or subscription); a settle of a record the member does
  * not hold is answered with a `StreamError` and the stream stays open.
+ * A stream that breaks (the member crashed or lost its connection) rather
+ * than ends counts as a failed attempt for the records its member held.
  */
 import { randomBytes } from 'node:crypto';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import { FailedPreconditionError, InvalidArgumentError, UnimplementedError, assertValidName, toStreamError } from '@braid/core';
+import { FailedPreconditionError, InvalidArgumentError, assertValidName } from '@braid/core';
 import { ConsumerServiceService } from '@braid/proto';
 import type { OpenRequest, SubscribeRequest, Subscription } from '@braid/proto';
 import { bidi } from '@braid/server';
@@ -86,16 +88,18 @@ async function subscribe(
         return;
       case 'nack':
         assertCount('nack.offset', kind.value.offset);
-        dispatcher.nack(session, kind.value.partition, kind.value.offset);
+        if (kind.value.delayMs !== undefined) assertCount('nack.delay_ms', kind.value.delayMs);
+        dispatcher.nack(session, kind.value);
         return;
       case 'reject':
-        // Dead-lettering arrives with retries and DLQs; until then the stream
-        // says so and stays open.
-        session.error(toStreamError(new UnimplementedError('reject (dead-lettering) is not implemented yet; nack to retry')));
+        assertCount('reject.offset', kind.value.offset);
+        dispatcher.reject(session, kind.value);
         return;
     }
   };
 
+  // A stream that breaks (cancelled, failed) rather than ends failed the attempts its member held.
+  let broken = false;
   try {
     await new Promise<void>((resolveStream, rejectStream) => {
       let chain = Promise.resolve();
@@ -105,13 +109,19 @@ async function subscribe(
         });
       });
       call.on('end', () => { void chain.then(() => { resolveStream(); }); });
-      call.on('cancelled', () => { resolveStream(); });
+      call.on('cancelled', () => {
+        broken = true;
+        resolveStream();
+      });
       call.on('close', () => { resolveStream(); });
-      call.on('error', () => { resolveStream(); });
+      call.on('error', () => {
+        broken = true;
+        resolveStream();
+      });
     });
   } finally {
     session?.end();
-    if (session && dispatcher) dispatcher.detach(session);
+    if (session && dispatcher) dispatcher.detach(session, broken);
   }
 }
 

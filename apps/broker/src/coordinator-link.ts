@@ -85,6 +85,19 @@ export class CoordinatorLink {
     });
   }
 
+  /**
+   * Creates a topic with default settings at the coordinator (a dead-letter
+   * topic on first use); one that exists already is fine.
+   */
+  createTopic(name: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.admin.createTopic({ name, config: undefined }, metadata(), deadline(), (error) => {
+        if (error && error.code !== Status.ALREADY_EXISTS) reject(fromGrpcError(error));
+        else resolve();
+      });
+    });
+  }
+
   /** Stops heartbeats and the watch, and closes the channels. */
   stop(): void {
     this.stopping.abort(new Error('broker stopping'));

@@ -10,18 +10,16 @@
 import {
   InvalidArgumentError,
   MemoryPressureError,
-  NotLeaderError,
   PartitionOutOfRangeError,
-  PartitionUnavailableError,
   RecordTooLargeError,
   StaleEpochError,
 } from '@braid/core';
 import type { Clock } from '@braid/core';
 import { RoundRobin, partitionForKey } from '@braid/partitioning';
-import { PartitionStatus } from '@braid/proto';
 import type { PublishRequest, PublishResponse, PublishResult } from '@braid/proto';
 import type { LogStore } from '@braid/storage';
 import type { MetadataCache, TopicView } from './metadata-cache.js';
+import { assertLeads } from './partition-leadership.js';
 import { encodeStoredRecord, recordSize } from './record-codec.js';
 import type { TopicResolver } from './topic-resolver.js';
 
@@ -158,12 +156,7 @@ export class PublishHandler {
   }
 
   private checkLeadership(topic: TopicView, partition: number, leaderEpoch: number): void {
-    const { leads, info } = this.options.cache.leadership(topic, partition, this.options.brokerId);
-    // No placement known for the partition, or its leader is down: nobody serves it now.
-    if (!info || info.status === PartitionStatus.PARTITION_STATUS_UNAVAILABLE) throw new PartitionUnavailableError(topic.name, partition);
-    if (!leads) {
-      throw new NotLeaderError(topic.name, partition, this.options.cache.addressOf(info.leaderId) ?? info.leaderAddress);
-    }
+    const info = assertLeads(this.options.cache, this.options.brokerId, topic, partition);
     if (leaderEpoch !== 0 && leaderEpoch !== info.leaderEpoch) {
       throw new StaleEpochError(topic.name, partition, leaderEpoch, info.leaderEpoch);
     }

@@ -2,8 +2,8 @@
 // integration tests.
 import { credentials } from '@grpc/grpc-js';
 import { call } from '@braid/testkit';
-import { AdminServiceClient, Durability, ProducerServiceClient, PublishRequest } from '@braid/proto';
-import type { PublishResponse, PublishStreamRequest, PublishStreamResponse, Topic, TopicConfig } from '@braid/proto';
+import { AdminServiceClient, Durability, ProducerServiceClient, PublishRequest, SubscriptionConfig } from '@braid/proto';
+import type { DescribeBrokerResponse, DescribeSubscriptionResponse, PublishResponse, PublishStreamRequest, PublishStreamResponse, Topic, TopicConfig } from '@braid/proto';
 
 /** What `PublishRequest.fromPartial` accepts. */
 export type PublishInput = Parameters<typeof PublishRequest.fromPartial>[0];
@@ -25,6 +25,26 @@ export async function createTopic(admin: AdminServiceClient, name: string, confi
   });
   if (!response.topic) throw new Error('no topic in CreateTopicResponse');
   return response.topic;
+}
+
+/** Creates a subscription; settings left out take their defaults. */
+export async function createSubscription(
+  admin: AdminServiceClient,
+  topic: string,
+  name: string,
+  config: Parameters<typeof SubscriptionConfig.fromPartial>[0],
+): Promise<void> {
+  await call((cb) => { admin.createSubscription({ topic, name, config: SubscriptionConfig.fromPartial(config) }, cb); });
+}
+
+/** A subscription's settings, per-partition progress and members. */
+export function describeSubscription(admin: AdminServiceClient, topic: string, name: string): Promise<DescribeSubscriptionResponse> {
+  return call((cb) => { admin.describeSubscription({ topic, name }, cb); });
+}
+
+/** The broker's own state (memory, Subscribe stream buffers). */
+export function describeBroker(admin: AdminServiceClient): Promise<DescribeBrokerResponse> {
+  return call((cb) => { admin.describeBroker({}, cb); });
 }
 
 export function publish(producer: ProducerServiceClient, request: PublishInput): Promise<PublishResponse> {

@@ -46,7 +46,11 @@ export class SubscribeClient {
     this.stream.write(SubscribeRequest.fromPartial(request));
   }
 
-  open(topic: string, subscription: string, options: { memberId?: string; credit?: number; mode?: SubscriptionMode; ackTimeoutMs?: number } = {}): void {
+  open(
+    topic: string,
+    subscription: string,
+    options: { memberId?: string; credit?: number; mode?: SubscriptionMode; ackTimeoutMs?: number; maxUnackedPerMember?: number } = {},
+  ): void {
     this.send({
       kind: {
         $case: 'open',
@@ -59,6 +63,7 @@ export class SubscribeClient {
             mode: options.mode ?? SubscriptionMode.SUBSCRIPTION_MODE_PARTITIONED,
             startPosition: StartPosition.START_POSITION_EARLIEST,
             ackTimeoutMs: options.ackTimeoutMs ?? 30_000,
+            maxUnackedPerMember: options.maxUnackedPerMember ?? 0,
           },
           initialCredit: { records: options.credit ?? 0, bytes: 0 },
         },
@@ -89,6 +94,19 @@ export class SubscribeClient {
         setTimeout(resolve, 100);
       });
     }
+  }
+
+  /**
+   * Stops reading: grpc-js then stops asking HTTP/2 for data, the stream's
+   * flow-control window closes and the broker's writes back up.
+   */
+  pause(): void {
+    this.stream.pause();
+  }
+
+  /** Reads again after `pause()`. */
+  resume(): void {
+    this.stream.resume();
   }
 
   end(): void {

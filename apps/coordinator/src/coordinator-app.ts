@@ -41,14 +41,16 @@ export async function startCoordinator(config: CoordinatorConfig, logger: Logger
     const topics = await TopicRegistry.load({ store, changes, brokers, clock, logger: logger.child({ component: 'topics' }) });
     const subscriptions = await SubscriptionRegistry.load({ store, changes, topics, clock, logger: logger.child({ component: 'subscriptions' }) });
     const metadata = new MetadataService({ topics, subscriptions, brokers, changes, logger: logger.child({ component: 'metadata' }) });
+    // The bound port once listening (`--port 0` picks one).
+    let port = config.port;
     const server = createServer({
       logger: logger.child({ component: 'grpc' }),
       services: [
         { name: 'braid.v1.CoordinatorService', definition: CoordinatorServiceService, implementation: coordinatorService({ brokers, changes, metadata }) },
-        { name: 'braid.v1.AdminService', definition: AdminServiceService, implementation: adminService({ topics, subscriptions, metadata }) },
+        { name: 'braid.v1.AdminService', definition: AdminServiceService, implementation: adminService({ topics, subscriptions, metadata, address: () => `${config.host}:${port}` }) },
       ],
     });
-    const port = await server.listen(config.host, config.port);
+    port = await server.listen(config.host, config.port);
     brokers.start();
     server.setServing(true);
     logger.info(

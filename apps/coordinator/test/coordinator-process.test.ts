@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { status as Status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromGrpcError } from '@braid/core';
-import { AdminServiceService } from '@braid/proto';
+import { AdminServiceService, CreateTopicRequest, ReadRecordsRequest } from '@braid/proto';
 import { callEveryRpc, startApp } from '@braid/testkit';
 import type { AppProcess } from '@braid/testkit';
-import { connect, rpc } from './clients.js';
+import { connect, registerBroker, rpc, rpcError } from './clients.js';
 
 let coordinator: AppProcess;
 const dirs: string[] = [];
@@ -28,18 +28,39 @@ afterAll(async () => {
 });
 
 describe('coordinator process', () => {
-  it('answers every AdminService RPC with a precise status: Seek UNIMPLEMENTED, empty named requests INVALID_ARGUMENT', async () => {
+  it('answers every AdminService RPC with a precise status: Seek UNIMPLEMENTED, empty named requests (ReadRecords too) INVALID_ARGUMENT, DescribeBroker about itself', async () => {
     const outcomes = await callEveryRpc(coordinator.address, AdminServiceService);
     const byMethod = new Map(outcomes.map(({ path, error }) => [path.split('/').pop() ?? path, error]));
     const seek = byMethod.get('Seek');
     expect(seek?.code).toBe(Status.UNIMPLEMENTED);
     expect(seek?.message).toContain('/braid.v1.AdminService/Seek is not served by the coordinator');
-    for (const method of ['CreateTopic', 'DeleteTopic', 'DescribeTopic', 'CreateSubscription', 'UpdateSubscription', 'DeleteSubscription', 'DescribeSubscription']) {
+    for (const method of ['CreateTopic', 'DeleteTopic', 'DescribeTopic', 'CreateSubscription', 'UpdateSubscription', 'DeleteSubscription', 'DescribeSubscription', 'ReadRecords']) {
       expect(byMethod.get(method)?.code, method).toBe(Status.INVALID_ARGUMENT);
       expect(byMethod.get(method)?.reason, method).toBe('INVALID_NAME');
     }
-    for (const method of ['ListTopics', 'ListSubscriptions', 'GetMetadata']) expect(byMethod.get(method), method).toBeUndefined();
+    for (const method of ['ListTopics', 'ListSubscriptions', 'GetMetadata', 'DescribeBroker']) expect(byMethod.get(method), method).toBeUndefined();
+    // Every RPC of the contract was called (callEveryRpc walks the service definition).
+    expect([...byMethod.keys()].sort()).toEqual(Object.values(AdminServiceService).map((m) => m.path.split('/').pop()).sort());
     expect(coordinator.alive).toBe(true);
+  });
+
+  it('redirects ReadRecords to the partition leader (NOT_LEADER), after checking topic and partition like a broker', async () => {
+    const clients = connect(coordinator.address);
+    try {
+      // Nothing listens there: the coordinator only names the address.
+      await registerBroker(clients, 'reader', '127.0.0.1:9');
+      await rpc(clients.admin.createTopic.bind(clients.admin), CreateTopicRequest.fromPartial({ name: 'read-me', config: { partitions: 2 } }));
+      const read = (topic: string, partition: number) =>
+        rpcError(rpc(clients.admin.readRecords.bind(clients.admin), ReadRecordsRequest.fromPartial({ topic, partition })));
+      expect(await read('missing', 0)).toMatchObject({ code: Status.NOT_FOUND, reason: 'TOPIC_NOT_FOUND' });
+      expect(await read('read-me', 2)).toMatchObject({ code: Status.INVALID_ARGUMENT, reason: 'PARTITION_OUT_OF_RANGE' });
+      expect(await read('read-me', -1)).toMatchObject({ code: Status.INVALID_ARGUMENT, reason: 'PARTITION_OUT_OF_RANGE' });
+      const redirect = await read('read-me', 1);
+      expect(redirect).toMatchObject({ code: Status.FAILED_PRECONDITION, reason: 'NOT_LEADER', leaderAddress: '127.0.0.1:9', retriable: true });
+      expect(redirect.message).toBe('ReadRecords is served by brokers: the coordinator holds no partition logs; ask the leader of read-me/1 at 127.0.0.1:9');
+    } finally {
+      clients.close();
+    }
   });
 
   it('stops gracefully on SIGTERM with exit code 0, ending metadata watches with UNAVAILABLE at once', async () => {

@@ -2,7 +2,8 @@
  * Building blocks of Braid's server apps: the one gRPC server factory
  * (interceptor chain, health, reflection, graceful shutdown), handler
  * adapters that turn thrown errors into precise statuses, configuration
- * from flags and `BRAID_*` variables, pino logging and signal handling.
+ * from flags and `BRAID_*` variables, pino logging, signal handling and
+ * the process memory that `DescribeBroker` reports.
  *
  * @packageDocumentation
  */
@@ -24,4 +25,5 @@ export { serverAppOptions, serverAppSchema } from './app-options.js';
 export type { AppOptionDefaults } from './app-options.js';
 export { runApp } from './run-app.js';
 export type { RunningApp, RunAppOptions } from './run-app.js';
+export { processMemory } from './process-memory.js';
 export { MalformedMessage, tolerantDefinition, rejectMalformedInterceptor } from './malformed-message.js';

@@ -1,5 +1,6 @@
 /**
- * Calls every RPC of a service once with an empty request and reports how
+ * Calls every RPC of a service once with an empty request (or with the
+ * fields a test sets for that RPC: bad input beyond "empty") and reports how
  * each call ended: for checking that a skeleton (or a partial service)
  * answers precise statuses for everything and crashes on nothing.
  */
@@ -20,8 +21,31 @@ type Callback = (error: ServiceError | null) => void;
 type AnyCall = NodeJS.EventEmitter & { end?: () => void; write?: (message: unknown) => boolean };
 type DynamicClient = Record<string, (...args: unknown[]) => AnyCall> & { close(): void };
 
-/** Calls every method of `definition` at `address`, with empty (all-default) messages. */
-export async function callEveryRpc(address: string, definition: ServiceDefinition, timeoutMs = 5000): Promise<RpcOutcome[]> {
+/** Options of {@link callEveryRpc}. */
+export interface CallEveryRpcOptions {
+  /** Deadline of each call in ms (default 5000). */
+  timeoutMs?: number;
+  /**
+   * Fields to set in the request of some RPCs, by method name as the
+   * definition spells it (`readRecords`), over the all-default message:
+   * e.g. `{ readRecords: { topic: 'orders', partition: -1 } }`. Streams
+   * send it as their one message.
+   */
+  requests?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+}
+
+/**
+ * Calls every method of `definition` at `address`, with empty (all-default)
+ * messages except where `options.requests` sets fields. Throws if
+ * `requests` names a method the service does not have (a typo would
+ * otherwise silently test the empty request).
+ */
+export async function callEveryRpc(address: string, definition: ServiceDefinition, options: CallEveryRpcOptions = {}): Promise<RpcOutcome[]> {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const requests = options.requests ?? {};
+  for (const name of Object.keys(requests)) {
+    if (!Object.hasOwn(definition, name)) throw new Error(`callEveryRpc: the service has no method ${name} (requests names it)`);
+  }
   const Client = makeGenericClientConstructor(definition, 'Service');
   const client = new Client(address, credentials.createInsecure()) as unknown as DynamicClient;
   const outcomes: RpcOutcome[] = [];
@@ -31,21 +55,24 @@ export async function callEveryRpc(address: string, definition: ServiceDefinitio
       if (!fn) throw new Error(`client has no method ${name}`);
       const options = { deadline: Date.now() + timeoutMs };
       // The empty message as the method's own decoder sees it, with every
-      // field at its default (an encoder may not accept a bare `{}`).
-      const empty: unknown = method.requestDeserialize(Buffer.alloc(0));
+      // field at its default (an encoder may not accept a bare `{}`), and
+      // the fields the test set on top.
+      const defaults: unknown = method.requestDeserialize(Buffer.alloc(0));
+      const fields = requests[name];
+      const request: unknown = fields && typeof defaults === 'object' ? { ...defaults, ...fields } : defaults;
       const error = await new Promise<unknown>((resolve) => {
         const callback: Callback = (err) => { resolve(err ?? undefined); };
         if (!method.requestStream && !method.responseStream) {
-          fn.call(client, empty, new Metadata(), options, callback);
+          fn.call(client, request, new Metadata(), options, callback);
         } else if (method.requestStream && !method.responseStream) {
           fn.call(client, new Metadata(), options, callback).end?.();
         } else {
-          const call = method.requestStream ? fn.call(client, new Metadata(), options) : fn.call(client, empty, new Metadata(), options);
+          const call = method.requestStream ? fn.call(client, new Metadata(), options) : fn.call(client, request, new Metadata(), options);
           call.on('data', () => undefined);
           call.on('error', resolve);
           call.on('end', () => { resolve(undefined); });
           if (method.requestStream) {
-            call.write?.(empty);
+            call.write?.(request);
             call.end?.();
           }
         }

@@ -9,7 +9,7 @@ export { freePort } from './free-port.js';
 export { startApp, waitUntilServing, AppProcess, workspaceRoot } from './app-process.js';
 export type { StartAppOptions, AppExit } from './app-process.js';
 export { callEveryRpc } from './call-every-rpc.js';
-export type { RpcOutcome } from './call-every-rpc.js';
+export type { CallEveryRpcOptions, RpcOutcome } from './call-every-rpc.js';
 export { runCli } from './run-cli.js';
 export type { CliResult } from './run-cli.js';
 export { startLocalCluster, LocalCluster } from './local-cluster.js';

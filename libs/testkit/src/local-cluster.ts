@@ -14,6 +14,8 @@ export interface LocalClusterOptions {
   brokerArgs?: string[];
   /** Extra coordinator arguments. */
   coordinatorArgs?: string[];
+  /** Extra broker environment variables (e.g. `BRAID_FAULT_POINT`). */
+  brokerEnv?: Record<string, string>;
 }
 
 /** A running coordinator + broker. */
@@ -30,11 +32,16 @@ export class LocalCluster {
     return join(this.dataDir, 'broker');
   }
 
-  /** Starts the broker again (after a stop or kill) on the same port and data. */
-  async restartBroker(): Promise<AppProcess> {
+  /**
+   * Starts the broker again (after a stop or kill) on the same port and
+   * data; `env` replaces the cluster's `brokerEnv` for this and later starts.
+   */
+  async restartBroker(env?: Record<string, string>): Promise<AppProcess> {
     if (this.broker.alive) await this.broker.stop();
+    if (env) this.options.brokerEnv = env;
     this.broker = await startApp('broker', {
       args: brokerArgs(this.dataDir, this.coordinator.address, this.broker.port, this.options.brokerArgs),
+      env: this.options.brokerEnv,
     });
     return this.broker;
   }
@@ -72,6 +79,6 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   const coordinator = await startApp('coordinator', {
     args: ['--data-dir', join(dataDir, 'coordinator'), ...(options.coordinatorArgs ?? [])],
   });
-  const broker = await startApp('broker', { args: brokerArgs(dataDir, coordinator.address, undefined, options.brokerArgs) });
-  return new LocalCluster(dataDir, coordinator, broker, options);
+  const broker = await startApp('broker', { args: brokerArgs(dataDir, coordinator.address, undefined, options.brokerArgs), env: options.brokerEnv });
+  return new LocalCluster(dataDir, coordinator, broker, { ...options });
 }

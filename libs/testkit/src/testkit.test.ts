@@ -1,6 +1,8 @@
 import { createServer } from 'node:net';
+import { Server, ServerCredentials, status as Status } from '@grpc/grpc-js';
+import type { ServiceDefinition, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { freePort, runCli, startApp } from './index.js';
+import { callEveryRpc, freePort, runCli, startApp } from './index.js';
 
 describe('freePort', () => {
   it('returns a port that can be bound on loopback', async () => {
@@ -35,5 +37,48 @@ describe('runCli', () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Usage: braid');
+  });
+});
+
+describe('callEveryRpc', () => {
+  interface EchoRequest {
+    name: string;
+    count: number;
+  }
+  const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
+  // The empty message decodes to every field at its default, as a protobuf decoder's would.
+  const decode = (bytes: Buffer): EchoRequest => ({ name: '', count: 0, ...(bytes.length === 0 ? {} : (JSON.parse(bytes.toString()) as Partial<EchoRequest>)) });
+  const method = (name: string) => ({
+    path: `/test.Echo/${name}`,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: json,
+    requestDeserialize: decode,
+    responseSerialize: json,
+    responseDeserialize: decode,
+  });
+  const definition: ServiceDefinition = { echo: method('Echo'), other: method('Other') };
+
+  it('calls every RPC with the empty request, or with the fields set for it', async () => {
+    const server = new Server();
+    // Every call fails with the request it received, so the test sees what was sent.
+    const answer = (call: ServerUnaryCall<EchoRequest, EchoRequest>, callback: sendUnaryData<EchoRequest>): void => {
+      callback({ code: Status.INVALID_ARGUMENT, details: `name=${call.request.name} count=${call.request.count}` });
+    };
+    server.addService(definition, { echo: answer, other: answer });
+    const port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => { if (error) reject(error); else resolve(bound); });
+    });
+    try {
+      const address = `127.0.0.1:${port}`;
+      const outcomes = await callEveryRpc(address, definition, { requests: { echo: { name: 'x' } } });
+      expect(outcomes.map(({ path, error }) => [path, error?.code, error?.message])).toEqual([
+        ['/test.Echo/Echo', Status.INVALID_ARGUMENT, 'name=x count=0'],
+        ['/test.Echo/Other', Status.INVALID_ARGUMENT, 'name= count=0'],
+      ]);
+      await expect(callEveryRpc(address, definition, { requests: { ecoh: {} } })).rejects.toThrow('the service has no method ecoh');
+    } finally {
+      server.forceShutdown();
+    }
   });
 });

@@ -42,7 +42,10 @@ describe('delivery encoding', () => {
       const full = StoredRecord.decode(payload);
       expect(scanned.key === undefined ? undefined : Buffer.from(scanned.key)).toEqual(full.key === undefined ? undefined : Buffer.from(full.key));
       expect(scanned.valueLength).toBe(full.value.length);
+      expect(scanned.deliverAtMs).toBe(0);
     }
+    const delayed = encodeStoredRecord({ key: undefined, value: Buffer.from('later'), headers: {}, deliverAtMs: 0, delayMs: 86_400_000 }, 1_700_000_000_000);
+    expect(scanStoredRecord(delayed).deliverAtMs).toBe(1_700_086_400_000);
   });
 
   it('refuses a truncated record', () => {

@@ -10,8 +10,9 @@
  * a few bytes of framing, instead of decoding every record into objects and
  * encoding them again (which was a quarter of the broker's dispatch CPU).
  *
- * For dispatch only the key (ownership) and the value's length (byte
- * credit) are needed; `scanStoredRecord` reads just those.
+ * For dispatch only the key (ownership), the value's length (byte credit)
+ * and the delivery time (delayed records) are needed; `scanStoredRecord`
+ * reads just those.
  *
  * The Subscribe method's response serializer passes `EncodedResponse`
  * through untouched and encodes everything else as generated.
@@ -44,6 +45,8 @@ export interface ScannedRecord {
   readonly key: Buffer | undefined;
   /** Length of the value in bytes. */
   readonly valueLength: number;
+  /** Earliest delivery time (Unix ms) asked for at publish; 0 if none. */
+  readonly deliverAtMs: number;
 }
 
 const wireVarint = 0;
@@ -87,15 +90,19 @@ export function scanStoredRecord(payload: Uint8Array): ScannedRecord {
   const buffer = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   let key: Buffer | undefined;
   let valueLength = 0;
+  let deliverAtMs = 0;
   let at = 0;
   while (at < buffer.length) {
     const [tag, afterTag] = readVarint(buffer, at);
     at = afterTag;
     const field = Math.floor(tag / 8);
     switch (tag % 8) {
-      case wireVarint:
-        at = readVarint(buffer, at)[1];
+      case wireVarint: {
+        const [value, next] = readVarint(buffer, at);
+        if (field === 8) deliverAtMs = value;
+        at = next;
         break;
+      }
       case wire64:
         at += 8;
         break;
@@ -114,7 +121,7 @@ export function scanStoredRecord(payload: Uint8Array): ScannedRecord {
     }
   }
   if (at !== buffer.length) throw new RangeError('truncated field in a stored record');
-  return { key, valueLength };
+  return { key, valueLength, deliverAtMs };
 }
 
 /** `StoredRecord.topic` (field 1) encoded once per dispatcher. */

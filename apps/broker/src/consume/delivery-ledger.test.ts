@@ -40,6 +40,9 @@ describe('DeliveryLedger', () => {
     await clock.advance(1000);
     const expired = l.expire();
     expect(expired.map((e) => e.offset)).toEqual([3]);
+    // Ending a lease does not decide what comes next: the dispatcher requeues.
+    expect(l.nextRedelivery()).toBeUndefined();
+    l.requeue(3);
     expect(l.nextRedelivery()).toBe(3);
     expect(l.ack('a', 3, 3)).toMatchObject({ applied: 0, notHeld: 1 });
     const again = l.deliver(3, 'b', undefined, 1, 1000);
@@ -58,13 +61,16 @@ describe('DeliveryLedger', () => {
     expect(l.expire().map((e) => e.offset)).toEqual([0]);
   });
 
-  it('requeues everything a departed member held', () => {
+  it('ends the leases of a departed member; handed-back records keep their attempt count', () => {
     const { ledger: l } = ledger();
     for (let offset = 0; offset < 4; offset++) l.deliver(offset, offset % 2 === 0 ? 'a' : 'b', undefined, 1, 1000);
-    expect(l.release('a').map((e) => e.offset).sort()).toEqual([0, 2]);
+    const released = l.release('a');
+    expect(released.map((e) => e.offset).sort()).toEqual([0, 2]);
+    for (const lease of released) l.handBack(lease);
     expect(l.redeliveries()).toEqual([0, 2]);
     expect(l.heldBy('a')).toBe(0);
     expect(l.heldBy('b')).toBe(2);
+    expect(l.deliver(0, 'b', undefined, 1, 1000).attempt).toBe(1);
   });
 
   it('resumes from a persisted snapshot: cursor, acks above it and attempt counts', () => {
@@ -90,6 +96,27 @@ describe('DeliveryLedger', () => {
     // Walking 2^40 offsets one by one would never finish within the test's timeout.
     expect(l.ack('a', 0, 2 ** 40)).toMatchObject({ applied: 1, notHeld: 0 });
     expect(l.cursor).toBe(1_000_000);
+  });
+
+  it('parks failed records until they are woken, and settles dead-lettered ones', () => {
+    const { ledger: l } = ledger();
+    for (let offset = 0; offset < 3; offset++) l.deliver(offset, 'a', undefined, 1, 1000);
+    const failed = l.fail('a', 0);
+    expect(failed?.attempt).toBe(1);
+    expect(l.fail('a', 0)).toBeUndefined();
+    l.wait(0);
+    expect(l.needsDelivery(0)).toBe(false);
+    expect(l.pendingRedeliveries).toBe(1);
+    expect(l.wake(0)).toBe(true);
+    expect(l.wake(0)).toBe(false);
+    expect(l.deliver(0, 'b', undefined, 1, 1000).attempt).toBe(2);
+    l.ack('a', 1, 2);
+    expect(l.cursor).toBe(0);
+    l.fail('b', 0);
+    l.wait(0);
+    l.settle(0);
+    expect(l.cursor).toBe(3);
+    expect(l.waiting).toBe(0);
   });
 
   it('will not hand out a record twice at once', () => {

@@ -1,9 +1,14 @@
 /**
  * The delivery state of one subscription on one partition: the cursor
  * (every offset below it is settled), acknowledgements above the cursor,
- * the leases of records out with members, delivery attempt counts, and the
- * records whose lease expired (or whose member left) and that must be
- * delivered again with attempt + 1.
+ * the leases of records out with members, delivery attempt counts, the
+ * records that must be delivered again (attempt + 1), and the failed
+ * records that wait (for a retry timer, or while they are dead-lettered).
+ *
+ * Ending a lease and deciding what comes next are separate: `expire()`,
+ * `release()` and `fail()` end leases and return them; the dispatcher then
+ * requeues a record (`requeue`, `handBack`), parks it (`wait`, later
+ * `wake`) or settles it (`settle`, after dead-lettering).
  *
  * The ledger does not read the log: a reader hands records to members and
  * reports each hand-out with `deliver()`. After a restart the cursor and
@@ -53,6 +58,8 @@ export class DeliveryLedger {
   private readonly leasesByMember = new Map<string, Set<number>>();
   /** Offsets to deliver again, kept sorted ascending. */
   private redeliver: number[] = [];
+  /** Failed offsets waiting for a retry or being dead-lettered. */
+  private readonly waitingOffsets = new Set<number>();
 
   constructor(
     state: LedgerSnapshot,
@@ -74,9 +81,24 @@ export class DeliveryLedger {
     return this.leases.size;
   }
 
-  /** Records waiting to be delivered again. */
+  /** Records waiting to be delivered again (queued, or waiting for a retry). */
   get pendingRedeliveries(): number {
-    return this.redeliver.length;
+    return this.redeliver.length + this.waitingOffsets.size;
+  }
+
+  /** Failed records waiting for a retry or being dead-lettered. */
+  get waiting(): number {
+    return this.waitingOffsets.size;
+  }
+
+  /** Whether `offset` is a failed record waiting for a retry or being dead-lettered. */
+  isWaiting(offset: number): boolean {
+    return this.waitingOffsets.has(offset);
+  }
+
+  /** Delivery attempts made so far for `offset`. */
+  attemptsOf(offset: number): number {
+    return this.attempts.get(offset) ?? 0;
   }
 
   /** Records `memberId` holds. */
@@ -86,7 +108,7 @@ export class DeliveryLedger {
 
   /** Whether `offset` still needs a delivery (not settled, not out with a member). */
   needsDelivery(offset: number): boolean {
-    return offset >= this.cursorValue && !this.acked.has(offset) && !this.leases.has(offset);
+    return offset >= this.cursorValue && !this.acked.has(offset) && !this.leases.has(offset) && !this.waitingOffsets.has(offset);
   }
 
   /** The lease of `offset`, if it is out with a member. */
@@ -143,12 +165,16 @@ export class DeliveryLedger {
         notHeld++;
       }
     });
+    this.advance();
+    return { applied, notHeld, settled };
+  }
+
+  private advance(): void {
     const advanced = this.acked.advance(this.cursorValue);
     if (advanced !== this.cursorValue) {
       for (const offset of this.attempts.keys()) if (offset < advanced) this.attempts.delete(offset);
       this.cursorValue = advanced;
     }
-    return { applied, notHeld, settled };
   }
 
   /** Pushes the leases `memberId` holds in [first, last] to now + `leaseMs`. */
@@ -168,35 +194,85 @@ export class DeliveryLedger {
   }
 
   /**
-   * Ends `memberId`'s lease on `offset` as a failed attempt (a nack): the
-   * record is delivered again. Undefined if the member does not hold it.
+   * Ends `memberId`'s lease on `offset` (a nack or reject) and returns it;
+   * undefined if the member does not hold it. The caller decides what
+   * happens to the record next.
    */
   fail(memberId: string, offset: number): Lease | undefined {
     const lease = this.leases.get(offset);
     if (lease?.memberId !== memberId) return undefined;
-    this.requeue(lease);
+    this.dropLease(lease);
     return lease;
   }
 
-  /** Ends every lease past its deadline; the records are delivered again. */
+  /** Ends every lease past its deadline and returns them (for the caller to retry or dead-letter). */
   expire(now: number = this.clock.now()): Lease[] {
     const expired: Lease[] = [];
     for (const lease of this.leases.values()) if (lease.deadline <= now) expired.push(lease);
-    for (const lease of expired) this.requeue(lease);
+    for (const lease of expired) this.dropLease(lease);
     return expired;
   }
 
-  /** Ends every lease of a member that left; the records are delivered again. */
+  /** Ends every lease of a member that left and returns them. */
   release(memberId: string): Lease[] {
-    const held = [...(this.leasesByMember.get(memberId) ?? [])];
     const released: Lease[] = [];
-    for (const offset of held) {
+    for (const offset of [...(this.leasesByMember.get(memberId) ?? [])]) {
       const lease = this.leases.get(offset);
       if (!lease) continue;
-      this.requeue(lease);
+      this.dropLease(lease);
       released.push(lease);
     }
     return released;
+  }
+
+  /** Queues an offset whose lease ended for delivery again (attempt + 1). */
+  requeue(offset: number): void {
+    this.waitingOffsets.delete(offset);
+    const at = this.insertionPoint(offset);
+    if (this.redeliver[at] !== offset) this.redeliver.splice(at, 0, offset);
+  }
+
+  /**
+   * Queues a record handed back unprocessed (a release): delivered again
+   * without counting the attempt that handed it out.
+   */
+  handBack(lease: Lease): void {
+    if (lease.attempt <= 1) this.attempts.delete(lease.offset);
+    else this.attempts.set(lease.offset, lease.attempt - 1);
+    this.requeue(lease.offset);
+  }
+
+  /** Parks a failed offset: it waits (for a retry timer, or while it is dead-lettered) and is not delivered. */
+  wait(offset: number): void {
+    this.removeRedelivery(offset);
+    this.waitingOffsets.add(offset);
+  }
+
+  /** A waiting offset is due: it is delivered again. False if it was not waiting. */
+  wake(offset: number): boolean {
+    if (!this.waitingOffsets.has(offset)) return false;
+    this.requeue(offset);
+    return true;
+  }
+
+  /**
+   * Settles an offset that no member holds (it was dead-lettered): it counts
+   * as acknowledged.
+   */
+  settle(offset: number): void {
+    this.waitingOffsets.delete(offset);
+    this.removeRedelivery(offset);
+    const lease = this.leases.get(offset);
+    if (lease) this.dropLease(lease);
+    if (offset < this.cursorValue) return;
+    this.acked.add(offset);
+    this.attempts.delete(offset);
+    this.advance();
+  }
+
+  /** Restores an attempt count (loading pending retries after a restart). */
+  restoreAttempts(offset: number, attempts: number): void {
+    if (attempts > (this.attempts.get(offset) ?? 0)) this.attempts.set(offset, attempts);
   }
 
   /** The earliest lease deadline, for the expiry timer. */
@@ -227,12 +303,6 @@ export class DeliveryLedger {
     const held = this.leasesByMember.get(lease.memberId);
     held?.delete(lease.offset);
     if (held?.size === 0) this.leasesByMember.delete(lease.memberId);
-  }
-
-  private requeue(lease: Lease): void {
-    this.dropLease(lease);
-    const at = this.insertionPoint(lease.offset);
-    if (this.redeliver[at] !== lease.offset) this.redeliver.splice(at, 0, lease.offset);
   }
 
   private removeRedelivery(offset: number): void {

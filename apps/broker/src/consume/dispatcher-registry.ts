@@ -3,11 +3,13 @@
  * open and dropped when their subscription or topic is deleted. Publishes
  * wake the dispatchers of their topic.
  */
-import type { Clock, Logger } from '@braid/core';
+import type { Clock, Logger, Random } from '@braid/core';
 import type { Subscription } from '@braid/proto';
-import type { LogStore } from '@braid/storage';
+import type { LogStore, RetryState } from '@braid/storage';
 import type { MetadataCache, TopicView } from '../metadata-cache.js';
+import type { DeadLetterWriter } from './dead-letter-writer.js';
 import { SubscriptionDispatcher } from './subscription-dispatcher.js';
+import type { RetryTimerLink } from './subscription-dispatcher.js';
 
 /** Options of `DispatcherRegistry`. */
 export interface DispatcherRegistryOptions {
@@ -15,7 +17,11 @@ export interface DispatcherRegistryOptions {
   store: LogStore;
   cache: MetadataCache;
   clock: Clock;
+  random: Random;
   logger: Logger;
+  deadLetters: DeadLetterWriter;
+  timers: RetryTimerLink;
+  onDeadLettered?: (topic: string, subscription: string) => void;
 }
 
 interface Entry {
@@ -39,10 +45,15 @@ export class DispatcherRegistry {
       topic: topic.name,
       topicId: topic.id,
       partitions: this.options.cache.ledPartitions(topic, this.options.brokerId),
+      topicPartitions: topic.partitions,
       subscription,
       store: this.options.store,
       clock: this.options.clock,
+      random: this.options.random,
       logger: this.options.logger.child({ topic: topic.name, subscription: subscription.name }),
+      deadLetters: this.options.deadLetters,
+      timers: this.options.timers,
+      onDeadLettered: this.options.onDeadLettered,
     });
     const entry: Entry = { topicId: topic.id, name: subscription.name, dispatcher };
     this.entries.set(id, entry);
@@ -61,6 +72,23 @@ export class DispatcherRegistry {
     for (const entry of this.entries.values()) {
       if (entry.topicId !== topicId) continue;
       void entry.dispatcher.then((d) => { d.appended(partition); }, () => undefined);
+    }
+  }
+
+  /**
+   * Retries that came due. A subscription without a dispatcher here yet
+   * finds its due retries when its first member opens.
+   */
+  retriesDue(states: readonly RetryState[]): void {
+    const bySubscription = new Map<string, RetryState[]>();
+    for (const state of states) {
+      const id = `${state.topicId}/${state.subscription}`;
+      const list = bySubscription.get(id) ?? [];
+      list.push(state);
+      bySubscription.set(id, list);
+    }
+    for (const [id, list] of bySubscription) {
+      void this.entries.get(id)?.dispatcher.then((d) => { d.retriesDue(list); }, () => undefined);
     }
   }
 

@@ -20,6 +20,8 @@ export interface FeedRecord {
   readonly keyId: string | undefined;
   /** Bytes counted against byte credit: key + value. */
   readonly bytes: number;
+  /** Earliest delivery time (Unix ms) asked for at publish; 0 if none. */
+  readonly deliverAtMs: number;
 }
 
 /** Records read ahead at most, per partition and subscription. */
@@ -29,7 +31,7 @@ const readChunkBytes = 1024 * 1024;
 
 /** Reads what dispatch needs from a stored payload. */
 export function feedRecord(partition: number, offset: number, payload: Uint8Array): FeedRecord {
-  const { key, valueLength } = scanStoredRecord(payload);
+  const { key, valueLength, deliverAtMs } = scanStoredRecord(payload);
   return {
     partition,
     offset,
@@ -37,6 +39,7 @@ export function feedRecord(partition: number, offset: number, payload: Uint8Arra
     key,
     keyId: key === undefined ? undefined : key.toString('latin1'),
     bytes: (key?.length ?? 0) + valueLength,
+    deliverAtMs,
   };
 }
 

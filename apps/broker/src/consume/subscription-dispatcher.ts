@@ -14,16 +14,29 @@
  *   keys flow past it.
  * - SHARED: any member with credit takes the next record.
  *
- * Redeliveries (expired leases, nacks, departed members) go first, lowest
- * offset first. Acknowledgement state is saved through the storage's
- * group-committed subscription store after every change.
+ * Redeliveries go first, lowest offset first. Acknowledgement state is
+ * saved through the storage's group-committed subscription store after
+ * every change.
+ *
+ * Failures (issue 5, DESIGN.md "Settling" and "Dead letters"): a nack, an
+ * expired lease or a member whose stream broke is a failed attempt,
+ * recorded in the record's attempt ledger (durable, `RetryStore`). Until the
+ * policy's last attempt the record waits for its retry (the member's delay,
+ * or backoff with jitter) on a durable timer (`RetryTimers`); after it, or
+ * on `reject`, it is dead-lettered: the intent is saved, the dead letter
+ * written (deduplicated by origin when an intent is finished after a
+ * restart), then the record is settled. With BLOCK_KEY, a key with a failed
+ * record that is not settled yet delivers nothing after that record; other
+ * keys flow. A release (a record handed back unprocessed) is no attempt.
  */
-import type { Clock, Logger } from '@braid/core';
+import type { Clock, Logger, Random } from '@braid/core';
 import { FailedPreconditionError, toStreamError } from '@braid/core';
-import { NoticeType, StartPosition, SubscriptionMode } from '@braid/proto';
+import { CircuitState, NoticeType, StartPosition, SubscriptionMode } from '@braid/proto';
+import { TokenBucket } from '@braid/flow';
 import type { Subscription } from '@braid/proto';
 import { OffsetRangeSet } from '@braid/storage';
-import type { LogStore, PartitionLog } from '@braid/storage';
+import type { AttemptDisposition, LogStore, PartitionLog, RetryKey, RetryState, RetryStore } from '@braid/storage';
+import type { DeadLetterWriter } from './dead-letter-writer.js';
 import { encodeDeliveryBatch, topicField } from './delivery-encoding.js';
 import type { DeliveryFrame } from './delivery-encoding.js';
 import { DeliveryLedger } from './delivery-ledger.js';
@@ -33,6 +46,9 @@ import { ownership } from './ownership.js';
 import type { Ownership } from './ownership.js';
 import { PartitionFeed } from './partition-feed.js';
 import type { FeedRecord } from './partition-feed.js';
+import { RetryPolicy } from './retry-policy.js';
+import { CircuitBreaker, circuitSettings } from './circuit-breaker.js';
+import { faultPoint } from '../fault-points.js';
 
 /** Most deliveries sent in one batch. */
 const maxBatch = 500;
@@ -46,6 +62,40 @@ interface PartitionDispatch {
   readonly outstanding: Map<number, FeedRecord>;
   /** Key id -> member holding records of that key, and how many. */
   readonly keyHolders: Map<string, { memberId: string; count: number }>;
+  /** Failed records not settled yet (waiting, retried, or being dead-lettered): their ledgers. */
+  readonly failures: Map<number, RetryState>;
+  /** BLOCK_KEY: key id -> offsets of its failed records not settled yet, ascending. */
+  readonly blocked: Map<string, number[]>;
+  /** Key ids of failed and delayed records, by offset (to unblock when they settle). */
+  readonly failedKeys: Map<number, string>;
+  /** Delayed records (`deliver_at`) waiting for their time: offset -> due (Unix ms). */
+  readonly delayed: Map<number, number>;
+  /**
+   * Records taken out of the read-ahead because an earlier record of their
+   * key blocks it (key id -> offsets, ascending): only offsets stay in
+   * memory, so a long-blocked key neither fills the read-ahead (stalling
+   * other keys) nor memory. They are read again when the key unblocks.
+   */
+  readonly parked: Map<string, number[]>;
+  /** Keys whose parked records are being read back (still blocked meanwhile). */
+  readonly unparking: Set<string>;
+}
+
+/** What the dispatcher tells the broker's retry timers. */
+export interface RetryTimerLink {
+  /** A retry was scheduled (put in the store) for `state.dueMs`. */
+  scheduled(state: RetryState): void;
+  /** A retry is no longer pending (settled, woken early, or replaced). */
+  cancelled(key: RetryKey): void;
+}
+
+/** One failed attempt as reported. */
+interface Failure {
+  disposition: AttemptDisposition;
+  reason: string;
+  errorClass: string;
+  /** The member's own retry delay (nack `delay_ms`). */
+  delayMs?: number | undefined;
 }
 
 /** Options of `SubscriptionDispatcher.create`. */
@@ -54,10 +104,17 @@ export interface DispatcherOptions {
   topicId: number;
   /** Partitions this broker leads. */
   partitions: number[];
+  /** Partitions of the topic (this broker's share of a rate limit is `partitions.length / topicPartitions`). */
+  topicPartitions?: number;
   subscription: Subscription;
   store: LogStore;
   clock: Clock;
+  random: Random;
   logger: Logger;
+  deadLetters: DeadLetterWriter;
+  timers: RetryTimerLink;
+  /** Counts dead letters (for operators' alerts). */
+  onDeadLettered?: (topic: string, subscription: string) => void;
 }
 
 async function initialCursor(log: PartitionLog, subscription: Subscription): Promise<number> {
@@ -74,6 +131,23 @@ async function initialCursor(log: PartitionLog, subscription: Subscription): Pro
   }
 }
 
+function emptyDispatch(partition: number, log: PartitionLog, ledger: DeliveryLedger, feed: PartitionFeed): PartitionDispatch {
+  return {
+    partition,
+    log,
+    ledger,
+    feed,
+    outstanding: new Map(),
+    keyHolders: new Map(),
+    failures: new Map(),
+    blocked: new Map(),
+    failedKeys: new Map(),
+    delayed: new Map(),
+    parked: new Map(),
+    unparking: new Set(),
+  };
+}
+
 /** See the file comment. */
 export class SubscriptionDispatcher {
   private readonly members = new Map<string, MemberSession>();
@@ -83,8 +157,14 @@ export class SubscriptionDispatcher {
   private closed = false;
   private readonly expiryTimer: NodeJS.Timeout;
   private memberCursor = 0;
+  private partitionCursor = 0;
   /** `StoredRecord.topic` as encoded in every delivery. */
   private readonly topicBytes: Buffer;
+  private policy: RetryPolicy;
+  /** The subscription-wide rate limit (this broker's share), if any. */
+  private bucket: TokenBucket | undefined;
+  private breaker: CircuitBreaker | undefined;
+  private wakeTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly options: DispatcherOptions,
@@ -93,6 +173,8 @@ export class SubscriptionDispatcher {
   ) {
     this.rule = ownership(this.mode, options.topic, []);
     this.topicBytes = topicField(options.topic);
+    this.policy = new RetryPolicy(options.topic, subscription);
+    this.configureLimits();
     // Lease expiry: checked often enough that an expired record is back
     // within a fraction of the shortest allowed ack timeout (100 ms).
     this.expiryTimer = setInterval(() => { this.expireLeases(); }, 50);
@@ -112,13 +194,50 @@ export class SubscriptionDispatcher {
       }
       const ledger = new DeliveryLedger(state, options.clock);
       const feed = new PartitionFeed(options.topic, partition, log, ledger.cursor, (offset) => ledger.needsDelivery(offset));
-      dispatch.set(partition, { partition, log, ledger, feed, outstanding: new Map(), keyHolders: new Map() });
+      dispatch.set(partition, emptyDispatch(partition, log, ledger, feed));
     }
-    return new SubscriptionDispatcher(options, options.subscription, dispatch);
+    const dispatcher = new SubscriptionDispatcher(options, options.subscription, dispatch);
+    await dispatcher.loadFailures();
+    return dispatcher;
+  }
+
+  /** Brings back failed records after a restart: ledgers, blocked keys, pending retries and dead-letter intents. */
+  private async loadFailures(): Promise<void> {
+    const retries = this.retries;
+    for (const d of this.dispatch.values()) {
+      for (const state of await retries.list(this.options.topicId, d.partition, this.subscription.name)) {
+        // A delayed record (no attempt yet): the read-ahead finds it again in the log and waits for it anew.
+        if (state.attempts.length === 0 && !state.deadLettering) {
+          void this.removeState(state);
+          continue;
+        }
+        if (state.offset < d.ledger.cursor || !d.ledger.needsDelivery(state.offset)) {
+          // Settled meanwhile (acknowledged before the state was removed).
+          void this.removeState(state);
+          continue;
+        }
+        const record = await d.feed.readOne(state.offset);
+        if (!record) {
+          // Deleted by retention: nothing left to retry.
+          void this.removeState(state);
+          continue;
+        }
+        d.ledger.restoreAttempts(state.offset, Math.max(...state.attempts.map((a) => a.attempt), 0));
+        this.noteFailure(d, record, state);
+        d.ledger.wait(state.offset);
+        d.outstanding.set(state.offset, record);
+        if (state.deadLettering) void this.finishDeadLetter(d, state.offset, true);
+        else if (state.dueMs <= this.options.clock.now()) this.wake(d, state.offset);
+      }
+    }
   }
 
   private get mode(): SubscriptionMode {
     return this.subscription.config?.mode ?? SubscriptionMode.SUBSCRIPTION_MODE_PARTITIONED;
+  }
+
+  private get retries(): RetryStore {
+    return this.options.store.retries();
   }
 
   private get leaseMs(): number {
@@ -138,6 +257,8 @@ export class SubscriptionDispatcher {
   /** Applies changed settings (ack timeout, limits). */
   update(subscription: Subscription): void {
     this.subscription = subscription;
+    this.policy = new RetryPolicy(this.options.topic, subscription);
+    this.configureLimits();
     this.pump();
   }
 
@@ -149,12 +270,21 @@ export class SubscriptionDispatcher {
     this.reassign();
   }
 
-  /** Removes a member; what it held is delivered again. */
-  detach(session: MemberSession): void {
+  /**
+   * Removes a member; what it held is delivered again. A member whose
+   * stream broke (`broken`: it crashed or lost its connection) failed the
+   * attempts it held; one that closed its stream handed them back.
+   */
+  detach(session: MemberSession, broken = false): void {
     if (this.members.get(session.memberId) !== session) return;
     this.members.delete(session.memberId);
     for (const d of this.dispatch.values()) {
-      for (const lease of d.ledger.release(session.memberId)) this.forgetKeyHold(d, lease);
+      for (const lease of d.ledger.release(session.memberId)) {
+        this.forgetKeyHold(d, lease);
+        if (broken) this.failed(d, lease, { disposition: 'member_left', reason: 'member_left', errorClass: '', delayMs: 0 });
+        else d.ledger.handBack(lease);
+      }
+      this.save(d);
     }
     this.reassign();
   }
@@ -204,8 +334,10 @@ export class SubscriptionDispatcher {
     const offset = Math.min(Math.max(await target(d.log), d.log.logStartOffset), d.log.highWatermark);
     const ledger = new DeliveryLedger({ cursor: offset, acked: new OffsetRangeSet(), attempts: new Map() }, this.options.clock);
     const feed = new PartitionFeed(this.options.topic, partition, d.log, offset, (o) => ledger.needsDelivery(o));
-    const fresh: PartitionDispatch = { partition, log: d.log, ledger, feed, outstanding: new Map(), keyHolders: new Map() };
+    const fresh = emptyDispatch(partition, d.log, ledger, feed);
     this.dispatch.set(partition, fresh);
+    for (const state of d.failures.values()) void this.removeState(state);
+    for (const offset of d.delayed.keys()) void this.removeState({ topicId: this.options.topicId, partition, subscription: this.subscription.name, offset });
     await this.options.store.subscriptions().save(this.options.topicId, partition, this.subscription.name, ledger.snapshot());
     this.pump();
     return offset;
@@ -224,6 +356,8 @@ export class SubscriptionDispatcher {
       for (const lease of outcome.settled) {
         d.outstanding.delete(lease.offset);
         this.forgetKeyHold(d, lease);
+        this.clearFailure(d, lease.offset);
+        this.breaker?.succeeded();
       }
       if (outcome.notHeld > 0) {
         session.error(
@@ -254,17 +388,286 @@ export class SubscriptionDispatcher {
     }
   }
 
-  /** A failed attempt reported by the member: the record is delivered again. */
-  nack(session: MemberSession, partition: number, offset: number): void {
-    const d = this.dispatch.get(partition);
-    const lease = d?.ledger.fail(session.memberId, offset);
+  /**
+   * A nack from the member: a failed attempt (retried after `delayMs` or the
+   * policy's backoff, or dead-lettered after the last attempt), or with
+   * `release` a record handed back unprocessed (no attempt counted).
+   */
+  nack(session: MemberSession, request: { partition: number; offset: number; delayMs?: number | undefined; reason: string; errorClass: string; release: boolean }): void {
+    const d = this.dispatch.get(request.partition);
+    const lease = d?.ledger.fail(session.memberId, request.offset);
     if (!d || !lease) {
-      session.error(toStreamError(new FailedPreconditionError(`nack of ${partition}:${offset}: not held by member ${session.memberId}`)));
+      session.error(toStreamError(new FailedPreconditionError(`nack of ${request.partition}:${request.offset}: not held by member ${session.memberId}`)));
       return;
     }
     this.forgetKeyHold(d, lease);
+    if (request.release) {
+      d.ledger.handBack(lease);
+      if (request.delayMs) {
+        // Handed back with a delay: it waits like a retry, without an attempt.
+        d.ledger.wait(lease.offset);
+        const timer = setTimeout(() => { this.wake(d, lease.offset); this.pump(); }, request.delayMs);
+        timer.unref();
+      }
+    } else {
+      this.failed(d, lease, { disposition: 'nack', reason: request.reason, errorClass: request.errorClass, delayMs: request.delayMs });
+    }
     this.save(d);
     this.pump();
+  }
+
+  /** A reject from the member: the record is poison and dead-lettered now. */
+  reject(session: MemberSession, request: { partition: number; offset: number; reason: string; errorClass: string }): void {
+    const d = this.dispatch.get(request.partition);
+    const lease = d?.ledger.fail(session.memberId, request.offset);
+    if (!d || !lease) {
+      session.error(toStreamError(new FailedPreconditionError(`reject of ${request.partition}:${request.offset}: not held by member ${session.memberId}`)));
+      return;
+    }
+    this.forgetKeyHold(d, lease);
+    this.failed(d, lease, { disposition: 'reject', reason: request.reason, errorClass: request.errorClass });
+    this.pump();
+  }
+
+  /** Retries that came due (from the broker's retry timers). */
+  retriesDue(states: readonly RetryState[]): void {
+    for (const state of states) {
+      const d = this.dispatch.get(state.partition);
+      if (!d) continue;
+      if (state.attempts.length === 0 && d.delayed.get(state.offset) === state.dueMs) {
+        void this.delayOver(d, state);
+        continue;
+      }
+      const current = d.failures.get(state.offset);
+      // A stale timer (the record was settled, or failed again since).
+      if (current?.dueMs !== state.dueMs || current.deadLettering) continue;
+      this.wake(d, state.offset);
+    }
+    this.pump();
+  }
+
+  /**
+   * A record published with a later delivery time (`deliver_at`/`delay`):
+   * it waits, durably, on the retry timers, without its bytes in memory;
+   * with BLOCK_KEY its key waits with it, so the key's order holds.
+   */
+  private delay(d: PartitionDispatch, record: FeedRecord): void {
+    const state: RetryState = {
+      topicId: this.options.topicId,
+      partition: d.partition,
+      subscription: this.subscription.name,
+      offset: record.offset,
+      attempts: [],
+      dueMs: record.deliverAtMs,
+      deadLettering: false,
+    };
+    d.ledger.wait(record.offset);
+    d.delayed.set(record.offset, record.deliverAtMs);
+    this.blockKey(d, record.offset, record.keyId);
+    this.retries.put([state]).then(
+      () => { this.options.timers.scheduled(state); },
+      (error: unknown) => {
+        this.options.logger.error({ err: error, partition: d.partition, offset: record.offset }, 'saving a delayed record failed');
+      },
+    );
+  }
+
+  /** A delayed record's time has come: read it back and deliver it. */
+  private async delayOver(d: PartitionDispatch, state: RetryState): Promise<void> {
+    const record = await d.feed.readOne(state.offset).catch(() => undefined);
+    if (this.dispatch.get(d.partition) !== d || d.delayed.get(state.offset) !== state.dueMs) return;
+    d.delayed.delete(state.offset);
+    void this.removeState(state);
+    if (!record) {
+      // Deleted by retention meanwhile: nothing to deliver.
+      d.ledger.settle(state.offset);
+      this.unblockKey(d, state.offset);
+      this.save(d);
+    } else {
+      d.outstanding.set(state.offset, record);
+      d.ledger.wake(state.offset);
+    }
+    this.pump();
+  }
+
+  /**
+   * Records a failed attempt of `lease` and decides what comes next: the
+   * record waits for its retry, or is dead-lettered.
+   */
+  private failed(d: PartitionDispatch, lease: Lease, failure: Failure): void {
+    const offset = lease.offset;
+    const record = d.outstanding.get(offset);
+    if (!record) {
+      // Not in memory (cannot happen for a record out with a member): deliver it again.
+      d.ledger.requeue(offset);
+      return;
+    }
+    this.breaker?.failed();
+    const now = this.options.clock.now();
+    const previous = d.failures.get(offset);
+    const state: RetryState = {
+      topicId: this.options.topicId,
+      partition: d.partition,
+      subscription: this.subscription.name,
+      offset,
+      attempts: [
+        ...(previous?.attempts ?? []),
+        { attempt: lease.attempt, timeMs: now, memberId: lease.memberId, disposition: failure.disposition, reason: failure.reason, errorClass: failure.errorClass },
+      ],
+      dueMs: 0,
+      deadLettering: false,
+    };
+    if (previous && previous.dueMs > 0) this.options.timers.cancelled(previous);
+    this.noteFailure(d, record, state);
+    d.ledger.wait(offset);
+    if (failure.disposition === 'reject' || this.policy.exhausted(lease.attempt)) {
+      state.deadLettering = true;
+      void this.deadLetter(d, state);
+      return;
+    }
+    const previousDelay = previous && previous.dueMs > 0 ? previous.dueMs - (previous.attempts.at(-1)?.timeMs ?? previous.dueMs) : undefined;
+    const delay = this.policy.delayMs(lease.attempt, failure.delayMs, previousDelay, this.options.random);
+    state.dueMs = delay > 0 ? now + delay : 0;
+    this.retries.put([state]).catch((error: unknown) => {
+      this.options.logger.error({ err: error, partition: d.partition, offset }, 'saving a retry failed');
+    });
+    if (state.dueMs === 0) this.wake(d, offset);
+    else this.options.timers.scheduled(state);
+  }
+
+  /** Remembers a failed record's ledger and blocks its key (BLOCK_KEY). */
+  private noteFailure(d: PartitionDispatch, record: FeedRecord, state: RetryState): void {
+    d.failures.set(state.offset, state);
+    this.blockKey(d, state.offset, record.keyId);
+  }
+
+  /** BLOCK_KEY: later records of the key wait until `offset` is settled. */
+  private blockKey(d: PartitionDispatch, offset: number, keyId: string | undefined): void {
+    if (!this.policy.blockKey || keyId === undefined || d.failedKeys.has(offset)) return;
+    d.failedKeys.set(offset, keyId);
+    const offsets = d.blocked.get(keyId) ?? [];
+    offsets.push(offset);
+    offsets.sort((a, b) => a - b);
+    d.blocked.set(keyId, offsets);
+  }
+
+  /** `offset` was settled: its key no longer waits for it (and parked records come back when nothing else blocks). */
+  private unblockKey(d: PartitionDispatch, offset: number): void {
+    const keyId = d.failedKeys.get(offset);
+    if (keyId === undefined) return;
+    d.failedKeys.delete(offset);
+    const offsets = (d.blocked.get(keyId) ?? []).filter((o) => o !== offset);
+    if (offsets.length > 0) {
+      d.blocked.set(keyId, offsets);
+      return;
+    }
+    d.blocked.delete(keyId);
+    void this.unpark(d, keyId);
+  }
+
+  /** Reads the parked records of an unblocked key back and queues them, lowest offset first. */
+  private async unpark(d: PartitionDispatch, keyId: string): Promise<void> {
+    if (d.unparking.has(keyId)) return;
+    const offsets = d.parked.get(keyId);
+    if (!offsets) return;
+    d.parked.delete(keyId);
+    d.unparking.add(keyId);
+    try {
+      for (const offset of offsets) {
+        const record = await d.feed.readOne(offset);
+        if (this.dispatch.get(d.partition) !== d) return;
+        if (!record || !d.ledger.needsDelivery(offset)) continue;
+        d.outstanding.set(offset, record);
+        d.ledger.requeue(offset);
+      }
+    } catch (error) {
+      this.options.logger.error({ err: error, partition: d.partition }, 'reading parked records failed');
+    } finally {
+      d.unparking.delete(keyId);
+    }
+    // Records of the key parked while these were read: next, unless blocked again.
+    if (!d.blocked.has(keyId)) void this.unpark(d, keyId);
+    this.pump();
+  }
+
+  /** A failed record was settled (acknowledged or dead-lettered): forget its ledger, unblock its key. */
+  private clearFailure(d: PartitionDispatch, offset: number): void {
+    const state = d.failures.get(offset);
+    if (state) {
+      d.failures.delete(offset);
+      if (state.dueMs > 0) this.options.timers.cancelled(state);
+      void this.removeState(state);
+    }
+    this.unblockKey(d, offset);
+  }
+
+  private removeState(key: RetryKey): Promise<void> {
+    return this.retries.remove([key]).catch((error: unknown) => {
+      this.options.logger.error({ err: error, partition: key.partition, offset: key.offset }, 'removing a retry failed');
+    });
+  }
+
+  /** A waiting record is due: it is delivered again. */
+  private wake(d: PartitionDispatch, offset: number): void {
+    d.ledger.wake(offset);
+  }
+
+  /** Saves the intent, then writes the dead letter and settles the record. */
+  private async deadLetter(d: PartitionDispatch, state: RetryState): Promise<void> {
+    try {
+      await this.retries.put([state]);
+    } catch (error) {
+      this.options.logger.error({ err: error, partition: d.partition, offset: state.offset }, 'saving a dead-letter intent failed; retrying later');
+    }
+    await this.finishDeadLetter(d, state.offset, false);
+  }
+
+  /** Writes the dead letter of a record whose intent is saved, then settles it; retries on failure. */
+  private async finishDeadLetter(d: PartitionDispatch, offset: number, dedupe: boolean): Promise<void> {
+    const state = d.failures.get(offset);
+    const record = d.outstanding.get(offset);
+    if (!state || !record || this.closed || this.dispatch.get(d.partition) !== d) return;
+    try {
+      const written = await this.options.deadLetters.write({
+        topic: this.options.topic,
+        partition: d.partition,
+        offset,
+        subscription: this.subscription.name,
+        deadLetterTopic: this.policy.deadLetterTopic,
+        payload: record.payload,
+        attempts: state.attempts,
+        dedupe,
+      });
+      faultPoint('after-dead-letter-write');
+      const last = state.attempts.at(-1);
+      this.options.logger.warn(
+        {
+          event: 'dead_lettered',
+          topic: this.options.topic,
+          subscription: this.subscription.name,
+          partition: d.partition,
+          offset,
+          attempts: state.attempts.length,
+          reason: last?.reason,
+          errorClass: last?.errorClass,
+          deadLetterTopic: this.policy.deadLetterTopic,
+          deadLetterPartition: written.partition,
+          deadLetterOffset: written.offset,
+          duplicate: written.duplicate,
+        },
+        'record dead-lettered',
+      );
+      this.options.onDeadLettered?.(this.options.topic, this.subscription.name);
+      d.ledger.settle(offset);
+      d.outstanding.delete(offset);
+      this.clearFailure(d, offset);
+      this.save(d);
+      this.pump();
+    } catch (error) {
+      this.options.logger.error({ err: error, partition: d.partition, offset }, 'dead-lettering failed; retrying in 1 s');
+      const timer = setTimeout(() => { void this.finishDeadLetter(d, offset, true); }, 1000);
+      timer.unref();
+    }
   }
 
   /** New records may be readable on `partition`. */
@@ -276,6 +679,7 @@ export class SubscriptionDispatcher {
   close(): void {
     this.closed = true;
     clearInterval(this.expiryTimer);
+    clearTimeout(this.wakeTimer);
   }
 
   /** Hands out what can be handed out now, then reads ahead and repeats. */
@@ -330,6 +734,7 @@ export class SubscriptionDispatcher {
       const byMember = new Map<string, { partition: number; first: number; last: number }[]>();
       for (const lease of d.ledger.expire(now)) {
         this.forgetKeyHold(d, lease);
+        this.failed(d, lease, { disposition: 'lease_expired', reason: 'lease_expired', errorClass: '' });
         const ranges = byMember.get(lease.memberId) ?? [];
         ranges.push({ partition: d.partition, first: lease.offset, last: lease.offset });
         byMember.set(lease.memberId, ranges);
@@ -353,20 +758,100 @@ export class SubscriptionDispatcher {
   private dispatchOnce(): void {
     const members = [...this.members.values()];
     if (members.length === 0) return;
+    // What the rate limit and the circuit breaker let through now.
+    let budget = Math.min(this.breaker?.allowance() ?? Number.POSITIVE_INFINITY, this.bucket ? Math.floor(this.bucket.available + 1e-9) : Number.POSITIVE_INFINITY);
+    if (budget <= 0) {
+      this.wakeLater();
+      return;
+    }
     // Rotate which member goes first, so SHARED spreads fairly.
     this.memberCursor = (this.memberCursor + 1) % members.length;
-    for (let i = 0; i < members.length; i++) {
+    // A limited budget is shared evenly among the members that can take records now.
+    const ready = members.filter((m) => m.ready(this.heldBy(m.memberId))).length;
+    const quota = Number.isFinite(budget) ? Math.max(1, Math.floor(budget / Math.max(1, ready))) : budget;
+    let quotaReached = false;
+    for (let i = 0; i < members.length && budget > 0; i++) {
       const member = members[(this.memberCursor + i) % members.length];
-      if (member) this.fill(member);
+      if (!member) continue;
+      const limit = Math.min(quota, budget);
+      const sent = this.fill(member, limit);
+      if (sent === 0) continue;
+      if (sent >= limit) quotaReached = true;
+      budget -= sent;
+      this.bucket?.tryTake(sent);
+      this.breaker?.delivered(sent);
+    }
+    if (Number.isFinite(budget) && quotaReached) {
+      // Members that used their share may take what the others left.
+      if (budget > 0) this.pumpAgain = true;
+      else this.wakeLater();
     }
   }
 
-  /** Collects deliveries for one member from every partition and sends them. */
-  private fill(member: MemberSession): void {
+  /** Pumps again when the rate limit has a token or the circuit breaker starts probing. */
+  private wakeLater(): void {
+    if (this.wakeTimer || this.closed) return;
+    const now = this.options.clock.now();
+    const probingAt = this.breaker?.probingAt;
+    let ms = this.bucket ? this.bucket.msUntil(1) : 0;
+    if (probingAt !== undefined) ms = Math.max(ms, probingAt - now);
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.pump();
+    }, Math.max(1, ms));
+    this.wakeTimer.unref();
+  }
+
+  /** Applies the subscription's rate limit (this broker's share of it) and circuit breaker settings. */
+  private configureLimits(): void {
+    const limit = this.subscription.config?.rateLimit;
+    if (limit && limit.recordsPerSecond > 0) {
+      // Each leader enforces its share, in proportion to the partitions it leads.
+      const share = this.dispatch.size / Math.max(this.dispatch.size, this.options.topicPartitions ?? this.dispatch.size);
+      const rate = limit.recordsPerSecond * share;
+      const burst = Math.max(1, (limit.burst || limit.recordsPerSecond) * share);
+      if (this.bucket) this.bucket.setRate(rate, burst);
+      else this.bucket = new TokenBucket({ rate, burst, clock: this.options.clock });
+    } else {
+      this.bucket = undefined;
+    }
+    const settings = circuitSettings(this.subscription.config?.circuitBreaker);
+    if (!settings) this.breaker = undefined;
+    else if (this.breaker) this.breaker.update(settings);
+    else this.breaker = new CircuitBreaker(settings, this.options.clock, (state) => { this.circuitChanged(state); });
+  }
+
+  private circuitChanged(state: CircuitState): void {
+    const notices: Partial<Record<CircuitState, [NoticeType, string]>> = {
+      [CircuitState.CIRCUIT_STATE_OPEN]: [NoticeType.NOTICE_TYPE_CIRCUIT_OPEN, 'too many failures: delivery paused'],
+      [CircuitState.CIRCUIT_STATE_HALF_OPEN]: [NoticeType.NOTICE_TYPE_CIRCUIT_HALF_OPEN, 'probing with a few records'],
+      [CircuitState.CIRCUIT_STATE_CLOSED]: [NoticeType.NOTICE_TYPE_CIRCUIT_CLOSED, 'probes succeeded: delivery resumed'],
+    };
+    const notice = notices[state];
+    if (!notice) return;
+    this.options.logger.warn({ event: 'circuit', state: CircuitState[state], subscription: this.subscription.name }, notice[1]);
+    for (const member of this.members.values()) member.notice({ type: notice[0], message: notice[1], partitions: this.partitions, ranges: [] });
+    if (state === CircuitState.CIRCUIT_STATE_OPEN) this.wakeLater();
+  }
+
+  /** The circuit breaker's state (CLOSED when it is off), for describe. */
+  get circuitState(): CircuitState {
+    return this.breaker?.state ?? CircuitState.CIRCUIT_STATE_CLOSED;
+  }
+
+  /** Collects at most `limit` deliveries for one member from every partition and sends them; returns how many. */
+  private fill(member: MemberSession, limit: number): number {
     const batch: DeliveryFrame[] = [];
+    const most = Math.min(maxBatch, limit);
     let held = this.heldBy(member.memberId);
-    for (const d of this.dispatch.values()) {
-      if (!member.ready(held) || batch.length >= maxBatch) break;
+    // Start at a different partition each time, so that a limited budget
+    // (rate limit, breaker probes, credit) is spread over all partitions.
+    const partitions = [...this.dispatch.values()];
+    this.partitionCursor = (this.partitionCursor + 1) % Math.max(1, partitions.length);
+    for (let p = 0; p < partitions.length; p++) {
+      const d = partitions[(this.partitionCursor + p) % partitions.length];
+      if (!d) continue;
+      if (!member.ready(held) || batch.length >= most) break;
       if (this.rule.perPartition) {
         if (this.rule.ownerOf(d.partition, undefined, 0) !== member.memberId) continue;
         // Hand-over: wait until the previous owner's records are settled.
@@ -374,8 +859,10 @@ export class SubscriptionDispatcher {
       }
       const blockedKeys = new Set<string>();
       const consider = (record: FeedRecord): 'sent' | 'skip' | 'stop' => {
+        // Behind a failed record of its key (BLOCK_KEY): other keys go on, in every mode.
+        if (this.blockedByFailure(d, record)) return 'skip';
         if (!this.mayTake(d, record, member, blockedKeys)) return this.rule.perPartition ? 'stop' : 'skip';
-        if (!member.canTake(record.bytes, held) || batch.length >= maxBatch) {
+        if (!member.canTake(record.bytes, held) || batch.length >= most) {
           if (record.keyId !== undefined) blockedKeys.add(record.keyId);
           return this.rule.perPartition || !member.ready(held) ? 'stop' : 'skip';
         }
@@ -395,7 +882,22 @@ export class SubscriptionDispatcher {
       }
       if (stopped) continue;
       const taken: number[] = [];
+      const now = this.options.clock.now();
       for (const { record, slot } of d.feed.records()) {
+        // Published for later: waits on a timer, out of the read-ahead.
+        if (record.deliverAtMs > now) {
+          this.delay(d, record);
+          taken.push(slot);
+          continue;
+        }
+        // Behind a failed or delayed record of its key: parked (offset only) until the key unblocks.
+        if (this.blockedByFailure(d, record) && record.keyId !== undefined) {
+          const parked = d.parked.get(record.keyId) ?? [];
+          parked.push(record.offset);
+          d.parked.set(record.keyId, parked);
+          taken.push(slot);
+          continue;
+        }
         const outcome = consider(record);
         if (outcome === 'sent') taken.push(slot);
         if (outcome === 'stop') break;
@@ -403,6 +905,7 @@ export class SubscriptionDispatcher {
       for (const slot of taken) d.feed.remove(slot);
     }
     if (batch.length > 0) member.deliver(encodeDeliveryBatch(this.topicBytes, batch));
+    return batch.length;
   }
 
   /** Ownership and per-key hand-over checks for one record. */
@@ -423,6 +926,18 @@ export class SubscriptionDispatcher {
       }
     }
     return true;
+  }
+
+  /** BLOCK_KEY: whether an earlier failed record of the key is not settled yet. */
+  private blockedByFailure(d: PartitionDispatch, record: FeedRecord): boolean {
+    if (record.keyId === undefined) return false;
+    if (d.unparking.has(record.keyId)) return true;
+    // Parked records of the key are later than what blocked them; a record after them waits for them.
+    const parked = d.parked.get(record.keyId)?.[0];
+    if (parked !== undefined && parked < record.offset) return true;
+    if (d.blocked.size === 0) return false;
+    const first = d.blocked.get(record.keyId)?.[0];
+    return first !== undefined && first < record.offset;
   }
 
   private handOut(d: PartitionDispatch, record: FeedRecord, memberId: string): DeliveryFrame {

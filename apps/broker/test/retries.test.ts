@@ -1,0 +1,285 @@
+// Retries, backoff and dead letters on a real broker (issue 5): nacks follow
+// the subscription's backoff and end in the dead-letter topic with the whole
+// attempt ledger; reject dead-letters at once; an expired lease is a failed
+// attempt; BLOCK_KEY holds a key back while its record waits; pending retries
+// survive a restart; a crash between the dead-letter write and the settle
+// leaves exactly one dead letter.
+import { credentials } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConsumerServiceClient, DeadLetter, Disposition, Jitter, RetryOrder, StartPosition, SubscriptionMode } from '@braid/proto';
+import type { Delivery } from '@braid/proto';
+import { startLocalCluster } from '@braid/testkit';
+import type { LocalCluster } from '@braid/testkit';
+import { channelOptions, clients, createSubscription, createTopic, publish } from './grpc-helpers.js';
+import { Status, SubscribeClient } from './subscribe-client.js';
+
+let cluster: LocalCluster;
+let api: ReturnType<typeof clients>;
+let consumers: ConsumerServiceClient;
+
+function connect(): void {
+  api = clients(cluster.broker.address);
+  consumers = new ConsumerServiceClient(cluster.broker.address, credentials.createInsecure(), channelOptions);
+}
+
+function disconnect(): void {
+  consumers.close();
+  api.close();
+}
+
+beforeAll(async () => {
+  cluster = await startLocalCluster();
+  connect();
+});
+
+afterAll(async () => {
+  disconnect();
+  await cluster.destroy();
+});
+
+const valueOf = (d: Delivery | undefined): string => Buffer.from(d?.record?.value ?? []).toString();
+
+function nack(client: SubscribeClient, d: Delivery, options: { delayMs?: number; reason?: string; release?: boolean } = {}): void {
+  client.send({
+    kind: {
+      $case: 'nack',
+      value: {
+        partition: d.record?.partition ?? 0,
+        offset: d.record?.offset ?? 0,
+        delayMs: options.delayMs,
+        reason: options.reason ?? 'boom',
+        errorClass: 'TestError',
+        release: options.release ?? false,
+      },
+    },
+  });
+}
+
+function reject(client: SubscribeClient, d: Delivery, reason: string): void {
+  client.send({ kind: { $case: 'reject', value: { partition: d.record?.partition ?? 0, offset: d.record?.offset ?? 0, reason, errorClass: 'PoisonError' } } });
+}
+
+/**
+ * Reads `count` dead letters from a dead-letter topic through a fresh
+ * subscription (the topic is created with the first dead letter: until then
+ * opening it is NOT_FOUND).
+ */
+async function deadLetters(topic: string, count: number): Promise<{ delivery: Delivery; letter: DeadLetter }[]> {
+  const deadline = Date.now() + 30_000;
+  let reader = new SubscribeClient(consumers, true);
+  for (;;) {
+    reader.open(topic, `reader-${Date.now()}`, { credit: 1000 });
+    await reader.waitFor(count, 30_000);
+    if (reader.status?.code !== Status.NOT_FOUND || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    reader = new SubscribeClient(consumers, true);
+  }
+  expect(reader.status).toBeUndefined();
+  // A moment for an unexpected extra dead letter to show up.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  reader.end();
+  return reader.deliveries.map((delivery) => ({ delivery, letter: DeadLetter.decode(delivery.record?.value ?? new Uint8Array()) }));
+}
+
+describe('retries and dead letters', () => {
+  it('retries with the backoff policy, then dead-letters with a 5-entry ledger', async () => {
+    await createTopic(api.admin, 'orders', { partitions: 1 });
+    await createSubscription(api.admin, 'orders', 'billing', {
+      mode: SubscriptionMode.SUBSCRIPTION_MODE_PARTITIONED,
+      retryPolicy: { maxAttempts: 5, initialBackoffMs: 200, multiplier: 2, maxBackoffMs: 1000, jitter: Jitter.JITTER_EQUAL },
+    });
+    await publish(api.producer, { topic: 'orders', records: [{ key: Buffer.from('user-1'), value: Buffer.from('create'), headers: { trace: 't1' } }] });
+    const client = new SubscribeClient(consumers);
+    client.open('orders', 'billing', { credit: 100 });
+    const arrivals: number[] = [];
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      await client.waitFor(attempt, 30_000);
+      arrivals.push(Date.now());
+      const d = client.deliveries[attempt - 1];
+      expect(d?.attempt).toBe(attempt);
+      expect(valueOf(d)).toBe('create');
+      if (d) nack(client, d, { reason: `failure ${attempt}` });
+    }
+    // Equal jitter: the retry after attempt n waits between half and all of 200 * 2^(n-1), capped at 1000.
+    for (let n = 1; n < 5; n++) {
+      const full = Math.min(200 * 2 ** (n - 1), 1000);
+      const gap = (arrivals[n] ?? 0) - (arrivals[n - 1] ?? 0);
+      expect(gap).toBeGreaterThanOrEqual(full / 2 - 20);
+    }
+    const [dead, ...more] = await deadLetters('orders.billing.dlq', 1);
+    expect(more).toEqual([]);
+    expect(dead?.letter.origin).toMatchObject({ topic: 'orders', partition: 0, offset: 0, subscription: 'billing' });
+    expect(Buffer.from(dead?.letter.value ?? []).toString()).toBe('create');
+    expect(dead?.letter.headers).toEqual({ trace: 't1' });
+    expect(dead?.letter.attempts.map((a) => [a.attempt, a.disposition, a.reason, a.errorClass])).toEqual(
+      [1, 2, 3, 4, 5].map((n) => [n, Disposition.DISPOSITION_NACK, `failure ${n}`, 'TestError']),
+    );
+    expect(Buffer.from(dead?.delivery.record?.key ?? []).toString()).toBe('user-1');
+    expect(dead?.delivery.record?.headers['braid-dlq-origin']).toBe('orders/0/0/billing');
+    // Settled on the main topic: nothing comes again.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(client.deliveries).toHaveLength(5);
+    client.end();
+  });
+
+  it('dead-letters a rejected record at once, and counts an expired lease as a failed attempt', async () => {
+    await createTopic(api.admin, 'payments', { partitions: 1 });
+    await createSubscription(api.admin, 'payments', 'ledger', {
+      ackTimeoutMs: 300,
+      retryPolicy: { maxAttempts: 2, initialBackoffMs: 0, maxBackoffMs: 1000 },
+    });
+    await publish(api.producer, {
+      topic: 'payments',
+      records: [
+        { key: Buffer.from('a'), value: Buffer.from('poison'), headers: {} },
+        { key: Buffer.from('b'), value: Buffer.from('slow'), headers: {} },
+      ],
+    });
+    const client = new SubscribeClient(consumers);
+    client.open('payments', 'ledger', { credit: 100, ackTimeoutMs: 300 });
+    await client.waitFor(2);
+    const poison = client.deliveries.find((d) => valueOf(d) === 'poison');
+    if (poison) reject(client, poison, 'cannot parse');
+    // `slow` is never settled: its lease expires (attempt 1), it comes again (attempt 2), expires again, and is dead.
+    await client.waitFor(3, 30_000);
+    const again = client.deliveries[2];
+    expect(valueOf(again)).toBe('slow');
+    expect(again?.attempt).toBe(2);
+    const letters = await deadLetters('payments.ledger.dlq', 2);
+    const byValue = new Map(letters.map(({ letter }) => [Buffer.from(letter.value).toString(), letter]));
+    expect(byValue.get('poison')?.attempts.map((a) => [a.disposition, a.reason, a.errorClass])).toEqual([
+      [Disposition.DISPOSITION_REJECT, 'cannot parse', 'PoisonError'],
+    ]);
+    expect(byValue.get('slow')?.attempts.map((a) => [a.attempt, a.disposition, a.reason])).toEqual([
+      [1, Disposition.DISPOSITION_LEASE_EXPIRED, 'lease_expired'],
+      [2, Disposition.DISPOSITION_LEASE_EXPIRED, 'lease_expired'],
+    ]);
+    expect(client.notices.length).toBeGreaterThan(0);
+    client.end();
+  });
+
+  it('BLOCK_KEY holds later records of a failed key back while other keys flow; SKIP does not', async () => {
+    await createTopic(api.admin, 'users', { partitions: 1 });
+    for (const [name, order] of [
+      ['block', RetryOrder.RETRY_ORDER_BLOCK_KEY],
+      ['skip', RetryOrder.RETRY_ORDER_SKIP],
+    ] as const) {
+      await createSubscription(api.admin, 'users', name, { retryPolicy: { maxAttempts: 5, retryOrder: order } });
+    }
+    await publish(api.producer, {
+      topic: 'users',
+      records: ['create', 'delete', 'other'].map((value) => ({ key: Buffer.from(value === 'other' ? 'u2' : 'u1'), value: Buffer.from(value), headers: {} })),
+    });
+    for (const name of ['block', 'skip']) {
+      const client = new SubscribeClient(consumers);
+      client.open('users', name, { credit: 1 });
+      await client.waitFor(1);
+      const create = client.deliveries[0];
+      expect(valueOf(create)).toBe('create');
+      if (create) nack(client, create, { delayMs: 1500 });
+      // One record at a time: what comes next while `create` waits for its retry?
+      const seen: string[] = [];
+      for (let i = 2; i <= 4; i++) {
+        client.credit(1);
+        await client.waitFor(i, 30_000);
+        const d = client.deliveries[i - 1];
+        seen.push(`${valueOf(d)}#${d?.attempt ?? 0}`);
+        if (d) client.ack([d]);
+      }
+      if (name === 'block') expect(seen).toEqual(['other#1', 'create#2', 'delete#1']);
+      else expect(seen).toEqual(['delete#1', 'other#1', 'create#2']);
+      client.end();
+    }
+  });
+
+  it('keeps pending retries and attempt counts across a broker restart', async () => {
+    await createTopic(api.admin, 'jobs', { partitions: 2 });
+    await createSubscription(api.admin, 'jobs', 'workers', { retryPolicy: { maxAttempts: 10 } });
+    const count = 200;
+    await publish(api.producer, { topic: 'jobs', records: Array.from({ length: count }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.from(`job-${i}`), headers: {} })) });
+    const first = new SubscribeClient(consumers);
+    first.open('jobs', 'workers', { credit: count });
+    await first.waitFor(count);
+    for (const d of first.deliveries) nack(first, d, { delayMs: 3000 });
+    // The retries are durable once saved; give the group commit a moment, then crash.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    disconnect();
+    await cluster.broker.kill9();
+    await cluster.restartBroker();
+    connect();
+    const second = new SubscribeClient(consumers, true);
+    second.open('jobs', 'workers', { credit: count * 2 });
+    await second.waitFor(count, 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(second.deliveries).toHaveLength(count);
+    expect(new Set(second.deliveries.map(valueOf)).size).toBe(count);
+    expect(second.deliveries.every((d) => d.attempt === 2)).toBe(true);
+    second.end();
+  });
+});
+
+describe('delayed delivery', () => {
+  it('delivers a delayed record when due, in key order, and keeps it across a restart', async () => {
+    await createTopic(api.admin, 'reminders', { partitions: 1 });
+    await createSubscription(api.admin, 'reminders', 'push', { startPosition: StartPosition.START_POSITION_EARLIEST });
+    const published = Date.now();
+    await publish(api.producer, {
+      topic: 'reminders',
+      records: [
+        { key: Buffer.from('u1'), value: Buffer.from('later'), headers: {}, delayMs: 4000 },
+        { key: Buffer.from('u1'), value: Buffer.from('after-later'), headers: {} },
+        { key: Buffer.from('u2'), value: Buffer.from('now'), headers: {} },
+      ],
+    });
+    const first = new SubscribeClient(consumers, true);
+    first.open('reminders', 'push', { credit: 10 });
+    await first.waitFor(1);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Only the other key's record is due; u1's second record waits behind the delayed one.
+    expect(first.deliveries.map(valueOf)).toEqual(['now']);
+    first.end();
+    // The delay is durable: a broker crash does not lose or shorten it.
+    disconnect();
+    await cluster.broker.kill9();
+    await cluster.restartBroker();
+    connect();
+    const second = new SubscribeClient(consumers, true);
+    second.open('reminders', 'push', { credit: 10 });
+    await second.waitFor(2, 30_000);
+    const arrived = Date.now();
+    expect(second.deliveries.map(valueOf)).toEqual(['later', 'after-later']);
+    expect(arrived - published).toBeGreaterThanOrEqual(4000);
+    second.end();
+  });
+});
+
+describe('dead-lettering crash safety', () => {
+  it('a crash between the dead-letter write and the settle leaves exactly one dead letter', async () => {
+    await createTopic(api.admin, 'emails', { partitions: 1 });
+    await createSubscription(api.admin, 'emails', 'sender', {});
+    await publish(api.producer, { topic: 'emails', records: [{ key: Buffer.from('x'), value: Buffer.from('bounce'), headers: {} }] });
+    disconnect();
+    await cluster.restartBroker({ BRAID_FAULT_POINT: 'after-dead-letter-write' });
+    connect();
+    const client = new SubscribeClient(consumers);
+    client.open('emails', 'sender', { credit: 10 });
+    await client.waitFor(1);
+    const d = client.deliveries[0];
+    if (d) reject(client, d, 'hard bounce');
+    // The broker kills itself right after the dead letter is durable.
+    await client.ended;
+    expect((await cluster.broker.exited).signal).toBe('SIGKILL');
+    disconnect();
+    await cluster.restartBroker({});
+    connect();
+    const after = new SubscribeClient(consumers);
+    after.open('emails', 'sender', { credit: 10 });
+    const letters = await deadLetters('emails.sender.dlq', 1);
+    expect(letters).toHaveLength(1);
+    expect(Buffer.from(letters[0]?.letter.value ?? []).toString()).toBe('bounce');
+    // Settled after the restart: not delivered again.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(after.deliveries).toHaveLength(0);
+    after.end();
+  });
+});
