@@ -116,6 +116,50 @@ describe('Admin', () => {
     await expect(admin.seek('seekable', 'sub', { timestamp: Number.NaN })).rejects.toMatchObject({ code: Status.INVALID_ARGUMENT });
   });
 
+  it('describes the broker it asks: id, address, memory and Subscribe stream buffers', async () => {
+    const described = await admin.describeBroker();
+    expect(described).toMatchObject({ brokerId: 'fake-1', address: broker.address, consume: { subscribeStreams: 0, queuedMessages: 0, queuedBytes: 0 } });
+    expect(described.memory?.heapUsedBytes).toBeGreaterThan(0);
+    expect(described.memory?.rssBytes).toBeGreaterThan(described.memory?.heapUsedBytes ?? 0);
+  });
+
+  it('reads records of a partition without a subscription, paging with nextOffset', async () => {
+    await admin.createTopic('readable', { partitions: 2 });
+    broker.publish('readable', [
+      { key: 'k', value: 'a', headers: { h: '1' }, partition: 1 },
+      { value: 'b', partition: 1 },
+      { value: 'c', partition: 1 },
+    ]);
+    const first = await admin.readRecords('readable', 1, { maxRecords: 2 });
+    expect(first).toMatchObject({ nextOffset: 2, highWatermark: 3, logStartOffset: 0 });
+    expect(first.records.map((r) => [r.topic, r.partition, r.offset, r.key?.toString(), r.value.toString(), r.headers])).toEqual([
+      ['readable', 1, 0, 'k', 'a', { h: '1' }],
+      ['readable', 1, 1, undefined, 'b', {}],
+    ]);
+    const rest = await admin.readRecords('readable', 1, { fromOffset: first.nextOffset });
+    expect(rest.records.map((r) => r.value.toString())).toEqual(['c']);
+    expect((await admin.readRecords('readable', 0)).records).toEqual([]);
+    await expect(admin.readRecords('readable', 2)).rejects.toMatchObject({ code: Status.INVALID_ARGUMENT, reason: 'PARTITION_OUT_OF_RANGE' });
+    await expect(admin.readRecords('unknown', 0)).rejects.toMatchObject({ code: Status.NOT_FOUND, reason: 'TOPIC_NOT_FOUND' });
+  });
+
+  it('follows a NOT_LEADER answer of readRecords to the leader it names', async () => {
+    const leader = await FakeBroker.start();
+    try {
+      leader.createTopic('moved');
+      leader.publish('moved', [{ value: 'on the leader' }]);
+      await admin.createTopic('moved');
+      broker.setLeader('moved', 0, leader.address);
+      const response = await admin.readRecords('moved', 0);
+      expect(response.records.map((r) => r.value.toString())).toEqual(['on the leader']);
+      // A leader that points back is not followed forever.
+      leader.setLeader('moved', 0, broker.address);
+      await expect(admin.readRecords('moved', 0)).rejects.toMatchObject({ code: Status.FAILED_PRECONDITION, reason: 'NOT_LEADER' });
+    } finally {
+      leader.stop();
+    }
+  });
+
   it('needs at least one address', () => {
     expect(() => new Admin({ brokers: ' , ' })).toThrow(/at least one broker/);
   });

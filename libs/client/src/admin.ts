@@ -1,9 +1,11 @@
 /**
- * `Admin`: topics, subscriptions and cluster metadata as promises. Thin wrappers over
- * `AdminService`: every call has a deadline and rejects with a `BraidError`
- * carrying the server's gRPC code, reason and message. Brokers forward admin
- * calls to the coordinator, so one address suffices; with several, a call
- * that cannot reach one (UNAVAILABLE) tries the next.
+ * `Admin`: topics, subscriptions, cluster metadata, broker state and raw
+ * partition reads as promises. Thin wrappers over `AdminService`: every call
+ * has a deadline and rejects with a `BraidError` carrying the server's gRPC
+ * code, reason and message. Brokers forward admin calls to the coordinator,
+ * so one address suffices; with several, a call that cannot reach one
+ * (UNAVAILABLE) tries the next. `readRecords` is served by the partition's
+ * leader and follows NOT_LEADER redirects to it.
  */
 import { Metadata, status as Status } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
@@ -12,11 +14,13 @@ import type { BraidError } from '@braid/core';
 import { AdminServiceClient, SubscriptionConfig, TopicConfig } from '@braid/proto';
 import type {
   CircuitBreaker,
+  DescribeBrokerResponse,
   DescribeSubscriptionResponse,
   DescribeTopicResponse,
   GetMetadataResponse,
   PartitionPosition,
   RateLimit,
+  ReadRecordsResponse,
   RetryPolicy,
   SeekRequest,
   Subscription,
@@ -83,6 +87,23 @@ function seekTarget(target: SeekTarget): SeekRequest['target'] {
 }
 
 type Callback<T> = (error: ServiceError | null, response: T) => void;
+
+/** Where and how much {@link Admin.readRecords} reads; anything left out takes the server's default. */
+export interface ReadRecordsOptions {
+  /** First offset to read (default 0); below the log start, the read starts there. */
+  fromOffset?: number;
+  /** Most records, 1-1000 (server default 100). */
+  maxRecords?: number;
+  /** Most bytes of stored records, 1-4194304 (server default 1 MiB); the first record comes even if larger. */
+  maxBytes?: number;
+}
+
+/**
+ * How many NOT_LEADER redirects `readRecords` follows: the coordinator (or
+ * a broker) names the leader, and one more for metadata that moved
+ * meanwhile.
+ */
+const maxReadRedirects = 2;
 
 /** Normalises `brokers` into a non-empty list. */
 export function brokerList(brokers: string | readonly string[]): string[] {
@@ -218,6 +239,45 @@ export class Admin {
     );
   }
 
+  /**
+   * The state of the process at the first reachable address (not
+   * forwarded): its broker id and address, its memory (RSS, V8 heap,
+   * external and array-buffer bytes) and what its Subscribe streams hold for
+   * members (open streams, messages and bytes queued but not yet handed to
+   * HTTP/2). A coordinator answers too, with an empty broker id and no
+   * streams.
+   */
+  describeBroker(): Promise<DescribeBrokerResponse> {
+    return this.call<DescribeBrokerResponse>((client, metadata, options, callback) => client.describeBroker({}, metadata, options, callback));
+  }
+
+  /**
+   * Reads records of one partition of any topic (a dead-letter topic, say)
+   * without a subscription: no cursor moves, nothing is acknowledged.
+   * Returns the records (topic, partition and offset filled in) and
+   * `nextOffset` (where to continue), `highWatermark` and `logStartOffset`
+   * to page with. Served by the partition's leader: a NOT_LEADER answer is
+   * followed to the address it names. Rejects with NOT_FOUND for an unknown
+   * topic, INVALID_ARGUMENT for a partition out of range or bad limits.
+   */
+  async readRecords(topic: string, partition: number, options: ReadRecordsOptions = {}): Promise<ReadRecordsResponse> {
+    const request = { topic, partition, fromOffset: options.fromOffset ?? 0, maxRecords: options.maxRecords ?? 0, maxBytes: options.maxBytes ?? 0 };
+    const invoke = (client: AdminServiceClient, metadata: Metadata, callOptions: { deadline: number }, callback: Callback<ReadRecordsResponse>): unknown =>
+      client.readRecords(request, metadata, callOptions, callback);
+    let redirects = 0;
+    let address: string | undefined;
+    for (;;) {
+      try {
+        return address === undefined ? await this.call(invoke) : await this.callAt(address, invoke);
+      } catch (error) {
+        const braid = fromGrpcError(error);
+        if (braid.reason !== 'NOT_LEADER' || braid.leaderAddress === '' || redirects >= maxReadRedirects) throw braid;
+        redirects++;
+        address = braid.leaderAddress;
+      }
+    }
+  }
+
   /** Closes the connections (unless shared with a producer). */
   close(): void {
     for (const client of this.clients.values()) client.close();
@@ -244,17 +304,34 @@ export class Admin {
   ): Promise<T> {
     let lastError: BraidError | undefined;
     for (const address of this.brokers) {
-      const outcome = await new Promise<{ ok: true; response: T } | { ok: false; error: BraidError; unreachable: boolean }>((resolve) => {
-        invoke(this.client(address), new Metadata(), { deadline: Date.now() + this.timeoutMs }, (error, response) => {
-          if (error) resolve({ ok: false, error: fromGrpcError(error), unreachable: isUnreachable(error) });
-          else resolve({ ok: true, response });
-        });
-      });
+      const outcome = await this.attempt(address, invoke);
       if (outcome.ok) return outcome.response;
       if (!outcome.unreachable) throw outcome.error;
       lastError = outcome.error;
     }
     throw lastError ?? new InternalError('no broker address to ask');
+  }
+
+  /** Runs one call against `address` only (a leader named by a redirect). */
+  private async callAt<T>(
+    address: string,
+    invoke: (client: AdminServiceClient, metadata: Metadata, options: { deadline: number }, callback: Callback<T>) => unknown,
+  ): Promise<T> {
+    const outcome = await this.attempt(address, invoke);
+    if (outcome.ok) return outcome.response;
+    throw outcome.error;
+  }
+
+  private attempt<T>(
+    address: string,
+    invoke: (client: AdminServiceClient, metadata: Metadata, options: { deadline: number }, callback: Callback<T>) => unknown,
+  ): Promise<{ ok: true; response: T } | { ok: false; error: BraidError; unreachable: boolean }> {
+    return new Promise((resolve) => {
+      invoke(this.client(address), new Metadata(), { deadline: Date.now() + this.timeoutMs }, (error, response) => {
+        if (error) resolve({ ok: false, error: fromGrpcError(error), unreachable: isUnreachable(error) });
+        else resolve({ ok: true, response });
+      });
+    });
   }
 }
 

@@ -4,7 +4,7 @@
 import { status as Status } from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryLogger } from '@braid/core/testing';
-import { StartPosition } from '@braid/proto';
+import { Jitter, StartPosition } from '@braid/proto';
 import type { OffsetRange, SubscribeRequest } from '@braid/proto';
 import { Admin } from './admin.js';
 import { Consumer } from './consumer.js';
@@ -58,6 +58,9 @@ async function until(condition: () => boolean, what: string, timeoutMs = 5_000):
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A retry policy whose backoff does not slow tests on the real clock: 10 ms, no jitter. */
+const quickRetries = { initialBackoffMs: 10, maxBackoffMs: 10, jitter: Jitter.JITTER_NONE };
 
 type Kind = NonNullable<SubscribeRequest['kind']>;
 type KindValues = { [C in Kind['$case']]: Extract<Kind, { $case: C }>['value'] };
@@ -187,9 +190,9 @@ describe('Consumer: iteration and settling', () => {
     flaky?.nack({ delayMs: 10, reason: 'timeout calling billing', errorClass: 'TimeoutError' });
     poison?.reject('cannot parse', { errorClass: 'SyntaxError' });
     await until(() => broker.subscriptions.deadLetters.length === 1, 'the reject arrives');
-    expect(requests('nack')).toEqual([{ partition: 0, offset: 0, delayMs: 10, reason: 'timeout calling billing', errorClass: 'TimeoutError' }]);
+    expect(requests('nack')).toEqual([{ partition: 0, offset: 0, delayMs: 10, reason: 'timeout calling billing', errorClass: 'TimeoutError', release: false }]);
     expect(broker.subscriptions.deadLetters).toEqual([
-      { topic: 't', subscription: 's', partition: 0, offset: 1, reason: 'cannot parse', errorClass: 'SyntaxError' },
+      { topic: 't', subscription: 's', partition: 0, offset: 1, attempt: 1, reason: 'cannot parse', errorClass: 'SyntaxError' },
     ]);
     const [again] = await take(c, 1);
     expect([again?.offset, again?.attempt, again?.value.toString()]).toEqual([0, 2, 'flaky']);
@@ -210,7 +213,7 @@ describe('Consumer: iteration and settling', () => {
 describe('Consumer: leases', () => {
   it('extends the lease of a held record automatically, then lets it expire after maxLeaseExtensionMs', async () => {
     broker.createTopic('t');
-    broker.createSubscription('t', 's', { startPosition: StartPosition.START_POSITION_EARLIEST, ackTimeoutMs: 300 });
+    broker.createSubscription('t', 's', { startPosition: StartPosition.START_POSITION_EARLIEST, ackTimeoutMs: 300, retryPolicy: quickRetries });
     broker.publish('t', [{ value: 'slow' }]);
     const c = consumer({ maxLeaseExtensionMs: 900 });
     const [m] = await take(c, 1);
@@ -249,7 +252,7 @@ describe('Consumer: leases', () => {
     const old = await FakeBroker.start({ settleUnimplemented: true });
     try {
       old.createTopic('t');
-      old.createSubscription('t', 's', { startPosition: StartPosition.START_POSITION_EARLIEST, ackTimeoutMs: 200 });
+      old.createSubscription('t', 's', { startPosition: StartPosition.START_POSITION_EARLIEST, ackTimeoutMs: 200, retryPolicy: quickRetries });
       old.publish('t', [{ value: 'a' }]);
       const logger = new MemoryLogger();
       const c = consumer({ logger, maxLeaseExtensionMs: 0 }, old);
@@ -306,6 +309,7 @@ describe('Consumer.run', () => {
 
   it('acks when the handler returns and nacks when it throws; the record comes back with the next attempt', async () => {
     broker.createTopic('t');
+    broker.createSubscription('t', 's', { startPosition: StartPosition.START_POSITION_EARLIEST, retryPolicy: quickRetries });
     broker.publish('t', [{ value: 'a' }, { value: 'b' }]);
     const c = consumer();
     const attempts: string[] = [];
@@ -317,7 +321,7 @@ describe('Consumer.run', () => {
     await run;
     await c.close();
     expect(attempts).toEqual(['a#1', 'b#1', 'b#2']);
-    expect(requests('nack')).toEqual([{ partition: 0, offset: 1, delayMs: undefined, reason: 'bad b', errorClass: 'TypeError' }]);
+    expect(requests('nack')).toEqual([{ partition: 0, offset: 1, delayMs: undefined, reason: 'bad b', errorClass: 'TypeError', release: false }]);
     expect(committed()).toBe(2);
   });
 

@@ -3,13 +3,17 @@
  * Wiring of the consume path — topic metadata to find the partition
  * leaders, one `SubscribeStream` per leader (credit, batched acks, lease
  * extension, reconnect), one queue feeding `for await` or `run()`'s
- * key-ordered handlers — plus a graceful `close()`.
+ * key-ordered handlers — plus a graceful `close()`. Before a message reaches
+ * the application it is parsed (`parse`), paced (`rateLimit`) and checked
+ * against the keys held back behind a failed record (`BlockedKeys`);
+ * `run()` settles by the handler's outcome (`auto-settle.ts`).
  */
 import { randomUUID } from 'node:crypto';
 import { RetryExhaustedError, resolveBackoffPolicy, retry } from '@braid/backoff';
 import type { BackoffPolicy } from '@braid/backoff';
 import {
   FailedPreconditionError,
+  InvalidArgumentError,
   assertValidName,
   fromGrpcError,
   silentLogger,
@@ -17,14 +21,16 @@ import {
   systemRandom,
 } from '@braid/core';
 import type { BraidError, Clock, Logger, Random } from '@braid/core';
-import { CreditGrantor } from '@braid/flow';
+import { CreditGrantor, TokenBucket } from '@braid/flow';
 import { Admin, brokerList, subscriptionConfig } from './admin.js';
 import type { SubscriptionSettings } from './admin.js';
+import { rejectUnparsable, settleFailure, settleSuccess } from './auto-settle.js';
+import { BlockedKeys } from './blocked-keys.js';
 import { ChannelPool } from './channels.js';
 import type { ConnectionOptions } from './channels.js';
 import { consumerDefaults, consumerReconnectDefaults } from './defaults.js';
-import { settlerOf } from './message.js';
-import type { Message } from './message.js';
+import { releaseUnprocessed, settlerOf, withData } from './message.js';
+import type { AnyMessage, Message } from './message.js';
 import { MessageQueue } from './message-queue.js';
 import { topicRoute } from './metadata-cache.js';
 import type { TopicRoute } from './metadata-cache.js';
@@ -33,8 +39,26 @@ import { SubscribeStream } from './subscribe-stream.js';
 import type { StreamHost } from './subscribe-stream.js';
 import { timedOut } from './flush-timer.js';
 
-/** Options of {@link Consumer}. Defaults live in `consumerDefaults`. */
-export interface ConsumerOptions extends ConnectionOptions {
+/**
+ * Turns a record's value into the payload the application works with
+ * (`message.data`). Throwing rejects the record as poison.
+ */
+export type PayloadParser<T> = (value: Buffer, message: Message) => T;
+
+/** Options of {@link ConsumerOptions.rateLimit}. */
+export interface RateLimitOptions {
+  /** Messages handed to the application per second at most, sustained (> 0; may be fractional: `0.5` is one every 2 s). */
+  recordsPerSecond: number;
+  /** Messages that may start at once after an idle spell, a whole number >= 1 (default: one second's worth, at least 1). */
+  burst?: number;
+}
+
+/**
+ * Options of {@link Consumer}. Defaults live in `consumerDefaults`.
+ *
+ * @typeParam T - type of `message.data`: what `parse` returns (`Buffer`, the value, without it).
+ */
+export interface ConsumerOptions<T = Buffer> extends ConnectionOptions {
   /** Bootstrap broker `host:port` (or several, or a comma-separated list); metadata names the partition leaders. */
   brokers: string | readonly string[];
   /** Topic to consume. */
@@ -73,6 +97,25 @@ export interface ConsumerOptions extends ConnectionOptions {
   maxLeaseExtensionMs?: number;
   /** Default handlers `run()` runs at once (default 1). */
   concurrency?: number;
+  /**
+   * Parses each record's value before the application sees it; the result
+   * is `message.data`, typed `T`. A record whose value makes it throw is
+   * rejected as poison (dead-lettered, reason `parse failed: <message>`,
+   * the error's name as error class) and never reaches the handler or the
+   * loop. Called once per delivery, just before the message is handed out.
+   * Default: none (`data` is the value bytes).
+   */
+  parse?: PayloadParser<T>;
+  /**
+   * Local rate limit: at most `recordsPerSecond` messages are handed to the
+   * application per second in this process (handlers started by `run()`,
+   * messages yielded by `for await`), with bursts of up to `burst`. For
+   * per-process limits; a limit across all members of the subscription is
+   * the subscription's `rateLimit`, enforced by the brokers. Records waiting
+   * for a token keep their credit and their leases are extended. Default:
+   * no limit.
+   */
+  rateLimit?: RateLimitOptions;
   /** Delays between reconnects to a broker, and between metadata attempts (default: 100 ms doubling to 5 s, full jitter, no limit). */
   reconnect?: BackoffPolicy;
   /** Deadline of each metadata call, in ms (default 10000). */
@@ -104,8 +147,20 @@ export interface ConsumerCloseOptions {
   timeoutMs?: number;
 }
 
-/** A handler for {@link Consumer.run}: return to ack, throw to nack. */
-export type MessageHandler = (message: Message) => Promise<void> | void;
+/**
+ * A handler for {@link Consumer.run}: return (or resolve) to ack, throw a
+ * `PoisonMessageError` to reject (dead-letter now), throw anything else to
+ * nack (retry after the subscription's backoff). A handler may also settle
+ * the message itself; the consumer then does nothing more.
+ */
+export type MessageHandler<T = Buffer> = (message: Message<T>) => Promise<void> | void;
+
+/**
+ * `parse` is required when `T` is not `Buffer`: without it `message.data`
+ * is the value bytes, so `new Consumer<Order>({ ... })` without a parser
+ * does not compile.
+ */
+export type ParseRequirement<T> = Buffer extends T ? unknown : { parse: PayloadParser<T> };
 
 type State = 'idle' | 'running' | 'closing' | 'closed';
 
@@ -126,6 +181,17 @@ type State = 'idle' | 'running' | 'closing' | 'closed';
  * await consumer.run(async (msg) => { await bill(msg); }, { concurrency: 16 }); // return: ack, throw: nack
  * ```
  *
+ * With `parse`, the handler gets typed payloads and records that do not
+ * parse are dead-lettered without reaching it:
+ *
+ * ```ts
+ * const orders = new Consumer({ ...options, parse: (value) => JSON.parse(value.toString()) as Order });
+ * await orders.run(async (msg) => {
+ *   if (msg.data.amount < 0) throw new PoisonMessageError('negative amount'); // reject: dead-letter now
+ *   await bill(msg.data); // return: ack; throw: nack, retried with backoff
+ * });
+ * ```
+ *
  * The consumer connects on first use (or `connect()`), streams from every
  * broker leading a partition of the topic, and lets the brokers send at most
  * `prefetchRecords` / `prefetchBytes` unsettled records; the local queue
@@ -138,8 +204,11 @@ type State = 'idle' | 'running' | 'closing' | 'closed';
  * NOT_FOUND; bad settings: INVALID_ARGUMENT; a broker without the consumer
  * service: UNIMPLEMENTED) end the consumer: the loop throws the
  * `BraidError`, `run()` rejects with it.
+ *
+ * @typeParam T - type of `message.data`, inferred from the `parse` option
+ *   (`Buffer`, the value, without it).
  */
-export class Consumer implements AsyncIterable<Message> {
+export class Consumer<T = Buffer> implements AsyncIterable<Message<T>> {
   /** This member's id. */
   readonly memberId: string;
   /** Topic consumed. */
@@ -162,6 +231,9 @@ export class Consumer implements AsyncIterable<Message> {
   private readonly ackFlushMs: number;
   private readonly maxLeaseExtensionMs: number;
   private readonly concurrency: number;
+  private readonly parse: PayloadParser<T>;
+  private readonly rateLimit: TokenBucket | undefined;
+  private readonly blocked = new BlockedKeys();
   private readonly streams = new Map<string, SubscribeStream>();
   private readonly queue = new MessageQueue<Message>(() => {
     // The application waits for records: credit gathered for a batch goes out now.
@@ -176,8 +248,11 @@ export class Consumer implements AsyncIterable<Message> {
   private scheduler: SlotScheduler<Message> | undefined;
   private perStream: { records: number; bytes: number } | undefined;
 
-  /** @throws InvalidArgumentError for no broker or a bad topic or subscription name; RangeError for an invalid option. */
-  constructor(options: ConsumerOptions) {
+  /**
+   * @throws InvalidArgumentError for no broker, a bad topic or subscription
+   *   name, `parse` or `rateLimit`; RangeError for another invalid option.
+   */
+  constructor(options: ConsumerOptions<T> & ParseRequirement<T>) {
     this.brokers = brokerList(options.brokers);
     assertValidName('topic', options.topic);
     assertValidName('subscription', options.subscription);
@@ -203,6 +278,8 @@ export class Consumer implements AsyncIterable<Message> {
     this.maxLeaseExtensionMs = options.maxLeaseExtensionMs ?? consumerDefaults.maxLeaseExtensionMs;
     if (this.maxLeaseExtensionMs !== Number.POSITIVE_INFINITY) wholeAtLeast('maxLeaseExtensionMs', this.maxLeaseExtensionMs, 0);
     this.concurrency = wholeAtLeast('concurrency', options.concurrency ?? consumerDefaults.concurrency, 1);
+    this.parse = payloadParser(options.parse);
+    this.rateLimit = rateLimiter(options.rateLimit, this.clock);
     this.reconnect = { ...consumerReconnectDefaults, ...options.reconnect };
     resolveBackoffPolicy(this.reconnect);
     this.pool = new ChannelPool(options);
@@ -212,6 +289,7 @@ export class Consumer implements AsyncIterable<Message> {
       discard: (stream) => { this.discardStale(stream); },
       beforeReconnect: (stream) => this.refreshRoutes(stream),
       fail: (_stream, error) => { void this.shutDown(error, 0); },
+      holdBackKey: (_stream, message) => { this.holdBackKey(message); },
     };
   }
 
@@ -239,7 +317,7 @@ export class Consumer implements AsyncIterable<Message> {
    *
    * @throws FailedPreconditionError (from `next()`) while `run()` is running.
    */
-  [Symbol.asyncIterator](): AsyncIterator<Message> {
+  [Symbol.asyncIterator](): AsyncIterator<Message<T>> {
     return {
       next: async () => {
         if (this.scheduler) throw new FailedPreconditionError('run() is consuming this consumer; iterate or run, not both');
@@ -253,16 +331,25 @@ export class Consumer implements AsyncIterable<Message> {
    * Runs `handler` for every message until the consumer is closed, up to
    * `concurrency` at once. Records of one key go to the same slot
    * (`slotForKey`) and are handled one at a time in delivery order; keyless
-   * records are spread round-robin. A handler that returns acks its message
-   * (unless it settled it itself); one that throws nacks it with the error's
-   * message and class. Resolves after `close()` once the running handlers
-   * have finished (at once on a closed consumer); rejects with the error
-   * that ended the consumer.
+   * records are spread round-robin.
+   *
+   * Settles for the handler, unless it settled the message itself: it
+   * returns -> `ack()`; it throws a `PoisonMessageError` -> `reject()` with
+   * the error's message and name; it throws anything else -> `nack()` with
+   * the error's message and name (retried after the subscription's
+   * backoff). A record whose value `parse` refuses is rejected without
+   * calling the handler. After a nack under `RETRY_ORDER_BLOCK_KEY`, the
+   * later records of the same key waiting for their slot are handed back
+   * unprocessed and come again after the retry.
+   *
+   * Resolves after `close()` once the running handlers have finished (at
+   * once on a closed consumer); rejects with the error that ended the
+   * consumer.
    *
    * @throws FailedPreconditionError when `run()` is already running.
    * @throws RangeError when `concurrency` is not a whole number >= 1.
    */
-  async run(handler: MessageHandler, options: RunOptions = {}): Promise<void> {
+  async run(handler: MessageHandler<T>, options: RunOptions = {}): Promise<void> {
     if (this.scheduler) throw new FailedPreconditionError('run() is already running');
     const scheduler = new SlotScheduler<Message>({
       slots: options.concurrency ?? this.concurrency,
@@ -272,7 +359,7 @@ export class Consumer implements AsyncIterable<Message> {
     try {
       if (!(await this.connected())) return;
       for (;;) {
-        const next = await this.nextMessage();
+        const next = await this.nextDelivered();
         if (next.done) break;
         scheduler.submit(next.value);
       }
@@ -293,9 +380,95 @@ export class Consumer implements AsyncIterable<Message> {
     return this.shutDown(undefined, options.timeoutMs ?? consumerDefaults.closeTimeoutMs);
   }
 
-  private async nextMessage(): Promise<IteratorResult<Message>> {
+  /** The next message for the loop: parsed, admitted by the rate limit, in key order. */
+  private async nextMessage(): Promise<IteratorResult<Message<T>>> {
+    for (;;) {
+      const next = await this.nextDelivered();
+      if (next.done) return next;
+      const ready = await this.prepare(next.value);
+      if (ready) return { done: false, value: ready };
+    }
+  }
+
+  /** The next delivered message from the queue, as it arrived. */
+  private async nextDelivered(): Promise<IteratorResult<Message>> {
     if (!(await this.connected())) return { done: true, value: undefined };
     return this.queue.next();
+  }
+
+  /**
+   * Readies a message for the application, or settles it here and returns
+   * undefined: a copy its stream no longer holds is dropped (it comes
+   * again), one behind a failed record of its key is handed back, one whose
+   * value does not parse is rejected; then it waits for a `rateLimit`
+   * token (on close it is left to the broker).
+   */
+  private async prepare(message: Message): Promise<Message<T> | undefined> {
+    if (!this.mayProcess(message)) return undefined;
+    let data: T;
+    try {
+      data = this.parse(message.value, message);
+    } catch (error) {
+      rejectUnparsable(message, error);
+      this.logger.warn({ partition: message.partition, offset: message.offset, attempt: message.attempt, err: error }, 'payload did not parse; record rejected');
+      return undefined;
+    }
+    if (this.rateLimit) {
+      const { signal } = this.shutdownSignal;
+      try {
+        await this.rateLimit.take(1, signal);
+      } catch (error) {
+        // Closing: the message is left to the broker like the queued ones.
+        if (!signal.aborted) throw error;
+        settlerOf(message)?.abandon(message);
+        return undefined;
+      }
+      // The wait may have outlasted the stream, the lease or the key's turn.
+      if (!this.mayProcess(message)) return undefined;
+    }
+    return withData(message, data);
+  }
+
+  /**
+   * Whether a message may go to the application now; otherwise it is taken
+   * care of: abandoned when its stream no longer holds it (the broker
+   * delivers it again, running it now would only duplicate), handed back
+   * when it is behind a failed record of its key.
+   */
+  private mayProcess(message: AnyMessage): boolean {
+    const stream = settlerOf(message);
+    if (!stream?.holds(message)) {
+      stream?.abandon(message);
+      return false;
+    }
+    if (!this.blocked.admit(message)) {
+      this.handBack([message]);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * A nacked record will be retried with its key held back
+   * (`RETRY_ORDER_BLOCK_KEY`): the later records of its key and partition
+   * waiting here, not yet given to the application, are handed back so they
+   * do not overtake the retry; records of the key arriving later are handed
+   * back on arrival (see `BlockedKeys`).
+   */
+  private holdBackKey(failed: AnyMessage): void {
+    if (!this.blocked.block(failed)) return;
+    const behind = (message: AnyMessage): boolean => sameKey(message, failed) && !this.blocked.admit(message);
+    this.handBack([...this.queue.remove(behind), ...(this.scheduler?.remove(behind) ?? [])]);
+  }
+
+  /** Hands messages back unprocessed (a nack with `release`: no attempt counted). */
+  private handBack(messages: readonly AnyMessage[]): void {
+    if (messages.length === 0) return;
+    for (const message of messages) releaseUnprocessed(message);
+    this.logger.debug(
+      { records: messages.map((m) => `${m.partition}:${m.offset}`) },
+      'records behind a failed record of their key handed back; they come again after its retry',
+    );
   }
 
   /**
@@ -405,7 +578,15 @@ export class Consumer implements AsyncIterable<Message> {
       for (const message of messages) settlerOf(message)?.abandon(message);
       return;
     }
-    this.queue.push(messages);
+    // Records of a key behind a failed record, sent before the broker learnt of the failure.
+    const behind = messages.filter((message) => !this.blocked.admit(message));
+    if (behind.length === 0) {
+      this.queue.push(messages);
+      return;
+    }
+    this.handBack(behind);
+    const blocked = new Set<AnyMessage>(behind);
+    this.queue.push(messages.filter((message) => !blocked.has(message)));
   }
 
   /** Drops queued messages of `stream` that it no longer holds, releasing their credit. */
@@ -415,25 +596,28 @@ export class Consumer implements AsyncIterable<Message> {
     for (const message of dropped) stream.abandon(message);
   }
 
-  private async handle(message: Message, handler: MessageHandler): Promise<void> {
-    const stream = settlerOf(message);
-    if (!stream?.holds(message)) {
-      // Its stream broke or its lease expired while it waited: the broker
-      // delivers it again, so running the handler now would only duplicate.
-      stream?.abandon(message);
+  /** Runs the handler for one message and settles it (see `run()`); never rejects. */
+  private async handle(message: Message, handler: MessageHandler<T>): Promise<void> {
+    let ready: Message<T> | undefined;
+    try {
+      ready = await this.prepare(message);
+    } catch (error) {
+      // Only a failing clock gets here; the record comes again when its lease ends.
+      this.logger.error({ partition: message.partition, offset: message.offset, err: error }, 'could not start a handler; record left to the broker');
+      settlerOf(message)?.abandon(message);
       return;
     }
+    if (!ready) return;
     try {
-      await handler(message);
-      if (message.disposition === undefined) message.ack();
+      await handler(ready);
     } catch (error) {
-      if (message.disposition === undefined) {
-        const reason = error instanceof Error ? error.message : String(error);
-        const errorClass = error instanceof Error ? error.name : typeof error;
-        message.nack({ reason, errorClass });
-      }
-      this.logger.debug({ partition: message.partition, offset: message.offset, attempt: message.attempt, err: error }, 'handler failed; record nacked');
+      const fields = { partition: ready.partition, offset: ready.offset, attempt: ready.attempt, err: error };
+      const settled = settleFailure(ready, error);
+      if (settled === 'reject') this.logger.warn(fields, 'handler threw PoisonMessageError; record rejected');
+      else this.logger.debug(fields, settled === 'nack' ? 'handler failed; record nacked' : 'handler failed after settling its record');
+      return;
     }
+    settleSuccess(ready);
   }
 
   /** Starts shutting down (once; later calls, failures included, join it). */
@@ -474,6 +658,40 @@ const streamEndTimeoutMs = 5_000;
 
 function leaderAddresses(route: TopicRoute): Set<string> {
   return new Set(route.leaders.map((leader) => leader.address));
+}
+
+/** Whether two records share a key and a partition (keyless records share nothing). */
+function sameKey(a: AnyMessage, b: AnyMessage): boolean {
+  return a.partition === b.partition && a.key !== undefined && b.key !== undefined && a.key.equals(b.key);
+}
+
+function payloadParser<T>(parse: PayloadParser<T> | undefined): PayloadParser<T> {
+  if (parse === undefined) {
+    // Without a parser T is Buffer (`ParseRequirement`): the data is the value.
+    return (value) => value as T;
+  }
+  if (typeof parse !== 'function') {
+    throw new InvalidArgumentError(`consumer option "parse" must be a function, got ${typeof parse}`);
+  }
+  return parse;
+}
+
+function rateLimiter(option: RateLimitOptions | undefined, clock: Clock): TokenBucket | undefined {
+  if (option === undefined) return undefined;
+  // Checked as JavaScript callers may pass anything.
+  const value: unknown = option;
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidArgumentError(`consumer option "rateLimit" must be an object { recordsPerSecond, burst? }, got ${String(value)}`);
+  }
+  const { recordsPerSecond, burst } = option;
+  if (typeof recordsPerSecond !== 'number' || !Number.isFinite(recordsPerSecond) || recordsPerSecond <= 0) {
+    throw new InvalidArgumentError(`consumer option "rateLimit.recordsPerSecond" must be a finite number > 0, got ${String(recordsPerSecond)}`);
+  }
+  if (burst !== undefined && (typeof burst !== 'number' || !Number.isSafeInteger(burst) || burst < 1)) {
+    throw new InvalidArgumentError(`consumer option "rateLimit.burst" must be a whole number >= 1, got ${String(burst)}`);
+  }
+  // Without a burst: the bucket's default, one second's worth and at least 1 (`tokenBucketDefaults`).
+  return new TokenBucket({ rate: recordsPerSecond, burst, clock });
 }
 
 function wholeAtLeast(option: string, value: number, min: number): number {

@@ -4,8 +4,9 @@
 import { credentials, status as Status } from '@grpc/grpc-js';
 import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConsumerServiceClient, NoticeType, StartPosition, SubscriptionMode } from '@braid/proto';
-import type { SubscribeRequest, SubscribeResponse } from '@braid/proto';
+import { FakeClock } from '@braid/core/testing';
+import { ConsumerServiceClient, Jitter, NoticeType, RetryOrder, StartPosition, SubscriptionMode } from '@braid/proto';
+import type { NackRequest, RetryPolicy, SubscribeRequest, SubscribeResponse } from '@braid/proto';
 import { FakeBroker } from './testing.js';
 
 let broker: FakeBroker;
@@ -43,7 +44,15 @@ async function until(condition: () => boolean): Promise<void> {
   }
 }
 
-const openRequest = (credit: { records: number; bytes: number }, extra: Partial<{ memberId: string; createIfMissing: boolean; ackTimeoutMs: number }> = {}): SubscribeRequest => ({
+interface OpenExtra {
+  memberId: string;
+  createIfMissing: boolean;
+  ackTimeoutMs: number;
+  mode: SubscriptionMode;
+  retryPolicy: Partial<RetryPolicy>;
+}
+
+const openRequest = (credit: { records: number; bytes: number }, extra: Partial<OpenExtra> = {}): SubscribeRequest => ({
   kind: {
     $case: 'open',
     value: {
@@ -52,12 +61,15 @@ const openRequest = (credit: { records: number; bytes: number }, extra: Partial<
       memberId: extra.memberId ?? 'm1',
       createIfMissing: extra.createIfMissing ?? true,
       config: {
-        mode: SubscriptionMode.SUBSCRIPTION_MODE_UNSPECIFIED,
+        mode: extra.mode ?? SubscriptionMode.SUBSCRIPTION_MODE_UNSPECIFIED,
         startPosition: StartPosition.START_POSITION_EARLIEST,
         startTimeMs: 0,
         ackTimeoutMs: extra.ackTimeoutMs ?? 0,
         maxUnackedPerMember: 0,
         deadLetterTopic: '',
+        retryPolicy: extra.retryPolicy
+          ? { maxAttempts: 0, initialBackoffMs: 0, multiplier: 0, maxBackoffMs: 0, jitter: Jitter.JITTER_UNSPECIFIED, retryOrder: RetryOrder.RETRY_ORDER_UNSPECIFIED, ...extra.retryPolicy }
+          : undefined,
       },
       initialCredit: credit,
     },
@@ -125,7 +137,7 @@ describe('FakeBroker Subscribe protocol', () => {
     broker.createTopic('t');
     broker.publish('t', [{ value: 'a' }]);
     const s = open();
-    s.call.write(openRequest({ records: 5, bytes: 0 }, { ackTimeoutMs: 50 }));
+    s.call.write(openRequest({ records: 5, bytes: 0 }, { ackTimeoutMs: 50, retryPolicy: { initialBackoffMs: 10, jitter: Jitter.JITTER_NONE } }));
     await until(() => s.of('deliveries').length === 2);
     expect(s.of('notice')[0]).toMatchObject({ type: NoticeType.NOTICE_TYPE_LEASE_EXPIRED, ranges: [{ partition: 0, first: 0, last: 0 }] });
     expect(s.of('deliveries')[1]?.deliveries[0]?.attempt).toBe(2);
@@ -144,5 +156,133 @@ describe('FakeBroker Subscribe protocol', () => {
     await until(() => second.of('deliveries').length === 1);
     expect(second.of('deliveries')[0]?.deliveries[0]?.attempt).toBe(2);
     second.call.end();
+  });
+});
+
+describe('FakeBroker retries, release and BLOCK_KEY (on a FakeClock)', () => {
+  let clock: FakeClock;
+
+  beforeEach(async () => {
+    client.close();
+    broker.stop();
+    clock = new FakeClock();
+    broker = await FakeBroker.start({ clock });
+    client = new ConsumerServiceClient(broker.address, credentials.createInsecure());
+    broker.createTopic('t');
+  });
+
+  /** Deliveries the fake made, as `value#attempt` (server side: no waiting for the wire). */
+  const delivered = (): string[] =>
+    broker.subscriptions.deliveries.map((d) => `${broker.log('t', d.partition)[d.offset]?.value ?? '?'}#${d.attempt}`);
+
+  /** Sends a request and waits until the fake has handled it. */
+  async function send(s: ReturnType<typeof open>, request: SubscribeRequest): Promise<void> {
+    const before = broker.subscriptions.requests.length;
+    s.call.write(request);
+    await until(() => broker.subscriptions.requests.length > before);
+  }
+  const nack = (offset: number, extra: Partial<NackRequest> = {}): SubscribeRequest => ({
+    kind: { $case: 'nack', value: { partition: 0, offset, delayMs: undefined, reason: 'boom', errorClass: 'Error', release: false, ...extra } },
+  });
+  const ack = (offset: number): SubscribeRequest => ({ kind: { $case: 'ack', value: { ranges: [{ partition: 0, first: offset, last: offset }] } } });
+
+  /** Moves the fake's clock and lets it deliver what came due. */
+  async function advance(ms: number): Promise<void> {
+    await clock.advance(ms);
+    broker.subscriptions.expireLeases();
+  }
+
+  it('retries a nack after the policy backoff with the next attempt; a release comes back at once without counting one', async () => {
+    const s = open();
+    s.call.write(openRequest({ records: 5, bytes: 0 }, { retryPolicy: { initialBackoffMs: 1_000, multiplier: 2, jitter: Jitter.JITTER_NONE } }));
+    broker.publish('t', [{ value: 'a' }]);
+    await until(() => delivered().length === 1);
+
+    await send(s, nack(0));
+    await advance(999);
+    expect(delivered()).toEqual(['a#1']);
+    await advance(1);
+    expect(delivered()).toEqual(['a#1', 'a#2']);
+
+    await send(s, nack(0, { release: true, reason: '', errorClass: '' }));
+    expect(delivered()).toEqual(['a#1', 'a#2', 'a#2']);
+
+    // The second failure waits twice as long.
+    await send(s, nack(0));
+    await advance(1_999);
+    expect(delivered()).toHaveLength(3);
+    await advance(1);
+    expect(delivered()).toEqual(['a#1', 'a#2', 'a#2', 'a#3']);
+    s.call.end();
+  });
+
+  it('dead-letters a record that fails its last attempt, with that attempt and reason', async () => {
+    const s = open();
+    s.call.write(openRequest({ records: 5, bytes: 0 }, { retryPolicy: { maxAttempts: 2 } }));
+    broker.publish('t', [{ value: 'a' }]);
+    await until(() => delivered().length === 1);
+    await send(s, nack(0, { delayMs: 0 }));
+    expect(delivered()).toEqual(['a#1', 'a#2']);
+    await send(s, nack(0, { delayMs: 0, reason: 'still broken', errorClass: 'TypeError' }));
+    expect(broker.subscriptions.deadLetters).toEqual([
+      { topic: 't', subscription: 's', partition: 0, offset: 0, attempt: 2, reason: 'still broken', errorClass: 'TypeError' },
+    ]);
+    expect(broker.subscriptions.describe('t', 's').partitions[0]?.committedOffset).toBe(1);
+    expect(delivered()).toHaveLength(2);
+    s.call.end();
+  });
+
+  it('with BLOCK_KEY holds back later records of a failed key, new or released, until the failed record is acked; other keys flow', async () => {
+    const s = open();
+    s.call.write(openRequest({ records: 20, bytes: 0 }, { retryPolicy: { initialBackoffMs: 1_000, jitter: Jitter.JITTER_NONE } }));
+    broker.publish('t', [
+      { key: 'k', value: 'k1', partition: 0 },
+      { key: 'k', value: 'k2', partition: 0 },
+      { key: 'j', value: 'j1', partition: 0 },
+    ]);
+    await until(() => delivered().length === 3);
+    await send(s, nack(0));
+    await send(s, nack(1, { release: true }));
+    await send(s, ack(2));
+    broker.publish('t', [{ key: 'k', value: 'k3', partition: 0 }, { key: 'j', value: 'j2', partition: 0 }]);
+    // k2 (released) and k3 (new) wait behind k1; j2 flows.
+    expect(delivered()).toEqual(['k1#1', 'k2#1', 'j1#1', 'j2#1']);
+    await advance(1_000);
+    expect(delivered()).toEqual(['k1#1', 'k2#1', 'j1#1', 'j2#1', 'k1#2']);
+    await send(s, ack(0));
+    expect(delivered()).toEqual(['k1#1', 'k2#1', 'j1#1', 'j2#1', 'k1#2', 'k2#1', 'k3#1']);
+    s.call.end();
+  });
+
+  it('with SKIP delivers later records of a failed key while it waits for its retry', async () => {
+    const s = open();
+    s.call.write(openRequest({ records: 20, bytes: 0 }, { retryPolicy: { initialBackoffMs: 1_000, jitter: Jitter.JITTER_NONE, retryOrder: RetryOrder.RETRY_ORDER_SKIP } }));
+    broker.publish('t', [{ key: 'k', value: 'k1', partition: 0 }, { key: 'k', value: 'k2', partition: 0 }]);
+    await until(() => delivered().length === 2);
+    await send(s, nack(0));
+    await send(s, nack(1, { release: true }));
+    broker.publish('t', [{ key: 'k', value: 'k3', partition: 0 }]);
+    expect(delivered()).toEqual(['k1#1', 'k2#1', 'k2#1', 'k3#1']);
+    s.call.end();
+  });
+
+  it('counts what a broken stream held as failed, and hands back without an attempt what a member that ended its stream held', async () => {
+    broker.publish('t', [{ value: 'a' }]);
+    const first = open();
+    first.call.write(openRequest({ records: 5, bytes: 0 }));
+    await until(() => delivered().length === 1);
+    first.call.end();
+    await until(() => broker.subscriptions.describe('t', 's').partitions[0]?.pendingRetries === 1);
+    const second = open();
+    second.call.write(openRequest({ records: 5, bytes: 0 }));
+    await until(() => delivered().length === 2);
+    expect(delivered()).toEqual(['a#1', 'a#1']);
+    broker.dropConsumerStreams();
+    expect((await second.ended)?.code).toBe(Status.UNAVAILABLE);
+    const third = open();
+    third.call.write(openRequest({ records: 5, bytes: 0 }));
+    await until(() => delivered().length === 3);
+    expect(delivered()).toEqual(['a#1', 'a#1', 'a#2']);
+    third.call.end();
   });
 });

@@ -12,16 +12,27 @@
  *   nor the subscription's `max_unacked_per_member`;
  * - acks, extends, nacks and rejects of records the member does not hold
  *   are answered with a `StreamError` and the stream stays open;
- * - leases expire after the ack timeout (or an extension): the record is
- *   delivered again with attempt + 1 and the member gets a LEASE_EXPIRED
- *   notice; a member whose stream ends loses what it held the same way, and
- *   a member id that opens again replaces its old stream;
+ * - settling follows the subscription's retry policy, as the broker does
+ *   (issue 5): a nack, an expired lease (LEASE_EXPIRED notice to the
+ *   member) or a member whose stream broke is a failed attempt; the record
+ *   comes again with attempt + 1 after the nack's `delay_ms`, else the
+ *   policy's backoff (`@braid/backoff`'s `computeDelay` with the policy's
+ *   jitter; a broken stream's records at once), until its last attempt
+ *   (`max_attempts`), when it goes to `deadLetters` instead; reject
+ *   dead-letters at once. A nack with `release` hands the record back
+ *   unprocessed: delivered again at once (or after `delay_ms`), no attempt
+ *   counted, the key not blocked; so does a member that ends its stream
+ *   cleanly, for what it held. A member id that opens again replaces its old
+ *   stream;
+ * - with `RETRY_ORDER_BLOCK_KEY` (the default of PARTITIONED and
+ *   KEY_SHARED) a keyed record that failed and is not settled yet holds
+ *   back every later record of its key in its partition, new or
+ *   redelivered; other keys flow past. `blockKeys: false` turns this off
+ *   (a broker that delivers them anyway, as one does before it learns of
+ *   the failure);
  * - PARTITIONED subscriptions give each partition to one member
  *   (rendezvous hashing); KEY_SHARED and SHARED ones hand records to any
- *   member with credit (the fake does not split keys);
- * - nack redelivers after `delay_ms` (0 when unset; no retry policy, no
- *   dead-lettering after the last attempt), reject moves the record to
- *   `deadLetters`.
+ *   member with credit (the fake does not split keys).
  *
  * Everything a test may want to assert on is public: the requests received,
  * deliveries made, the most records any member held unsettled.
@@ -40,7 +51,9 @@ import {
   toGrpcStatus,
   toStreamError,
 } from '@braid/core';
-import type { Clock } from '@braid/core';
+import { computeDelay } from '@braid/backoff';
+import type { Jitter as BackoffJitter } from '@braid/backoff';
+import type { Clock, Random } from '@braid/core';
 import { CreditWindow } from '@braid/flow';
 import { partitionItem, rendezvousOwner } from '@braid/partitioning';
 import {
@@ -56,9 +69,11 @@ import type {
   AdminServiceServer,
   Delivery,
   DescribeSubscriptionResponse,
+  NackRequest,
   OffsetRange,
   OpenRequest,
   PartitionPosition,
+  RetryPolicy,
   SeekRequest,
   StoredRecord,
   SubscribeRequest,
@@ -106,6 +121,10 @@ export interface FakeSubscriptionsOptions {
   topic: (name: string) => FakeTopicView;
   /** Answer nack and reject with UNIMPLEMENTED (as a broker before the retries issue). */
   settleUnimplemented: boolean;
+  /** Hold back later records of a failed record's key under RETRY_ORDER_BLOCK_KEY. */
+  blockKeys: boolean;
+  /** Jitter source of retry delays. */
+  random: Random;
 }
 
 /** One request received on a Subscribe stream. */
@@ -127,14 +146,25 @@ export interface FakeDelivery {
   attempt: number;
 }
 
-/** A rejected record. */
+/** A dead-lettered record: rejected, or failed on its last attempt. */
 export interface FakeDeadLetter {
   topic: string;
   subscription: string;
   partition: number;
   offset: number;
+  /** The delivery attempt that failed last. */
+  attempt: number;
+  /** The reject's or the last nack's reason; `lease_expired` or `member_left` when those failed it. */
   reason: string;
   errorClass: string;
+}
+
+/** How an attempt failed. */
+interface Failure {
+  reason: string;
+  errorClass: string;
+  /** The member's delay; undefined: the policy's backoff. */
+  delayMs: number | undefined;
 }
 
 interface Lease {
@@ -153,7 +183,12 @@ interface PartitionState {
   leases: Map<number, Lease>;
   /** Offsets to deliver again, with the earliest time. */
   redeliver: Map<number, number>;
+  /** Deliveries counted per offset (attempts so far; a release takes one back). */
   attempts: Map<number, number>;
+  /** Keyed records that failed and are not settled yet: offsets by key (base64). */
+  failing: Map<string, Set<number>>;
+  /** New records skipped because an earlier record of their key is failing. */
+  heldBack: Set<number>;
 }
 
 interface Member {
@@ -214,7 +249,7 @@ export class FakeSubscriptions {
     const subscription: Subscription = { topic, name, config: filled, createdAtMs: this.options.clock.now() };
     const partitions = view.logs.map((log) => {
       const start = startOffset(log, filled);
-      return { cursor: start, acked: new Set<number>(), next: start, leases: new Map(), redeliver: new Map(), attempts: new Map() };
+      return freshState(start);
     });
     this.subs.set(subKey(topic, name), { subscription, partitions, members: new Map() });
     return subscription;
@@ -249,6 +284,13 @@ export class FakeSubscriptions {
     }
   }
 
+  /** Subscribe streams attached as members, over every subscription. */
+  get streamCount(): number {
+    let count = 0;
+    for (const sub of this.subs.values()) count += sub.members.size;
+    return count;
+  }
+
   /** Member ids connected to a subscription. */
   members(topic: string, name: string): string[] {
     return [...this.require(topic, name).members.keys()];
@@ -263,7 +305,8 @@ export class FakeSubscriptions {
         for (const [offset, lease] of state.leases) {
           if (lease.deadline > now) continue;
           state.leases.delete(offset);
-          state.redeliver.set(offset, now);
+          // An expired lease is a failed attempt: backoff, or the dead-letter topic after the last one.
+          this.failed(sub, partition, state, offset, lease.attempt, { reason: 'lease_expired', errorClass: '', delayMs: undefined });
           const ranges = expired.get(lease.memberId) ?? [];
           ranges.push({ partition, first: offset, last: offset });
           expired.set(lease.memberId, ranges);
@@ -290,7 +333,7 @@ export class FakeSubscriptions {
     let ended = false;
     const fail = (error: unknown): void => {
       ended = true;
-      if (member) this.detach(member);
+      if (member) this.detach(member, true);
       call.emit('error', toGrpcStatus(error));
     };
     call.on('data', (request: SubscribeRequest) => {
@@ -318,7 +361,7 @@ export class FakeSubscriptions {
             this.extend(member, kind.value.ranges, kind.value.extendMs);
             break;
           case 'nack':
-            this.nack(member, kind.value.partition, kind.value.offset, kind.value.delayMs ?? 0);
+            this.nack(member, kind.value);
             break;
           case 'reject':
             this.reject(member, kind.value.partition, kind.value.offset, kind.value.reason, kind.value.errorClass);
@@ -336,7 +379,8 @@ export class FakeSubscriptions {
       this.pump(member.sub);
     });
     call.on('end', () => {
-      if (member) this.detach(member);
+      // A member that ends its stream hands back what it held (no attempt counted).
+      if (member) this.detach(member, false);
       if (!ended) {
         ended = true;
         call.end();
@@ -344,11 +388,11 @@ export class FakeSubscriptions {
     });
     call.on('cancelled', () => {
       ended = true;
-      if (member) this.detach(member);
+      if (member) this.detach(member, true);
     });
     call.on('error', () => {
       ended = true;
-      if (member) this.detach(member);
+      if (member) this.detach(member, true);
     });
   }
 
@@ -449,7 +493,7 @@ export class FakeSubscriptions {
       const state = sub.partitions[partition];
       if (!state) continue;
       const offset = Math.min(Math.max(0, wanted), view.logs[partition]?.length ?? 0);
-      Object.assign(state, { cursor: offset, next: offset, acked: new Set(), leases: new Map(), redeliver: new Map(), attempts: new Map() });
+      Object.assign(state, freshState(offset));
       positions.push({ partition, offset });
     }
     this.pump(sub);
@@ -488,6 +532,7 @@ export class FakeSubscriptions {
         if (state && lease?.memberId === member.memberId) {
           state.leases.delete(offset);
           state.attempts.delete(offset);
+          clearFailing(state, offset);
           settle(state, offset);
         } else if (!state || (offset >= state.cursor && !state.acked.has(offset))) {
           notHeld += 1;
@@ -514,18 +559,21 @@ export class FakeSubscriptions {
     }
   }
 
-  private nack(member: Member, partition: number, offset: number, delayMs: number): void {
+  private nack(member: Member, request: NackRequest): void {
+    const { partition, offset } = request;
     if (this.options.settleUnimplemented) {
       this.streamError(member, new UnimplementedError('nack is not implemented by this broker yet'));
       return;
     }
     const state = member.sub.partitions[partition];
-    if (state?.leases.get(offset)?.memberId !== member.memberId) {
+    const lease = state?.leases.get(offset);
+    if (!state || lease?.memberId !== member.memberId) {
       this.streamError(member, new FailedPreconditionError(`nack of ${partition}:${offset}: not held by member ${member.memberId}`));
       return;
     }
     state.leases.delete(offset);
-    state.redeliver.set(offset, this.options.clock.now() + delayMs);
+    if (request.release) handBack(state, offset, lease.attempt, this.options.clock.now() + (request.delayMs ?? 0));
+    else this.failed(member.sub, partition, state, offset, lease.attempt, { reason: request.reason, errorClass: request.errorClass, delayMs: request.delayMs });
     this.pump(member.sub);
   }
 
@@ -535,39 +583,88 @@ export class FakeSubscriptions {
       return;
     }
     const state = member.sub.partitions[partition];
-    if (state?.leases.get(offset)?.memberId !== member.memberId) {
+    const lease = state?.leases.get(offset);
+    if (!state || lease?.memberId !== member.memberId) {
       this.streamError(member, new FailedPreconditionError(`reject of ${partition}:${offset}: not held by member ${member.memberId}`));
       return;
     }
     state.leases.delete(offset);
-    state.attempts.delete(offset);
-    settle(state, offset);
-    const { topic, name } = member.sub.subscription;
-    this.deadLetters.push({ topic, subscription: name, partition, offset, reason, errorClass });
+    this.deadLetter(member.sub, partition, state, offset, lease.attempt, reason, errorClass);
     this.pump(member.sub);
   }
 
-  /** Ends a member's stream with `status`; what it held is delivered again. */
+  /**
+   * A failed attempt (nack, expired lease, broken stream): the record waits
+   * for its retry, holding its key back under BLOCK_KEY, or is dead-lettered
+   * after the policy's last attempt.
+   */
+  private failed(sub: FakeSubscription, partition: number, state: PartitionState, offset: number, attempt: number, failure: Failure): void {
+    const policy = sub.subscription.config?.retryPolicy;
+    if (attempt >= (policy?.maxAttempts || 5)) {
+      this.deadLetter(sub, partition, state, offset, attempt, failure.reason, failure.errorClass);
+      return;
+    }
+    const delay = failure.delayMs ?? Math.round(computeDelay(backoffOf(policy), attempt, undefined, this.options.random));
+    state.redeliver.set(offset, this.options.clock.now() + delay);
+    const key = this.blockingKey(sub, partition, offset);
+    if (key === undefined) return;
+    const offsets = state.failing.get(key) ?? new Set<number>();
+    offsets.add(offset);
+    state.failing.set(key, offsets);
+  }
+
+  private deadLetter(sub: FakeSubscription, partition: number, state: PartitionState, offset: number, attempt: number, reason: string, errorClass: string): void {
+    state.attempts.delete(offset);
+    state.redeliver.delete(offset);
+    clearFailing(state, offset);
+    settle(state, offset);
+    const { topic, name } = sub.subscription;
+    this.deadLetters.push({ topic, subscription: name, partition, offset, attempt, reason, errorClass });
+  }
+
+  /** The key (base64) whose later records a failure of this record holds back, if the subscription blocks keys. */
+  private blockingKey(sub: FakeSubscription, partition: number, offset: number): string | undefined {
+    if (!this.options.blockKeys || sub.subscription.config?.retryPolicy?.retryOrder !== RetryOrder.RETRY_ORDER_BLOCK_KEY) return undefined;
+    return this.options.topic(sub.subscription.topic).logs[partition]?.[offset]?.keyBytes?.toString('base64');
+  }
+
+  /** Whether an earlier record of this record's key is failing (BLOCK_KEY): it waits. */
+  private heldBackByKey(sub: FakeSubscription, partition: number, state: PartitionState, offset: number): boolean {
+    if (state.failing.size === 0) return false;
+    const key = this.blockingKey(sub, partition, offset);
+    const failing = key === undefined ? undefined : state.failing.get(key);
+    if (!failing) return false;
+    for (const failed of failing) if (failed < offset) return true;
+    return false;
+  }
+
+  /** Ends a member's stream with `status`; what it held counts as failed (member_left). */
   private endStream(member: Member, status: unknown): void {
-    this.detach(member);
+    this.detach(member, true);
     member.call.emit('error', status instanceof Error ? toGrpcStatus(status) : status);
   }
 
-  /** Forgets a member whose stream ended; its leases end and the records become deliverable again. */
-  private detach(member: Member): void {
+  /**
+   * Forgets a member whose stream ended; its leases end and the records
+   * become deliverable again. A `broken` stream (an error, a cancel, the
+   * broker ending it) failed the attempts it held (reason `member_left`,
+   * retried at once); a stream the member ended handed them back.
+   */
+  private detach(member: Member, broken: boolean): void {
     if (!member.open) return;
     member.open = false;
     const { sub } = member;
     if (sub.members.get(member.memberId) !== member) return;
     sub.members.delete(member.memberId);
     const now = this.options.clock.now();
-    for (const state of sub.partitions) {
+    sub.partitions.forEach((state, partition) => {
       for (const [offset, lease] of state.leases) {
         if (lease.memberId !== member.memberId) continue;
         state.leases.delete(offset);
-        state.redeliver.set(offset, now);
+        if (broken) this.failed(sub, partition, state, offset, lease.attempt, { reason: 'member_left', errorClass: '', delayMs: 0 });
+        else handBack(state, offset, lease.attempt, now);
       }
-    }
+    });
     this.pump(sub);
   }
 
@@ -621,12 +718,22 @@ export class FakeSubscriptions {
     const owned = this.isPartitioned(sub) ? new Set(this.ownedPartitions(sub, member.memberId)) : undefined;
     sub.partitions.forEach((state, partition) => {
       if (view.leaders[partition] !== this.options.address || (owned && !owned.has(partition))) return;
-      const due = [...state.redeliver].filter(([, at]) => at <= now).map(([offset]) => offset).sort((a, b) => a - b);
-      for (const offset of due) if (!take(partition, state, offset)) return;
+      // Redeliveries that are due and records held back by their key, lowest offset first; a key still blocked waits.
+      const due = [...state.redeliver].filter(([, at]) => at <= now).map(([offset]) => offset);
+      for (const offset of [...due, ...state.heldBack].sort((a, b) => a - b)) {
+        if (this.heldBackByKey(sub, partition, state, offset)) continue;
+        if (!take(partition, state, offset)) return;
+        state.heldBack.delete(offset);
+      }
       const log = view.logs[partition] ?? [];
       while (state.next < log.length) {
         const offset = state.next;
         if (offset < state.cursor || state.acked.has(offset) || state.leases.has(offset) || state.redeliver.has(offset)) {
+          state.next += 1;
+          continue;
+        }
+        if (this.heldBackByKey(sub, partition, state, offset)) {
+          state.heldBack.add(offset);
           state.next += 1;
           continue;
         }
@@ -683,6 +790,55 @@ function settle(state: PartitionState, offset: number): void {
   if (offset < state.cursor) return;
   state.acked.add(offset);
   while (state.acked.delete(state.cursor)) state.cursor += 1;
+}
+
+function freshState(start: number): PartitionState {
+  return {
+    cursor: start,
+    acked: new Set(),
+    next: start,
+    leases: new Map(),
+    redeliver: new Map(),
+    attempts: new Map(),
+    failing: new Map(),
+    heldBack: new Set(),
+  };
+}
+
+/** A record handed back unprocessed: delivered again from `at`, the attempt it was delivered with not counted. */
+function handBack(state: PartitionState, offset: number, attempt: number, at: number): void {
+  if (attempt > 1) state.attempts.set(offset, attempt - 1);
+  else state.attempts.delete(offset);
+  state.redeliver.set(offset, at);
+}
+
+/** A failed record was settled (acked or dead-lettered): its key flows again. */
+function clearFailing(state: PartitionState, offset: number): void {
+  for (const [key, offsets] of state.failing) {
+    if (!offsets.delete(offset)) continue;
+    if (offsets.size === 0) state.failing.delete(key);
+    return;
+  }
+}
+
+const jitters: Record<Jitter, BackoffJitter> = {
+  [Jitter.JITTER_UNSPECIFIED]: 'full',
+  [Jitter.JITTER_NONE]: 'none',
+  [Jitter.JITTER_FULL]: 'full',
+  [Jitter.JITTER_EQUAL]: 'equal',
+  [Jitter.JITTER_DECORRELATED]: 'decorrelated',
+  [Jitter.UNRECOGNIZED]: 'full',
+};
+
+/** A subscription's retry policy as `@braid/backoff` options (the broker's defaults for fields left at zero). */
+function backoffOf(policy: RetryPolicy | undefined): { initialDelayMs: number; multiplier: number; maxDelayMs: number; jitter: BackoffJitter } {
+  const maxDelayMs = policy?.maxBackoffMs || 60_000;
+  return {
+    initialDelayMs: Math.min(policy?.initialBackoffMs || 1_000, maxDelayMs),
+    multiplier: policy?.multiplier && policy.multiplier >= 1 ? policy.multiplier : 2,
+    maxDelayMs,
+    jitter: jitters[policy?.jitter ?? Jitter.JITTER_UNSPECIFIED],
+  };
 }
 
 function offsetAtTime(log: readonly FakeLogRecord[], timeMs: number): number {

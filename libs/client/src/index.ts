@@ -6,9 +6,15 @@
  * - {@link Consumer}: a subscription's records as `for await` messages or
  *   key-ordered concurrent handlers (`run`), under credit, with batched acks,
  *   automatic lease extension and reconnects; settle with `msg.ack()`,
- *   `msg.nack()`, `msg.reject()`, `msg.extend()`.
+ *   `msg.nack()`, `msg.reject()`, `msg.extend()`, or let `run()` settle
+ *   (return: ack; throw {@link PoisonMessageError}: reject; throw: nack).
+ *   Optional `parse` (typed `msg.data`) and a local `rateLimit`.
  * - {@link Admin}: topics, subscriptions (create, update, delete, list,
- *   describe, seek) and cluster metadata.
+ *   describe, seek), cluster metadata, a broker's own state
+ *   (`describeBroker`: memory, Subscribe stream buffers) and raw partition
+ *   reads without a subscription (`readRecords`).
+ * - {@link decodeDeadLetter}: a record of a dead-letter topic as its
+ *   `DeadLetter` (origin, value, headers, attempt ledger).
  * - {@link checkHealth}: the standard gRPC health check.
  *
  * Errors are `BraidError`s from `@braid/core` (gRPC `code`, `reason`,
@@ -20,10 +26,21 @@
 export { checkHealth } from './health.js';
 export type { CheckHealthOptions, ServingStatus } from './health.js';
 export { Admin } from './admin.js';
-export type { AdminOptions, SeekTarget, SubscriptionSettings, TopicSettings } from './admin.js';
+export type { AdminOptions, ReadRecordsOptions, SeekTarget, SubscriptionSettings, TopicSettings } from './admin.js';
+export { deadLetterOriginHeader, decodeDeadLetter, defaultDeadLetterTopic } from './dead-letters.js';
+export type { DeadLetterRecord } from './dead-letters.js';
 export { Consumer } from './consumer.js';
-export type { ConsumerCloseOptions, ConsumerOptions, MessageHandler, RunOptions } from './consumer.js';
+export type {
+  ConsumerCloseOptions,
+  ConsumerOptions,
+  MessageHandler,
+  ParseRequirement,
+  PayloadParser,
+  RateLimitOptions,
+  RunOptions,
+} from './consumer.js';
 export { Message } from './message.js';
+export { PoisonMessageError } from './poison-message-error.js';
 export type { Disposition, NackOptions, RejectOptions } from './message.js';
 export { Producer } from './producer.js';
 export type { CloseOptions, ProducerOptions } from './producer.js';
@@ -38,13 +55,23 @@ export {
   producerRetryDefaults,
 } from './defaults.js';
 export { CircuitState, Durability, Jitter, PartitionStatus, RetryOrder, StartPosition, SubscriptionMode } from '@braid/proto';
+/** How one delivery attempt of a dead letter ended (the proto `Disposition`; `Disposition` here is a message's settle outcome). */
+export { Disposition as AttemptDisposition } from '@braid/proto';
 export type {
+  Attempt,
+  DeadLetter,
+  Origin,
+  ReadRecordsResponse,
+  StoredRecord,
+  ConsumeBuffers,
+  DescribeBrokerResponse,
   DescribeSubscriptionResponse,
   DescribeTopicResponse,
   GetMetadataResponse,
   MemberInfo,
   PartitionInfo,
   PartitionPosition,
+  ProcessMemory,
   Subscription,
   SubscriptionConfig,
   SubscriptionPartition,

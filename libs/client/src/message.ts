@@ -27,11 +27,16 @@ export interface RejectOptions {
   errorClass?: string;
 }
 
-/** A settlement as the stream sends it. */
+/**
+ * A settlement as the stream sends it. `release` hands a record back
+ * unprocessed (a nack with `release` set: no attempt counted); only the SDK
+ * sends it, for records held behind a failed record of the same key.
+ */
 export type Settlement =
   | { readonly kind: 'ack' }
   | { readonly kind: 'nack'; readonly delayMs: number | undefined; readonly reason: string; readonly errorClass: string }
-  | { readonly kind: 'reject'; readonly reason: string; readonly errorClass: string };
+  | { readonly kind: 'reject'; readonly reason: string; readonly errorClass: string }
+  | { readonly kind: 'release' };
 
 /**
  * What a message needs from the stream that delivered it. Internal to the
@@ -39,20 +44,23 @@ export type Settlement =
  */
 export interface MessageSettler {
   /** Settles a message (called at most once per message). */
-  settle(message: Message, settlement: Settlement): void;
+  settle(message: AnyMessage, settlement: Settlement): void;
   /** Pushes the lease of an unsettled message to `ms` from now. */
-  extend(message: Message, ms: number): void;
+  extend(message: AnyMessage, ms: number): void;
   /** The message's current lease deadline (Unix ms). */
-  leaseDeadline(message: Message): number;
+  leaseDeadline(message: AnyMessage): number;
   /**
    * Whether the message is still held on a live stream: false once its
    * stream was lost or its lease expired (the broker delivers it again), or
    * once it was settled.
    */
-  holds(message: Message): boolean;
+  holds(message: AnyMessage): boolean;
   /** Releases an unsettled message's credit without settling it (the broker delivers it again). */
-  abandon(message: Message): void;
+  abandon(message: AnyMessage): void;
 }
+
+/** A message whatever its payload type: what the SDK's internals handle. */
+export type AnyMessage = Message<unknown>;
 
 /**
  * Where a message keeps its stream: a symbol-keyed property that the
@@ -60,10 +68,37 @@ export interface MessageSettler {
  * of a consumer's CPU in garbage collection).
  */
 const settlerKey = Symbol('braid.settler');
+/** Where a message keeps its payload as `parse` returned it (the value bytes until then). */
+const dataKey = Symbol('braid.data');
+/** Where a message keeps how it was settled. */
+const settledKey = Symbol('braid.settled');
 
 /** The stream behind a message (SDK-internal; not exported from the package). */
-export function settlerOf(message: Message): MessageSettler | undefined {
+export function settlerOf(message: AnyMessage): MessageSettler | undefined {
   return message[settlerKey];
+}
+
+/**
+ * Gives a message the payload its consumer's `parse` made of it
+ * (SDK-internal). The message is the same object, now typed with its data.
+ */
+export function withData<T>(message: AnyMessage, data: T): Message<T> {
+  message[dataKey] = data;
+  // The data just stored is a T: this is the one place a message changes its payload type.
+  return message as Message<T>;
+}
+
+/**
+ * Hands a message back unprocessed (SDK-internal): a nack with `release`,
+ * so the broker delivers it again without counting an attempt. Only for
+ * messages the application never saw; the message counts as nacked, so
+ * nothing settles it twice. Returns false when it was settled already.
+ */
+export function releaseUnprocessed(message: AnyMessage): boolean {
+  if (message[settledKey] !== undefined) return false;
+  message[settledKey] = 'nack';
+  message[settlerKey].settle(message, { kind: 'release' });
+  return true;
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -90,8 +125,11 @@ export function deliverySize(record: StoredRecord): number {
  * expired is delivered again by the broker; settling the old copy then only
  * releases it locally (nothing goes to the broker, as the new stream does
  * not hold it).
+ *
+ * @typeParam T - type of {@link Message.data}: what the consumer's `parse`
+ *   option returns, `Buffer` (the value) without one.
  */
-export class Message {
+export class Message<T = Buffer> {
   /** Topic of the record. */
   readonly topic: string;
   /** Partition of the record. */
@@ -115,8 +153,9 @@ export class Message {
   /** Bytes the delivery counts against byte credit (key + value). */
   readonly size: number;
 
-  private settledAs: Disposition | undefined;
+  private [settledKey]: Disposition | undefined;
   private readonly [settlerKey]: MessageSettler;
+  private [dataKey]: T;
 
   /** @internal Built by the consumer for each delivery. */
   constructor(delivery: Delivery, record: StoredRecord, settler: MessageSettler) {
@@ -133,6 +172,17 @@ export class Message {
     this.deliverAtMs = record.deliverAtMs;
     this.size = deliverySize(record);
     this[settlerKey] = settler;
+    // Until the consumer's `parse` ran (or without one) the data is the value itself.
+    this[dataKey] = this.value as T;
+  }
+
+  /**
+   * The payload as the consumer's `parse` option made it (typed by it);
+   * without `parse`, the value bytes (`data === value`). Handlers and the
+   * `for await` loop only ever see messages whose payload parsed.
+   */
+  get data(): T {
+    return this[dataKey];
   }
 
   /** When the partition leader appended the record. */
@@ -147,7 +197,7 @@ export class Message {
 
   /** How the message was settled, or `undefined` while it is not. */
   get disposition(): Disposition | undefined {
-    return this.settledAs;
+    return this[settledKey];
   }
 
   /** When the lease ends and the attempt counts as failed, as last extended. */
@@ -169,6 +219,12 @@ export class Message {
    * Reports a failed attempt: the broker delivers the record again after
    * `delayMs` (default: the subscription's retry policy), or dead-letters it
    * after the last attempt.
+   *
+   * Under `RETRY_ORDER_BLOCK_KEY` (the default of PARTITIONED and KEY_SHARED
+   * subscriptions) the consumer then hands back, unprocessed and without
+   * counting an attempt, the later records of the same key and partition it
+   * holds and has not given to the application yet, so they come again
+   * after the retried record instead of overtaking it.
    *
    * @throws InvalidArgumentError when `delayMs` is not a whole number >= 0.
    */
@@ -198,13 +254,13 @@ export class Message {
     if (!(Number.isSafeInteger(ms) && ms >= 1)) {
       throw new InvalidArgumentError(`extend ms must be a whole number >= 1, got ${String(ms)}`);
     }
-    if (this.settledAs !== undefined) return;
+    if (this[settledKey] !== undefined) return;
     this.settler().extend(this, ms);
   }
 
   private markSettled(disposition: Disposition): boolean {
-    if (this.settledAs !== undefined) return false;
-    this.settledAs = disposition;
+    if (this[settledKey] !== undefined) return false;
+    this[settledKey] = disposition;
     return true;
   }
 

@@ -10,7 +10,11 @@
  *   so the broker sees the records settled before it may send more.
  * - **Acks** are batched by an `AckBatcher`; nacks, rejects and explicit
  *   extensions are sent at once; a `LeaseExtender` extends the leases of
- *   records held (queued or being processed) before they run out.
+ *   records held (queued or being processed) before they run out. A
+ *   failure nack that the broker retries with the key held back
+ *   (`RETRY_ORDER_BLOCK_KEY`, not the last attempt) is reported to the
+ *   consumer (`StreamHost.holdBackKey`), which hands back the key's later
+ *   records it holds (nacks with `release`).
  * - **Backpressure.** Writes respect `write()` returning false: later
  *   requests wait in order for `'drain'`.
  * - **Reconnect.** When the stream ends with a retriable status (the broker
@@ -35,8 +39,9 @@ import { AckBatcher } from './ack-batcher.js';
 import type { ChannelPool } from './channels.js';
 import { CreditBatcher } from './credit-batcher.js';
 import { LeaseExtender } from './lease-extender.js';
+import { nackBlocksKey } from './blocked-keys.js';
 import { Message } from './message.js';
-import type { MessageSettler, Settlement } from './message.js';
+import type { AnyMessage, MessageSettler, Settlement } from './message.js';
 import { inRanges } from './offset-ranges.js';
 
 /** What a stream needs from its consumer. */
@@ -57,6 +62,12 @@ export interface StreamHost {
   beforeReconnect(stream: SubscribeStream): Promise<boolean>;
   /** The stream failed for good (terminal status, or reconnects exhausted). */
   fail(stream: SubscribeStream, error: BraidError): void;
+  /**
+   * `message` was nacked as failed and the broker will retry it while
+   * holding its key back (`RETRY_ORDER_BLOCK_KEY`, not its last attempt):
+   * later records of the key held locally must not overtake the retry.
+   */
+  holdBackKey(stream: SubscribeStream, message: AnyMessage): void;
 }
 
 /** Options of {@link SubscribeStream}. */
@@ -114,11 +125,11 @@ export class SubscribeStream implements MessageSettler {
   private openedResponse: OpenedResponse | undefined;
   private writable = true;
   private outbox: SubscribeRequest[] = [];
-  private readonly held = new Map<Message, Held>();
-  private readonly deadlines = new WeakMap<Message, number>();
+  private readonly held = new Map<AnyMessage, Held>();
+  private readonly deadlines = new WeakMap<AnyMessage, number>();
   private readonly acks: AckBatcher;
   private readonly credit: CreditBatcher;
-  private readonly leases: LeaseExtender<Message>;
+  private readonly leases: LeaseExtender<AnyMessage>;
   private readonly backoff: Backoff;
   private readonly stop = new AbortController();
   private draining = false;
@@ -153,7 +164,7 @@ export class SubscribeStream implements MessageSettler {
         this.write({ kind: { $case: 'credit', value: { records: grant.records, bytes: grant.bytes } } });
       },
     });
-    this.leases = new LeaseExtender<Message>({
+    this.leases = new LeaseExtender<AnyMessage>({
       clock: options.clock,
       leaseMs: () => this.leaseMs,
       maxExtensionMs: options.maxLeaseExtensionMs,
@@ -245,25 +256,25 @@ export class SubscribeStream implements MessageSettler {
   }
 
   /** Whether `message` is held on the live stream (settling it reaches the broker). */
-  holds(message: Message): boolean {
+  holds(message: AnyMessage): boolean {
     return this.held.get(message)?.live === true;
   }
 
   /** Releases a message's credit without settling it: the broker delivers it again. */
-  abandon(message: Message): void {
+  abandon(message: AnyMessage): void {
     this.release(message, undefined);
   }
 
-  settle(message: Message, settlement: Settlement): void {
+  settle(message: AnyMessage, settlement: Settlement): void {
     this.release(message, settlement);
   }
 
-  extend(message: Message, ms: number): void {
+  extend(message: AnyMessage, ms: number): void {
     if (!this.holds(message) || !this.call) return;
     this.leases.extend(message, ms);
   }
 
-  leaseDeadline(message: Message): number {
+  leaseDeadline(message: AnyMessage): number {
     return this.leases.deadline(message) ?? this.deadlines.get(message) ?? 0;
   }
 
@@ -465,18 +476,23 @@ export class SubscribeStream implements MessageSettler {
     this.options.host.fail(this, error);
   }
 
-  private release(message: Message, settlement: Settlement | undefined): void {
+  private release(message: AnyMessage, settlement: Settlement | undefined): void {
     const held = this.held.get(message);
     if (!held) return;
     this.held.delete(message);
     this.deadlines.set(message, this.leaseDeadline(message));
     this.leases.remove(message);
-    if (settlement && held.live && this.call) this.sendSettlement(message, settlement);
+    const sent = settlement !== undefined && held.live && this.call !== undefined;
+    if (sent) this.sendSettlement(message, settlement);
+    // A failure the broker retries with the key held back (by this session's subscription settings).
+    const blocksKey = sent && settlement.kind === 'nack' && nackBlocksKey(this.openedResponse?.config, message.attempt);
     this.grant(this.options.grantor.onSettled(held.bytes));
     if (this.held.size === 0) for (const waiter of this.settledWaiters.splice(0)) waiter();
+    // Last, once this record's bookkeeping is done: the host releases the key's later records through this stream.
+    if (blocksKey) this.options.host.holdBackKey(this, message);
   }
 
-  private sendSettlement(message: Message, settlement: Settlement): void {
+  private sendSettlement(message: AnyMessage, settlement: Settlement): void {
     const { partition, offset } = message;
     switch (settlement.kind) {
       case 'ack':
@@ -484,8 +500,15 @@ export class SubscribeStream implements MessageSettler {
         break;
       case 'nack':
         this.write({
-          kind: { $case: 'nack', value: { partition, offset, delayMs: settlement.delayMs, reason: settlement.reason, errorClass: settlement.errorClass } },
+          kind: {
+            $case: 'nack',
+            value: { partition, offset, delayMs: settlement.delayMs, reason: settlement.reason, errorClass: settlement.errorClass, release: false },
+          },
         });
+        break;
+      case 'release':
+        // Handed back unprocessed: delivered again, no attempt counted.
+        this.write({ kind: { $case: 'nack', value: { partition, offset, delayMs: undefined, reason: '', errorClass: '', release: true } } });
         break;
       case 'reject':
         this.write({ kind: { $case: 'reject', value: { partition, offset, reason: settlement.reason, errorClass: settlement.errorClass } } });

@@ -1,12 +1,14 @@
 /**
  * A fake broker for tests of code that uses the SDK (the SDK's own tests,
  * the CLI's command tests): an in-process grpc-js server with
- * `ProducerService`, `ConsumerService` and `AdminService`, keeping partition
- * logs and subscriptions in memory. It deduplicates idempotent batches by
+ * `ProducerService`, `ConsumerService` and `AdminService` (with
+ * `ReadRecords` over its logs), keeping partition logs and subscriptions in
+ * memory. It deduplicates idempotent batches by
  * (producer id, partition, sequence) and refuses out-of-order sequences, as
  * the real broker must, and lets a test inject faults per publish request
  * (refuse, lose the connection before or after appending, hold the answer).
- * The consume side (`Subscribe` under credit, acks, leases, redelivery) is in
+ * The consume side (`Subscribe` under credit, acks, leases, retries with the
+ * subscription's policy, release, dead letters, BLOCK_KEY) is in
  * `./fake-subscriptions.ts`; `dropConsumerStreams()` simulates a restart.
  *
  * Exported as `@braid/client/testing`; never used by production code. It is
@@ -17,9 +19,11 @@ import type { ServerDuplexStream, ServerUnaryCall, sendUnaryData } from '@grpc/g
 import {
   AlreadyExistsError,
   systemClock,
+  systemRandom,
   InvalidArgumentError,
   NotLeaderError,
   PartitionOutOfRangeError,
+  PartitionUnavailableError,
   RecordTooLargeError,
   StaleEpochError,
   TopicNotFoundError,
@@ -28,7 +32,7 @@ import {
   toGrpcStatus,
   toStreamError,
 } from '@braid/core';
-import type { BraidError, Clock } from '@braid/core';
+import type { BraidError, Clock, Random } from '@braid/core';
 import { partitionForKey } from '@braid/partitioning';
 import { AdminServiceService, ConsumerServiceService, Durability, PartitionStatus, ProducerServiceService } from '@braid/proto';
 import type {
@@ -92,6 +96,15 @@ export interface FakeBrokerOptions {
   clock?: Clock;
   /** Answer `nack` and `reject` with an UNIMPLEMENTED stream error, as a broker before the retries issue (default false). */
   settleUnimplemented?: boolean;
+  /**
+   * Under `RETRY_ORDER_BLOCK_KEY`, hold back the later records of a key
+   * while a record of it waits for its retry, as the broker does (default
+   * true). false delivers them anyway, like a broker that has not learnt of
+   * the failure yet.
+   */
+  blockKeys?: boolean;
+  /** Jitter of retry delays (default `Math.random`). */
+  random?: Random;
 }
 
 interface FakeTopic {
@@ -142,13 +155,15 @@ export class FakeBroker {
     /** host:port of the fake. */
     readonly address: string,
     private readonly clock: Clock,
-    settleUnimplemented: boolean,
+    options: FakeBrokerOptions,
   ) {
     this.subscriptions = new FakeSubscriptions({
       address,
       clock,
       topic: (name) => this.requireTopic(name),
-      settleUnimplemented,
+      settleUnimplemented: options.settleUnimplemented ?? false,
+      blockKeys: options.blockKeys ?? true,
+      random: options.random ?? systemRandom,
     });
   }
 
@@ -161,7 +176,7 @@ export class FakeBroker {
         else resolve(bound);
       });
     });
-    const broker = new FakeBroker(server, `127.0.0.1:${port}`, options.clock ?? systemClock, options.settleUnimplemented ?? false);
+    const broker = new FakeBroker(server, `127.0.0.1:${port}`, options.clock ?? systemClock, options);
     server.addService(ProducerServiceService, broker.producerService(options.publishStream ?? true));
     server.addService(ConsumerServiceService, {
       subscribe: (call: ServerDuplexStream<SubscribeRequest, SubscribeResponse>) => { broker.subscriptions.subscribe(call); },
@@ -407,6 +422,40 @@ export class FakeBroker {
           return { topic: t.topic, partitions: this.partitionInfos(t), subscriptions: this.subscriptions.of(name) };
         });
         return { brokers: [{ brokerId: 'fake-1', address: this.address, live: true, leaseExpiresAtMs: 0, registeredAtMs: 0 }], topics, version: 1 };
+      }),
+      // This (test) process's memory; the fake does not meter its stream writes, so nothing counts as queued.
+      describeBroker: unary(() => {
+        const memory = process.memoryUsage();
+        return {
+          brokerId: 'fake-1',
+          address: this.address,
+          memory: { rssBytes: memory.rss, heapTotalBytes: memory.heapTotal, heapUsedBytes: memory.heapUsed, externalBytes: memory.external, arrayBuffersBytes: memory.arrayBuffers },
+          consume: { subscribeStreams: this.subscriptions.streamCount, queuedMessages: 0, queuedBytes: 0 },
+        };
+      }),
+      // Like the broker: the leader reads its log; another leader is a NOT_LEADER redirect.
+      readRecords: unary((request) => {
+        const t = this.requireTopic(request.topic);
+        const log = t.logs[request.partition];
+        if (!log) throw new PartitionOutOfRangeError(request.topic, request.partition, t.logs.length);
+        const leader = t.leaders[request.partition] ?? this.address;
+        if (leader === '') throw new PartitionUnavailableError(request.topic, request.partition);
+        if (leader !== this.address) throw new NotLeaderError(request.topic, request.partition, leader);
+        const maxRecords = request.maxRecords || 100;
+        if (maxRecords < 1 || maxRecords > 1000) throw new InvalidArgumentError(`max_records must be 1-1000, got ${request.maxRecords}`);
+        if (request.fromOffset < 0) throw new InvalidArgumentError(`from_offset must not be negative, got ${request.fromOffset}`);
+        const records = log.slice(request.fromOffset, request.fromOffset + maxRecords).map((r) => ({
+          topic: request.topic,
+          partition: request.partition,
+          offset: r.offset,
+          key: r.keyBytes,
+          value: r.valueBytes,
+          headers: { ...r.headers },
+          publishTimeMs: r.publishTimeMs,
+          deliverAtMs: 0,
+        }));
+        const last = records.at(-1);
+        return { records, nextOffset: last ? last.offset + 1 : request.fromOffset, highWatermark: log.length, logStartOffset: 0 };
       }),
       ...this.subscriptions.adminHandlers(),
     };
