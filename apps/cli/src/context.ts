@@ -30,6 +30,8 @@ export interface CliContext {
   broker(): string;
   /** Writes to stdout. */
   out(text: string): void;
+  /** Writes a note to stderr (keeping stdout machine-readable); the exit code stays. */
+  note(text: string): void;
   /** Standard input, line by line. */
   lines(): AsyncIterable<string>;
   /** Sets the exit code without stopping. */
@@ -75,6 +77,7 @@ export function createContext(
   return {
     broker: () => brokerFlag() ?? env.BRAID_BROKER ?? defaultBroker,
     out: (text) => { io.stdout(text); },
+    note: (text) => { io.stderr(text); },
     lines: () => io.stdinLines(),
     setExitCode: (code) => { io.setExitCode(code); },
     interrupted: () => io.interrupted(),

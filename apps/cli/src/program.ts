@@ -4,7 +4,9 @@
  * errors into exit code 2.
  */
 import { Command, CommanderError } from 'commander';
+import { registerBrokerCommand } from './commands/broker.js';
 import { registerConsumeCommand } from './commands/consume.js';
+import { registerDlqCommand } from './commands/dlq.js';
 import { registerHealthCommand } from './commands/health.js';
 import { registerProduceCommand } from './commands/produce.js';
 import { registerSubscriptionCommand } from './commands/subscription.js';
@@ -15,7 +17,7 @@ import type { CliIo } from './context.js';
 /** Builds the program; commander's own exits become thrown `CommanderError`s. */
 export function createProgram(io: CliIo, env: Readonly<Record<string, string | undefined>>): Command {
   const program = new Command('braid')
-    .description('Braid command line: topics, subscriptions, produce, consume, dead letters, health')
+    .description('Braid command line: topics, subscriptions, produce, consume, brokers, dead letters, health')
     .option('--broker <host:port>', 'broker to talk to [env: BRAID_BROKER] (default: localhost:7401)')
     .showHelpAfterError()
     .configureOutput({ writeOut: (text) => { io.stdout(text); }, writeErr: (text) => { io.stderr(text); } })
@@ -26,6 +28,8 @@ export function createProgram(io: CliIo, env: Readonly<Record<string, string | u
   registerProduceCommand(program, context);
   registerConsumeCommand(program, context);
   registerSubscriptionCommand(program, context);
+  registerBrokerCommand(program, context);
+  registerDlqCommand(program, context);
   return program;
 }
 
