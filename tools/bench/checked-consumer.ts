@@ -25,6 +25,19 @@ export interface CheckedConsumerOptions {
   published: PublishedRecords;
   /** Called with every message before it is noted (e.g. to read a timestamp header). */
   onMessage?: (message: Message, receivedAt: number) => void;
+  /**
+   * Fraction of records whose first attempt fails (the handler throws, the
+   * SDK nacks, the broker retries after the subscription's backoff), picked
+   * by a hash of partition and offset. Only successful attempts are noted.
+   */
+  failRatio?: number;
+}
+
+/** Whether the first attempt of `(partition, offset)` fails, for a `failRatio` of `ratio`. */
+export function failsFirstAttempt(partition: number, offset: number, ratio: number): boolean {
+  if (ratio <= 0) return false;
+  const hash = (Math.imul(partition + 1, 0x9e3779b1) ^ Math.imul(offset, 0x85ebca6b)) >>> 0;
+  return (Math.imul(hash ^ (hash >>> 16), 0x7feb352d) >>> 0) / 2 ** 32 < ratio;
 }
 
 /** A consumer started for one run, with what it received. */
@@ -48,14 +61,24 @@ export async function startCheckedConsumer(options: CheckedConsumerOptions): Pro
     topic: options.topic,
     subscription: options.subscription,
     createIfMissing: true,
-    settings: { mode: modes[options.mode], startPosition: StartPosition.START_POSITION_EARLIEST, maxUnackedPerMember: 20_000 },
+    settings: {
+      mode: modes[options.mode],
+      startPosition: StartPosition.START_POSITION_EARLIEST,
+      maxUnackedPerMember: 20_000,
+      // Failed first attempts come back after 20-1000 ms (exponential, full jitter).
+      retryPolicy: { initialBackoffMs: 20, maxBackoffMs: 1000 },
+    },
     prefetchRecords: options.prefetch,
     concurrency: options.concurrency,
   });
   const checker = new DeliveryChecker(options.published);
   const { onMessage } = options;
   await consumer.connect();
+  const failRatio = options.failRatio ?? 0;
   const running = consumer.run((message) => {
+    if (message.attempt === 1 && failsFirstAttempt(message.partition, message.offset, failRatio)) {
+      throw new Error('benchmark: failing this first attempt');
+    }
     onMessage?.(message, performance.now());
     checker.deliver(message.partition, message.offset, message.key);
   });

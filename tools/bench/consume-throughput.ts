@@ -52,6 +52,8 @@ export interface ThroughputBenchOptions {
   idleMs: number;
   /** Measured runs (fresh topic and subscriptions each). */
   runs: number;
+  /** Fraction of records whose first attempt the handler fails. */
+  failRatio: number;
 }
 
 /** What one subscription got in one run. */
@@ -146,6 +148,7 @@ async function measureRun(
           mode: options.mode,
           prefetch: options.prefetch,
           concurrency: options.concurrency,
+          failRatio: options.failRatio,
           published,
         }),
       );
@@ -213,7 +216,7 @@ export function formatThroughputReport(report: ThroughputReport): string {
   const rows: [string, string][] = [
     machineRow(report.machine),
     ['workload', `${grouped(o.records)} records x ${o.runs} run${o.runs === 1 ? '' : 's'}, ${o.size} B values, ${keys}, ${o.partitions} partitions, durability ${o.durability}`],
-    ['consumers', `${o.subscriptions} subscription${o.subscriptions === 1 ? '' : 's'} (${o.mode}, from earliest), one Consumer each: run() concurrency ${o.concurrency}, prefetch ${grouped(o.prefetch)}, ack on return`],
+    ['consumers', `${o.subscriptions} subscription${o.subscriptions === 1 ? '' : 's'} (${o.mode}, from earliest), one Consumer each: run() concurrency ${o.concurrency}, prefetch ${grouped(o.prefetch)}, ack on return${o.failRatio > 0 ? `, ${(o.failRatio * 100).toFixed(0)}% of first attempts fail (retried)` : ''}`],
     ['producer', `SDK defaults, buffer ${mib(o.bufferBytes)}, publishing while the consumers consume`],
   ];
   for (const [i, r] of report.runs.entries()) {

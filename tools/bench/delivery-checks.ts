@@ -31,7 +31,7 @@ export interface DeliveryCounts {
  * benchmark client a tenth of its CPU, which it then lacked for consuming.
  */
 export class OffsetCounts {
-  private readonly partitions: Uint8Array[] = [];
+  private readonly partitions: (Uint8Array | undefined)[] = [];
   private distinct = 0;
 
   /** Entries counted at least once. */

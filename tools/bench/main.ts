@@ -6,13 +6,16 @@
  *   npm run bench -- throughput --records 200000
  *   npm run bench -- fanout --subscriptions 3
  *   npm run bench -- latency --rate 5000 --seconds 10
+ *   npm run bench -- timers --pending 100000 --far 1000000
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { producerDefaults } from '@braid/client';
 import type { BenchMode } from './checked-consumer.js';
 import { benchThroughput, formatThroughputReport } from './consume-throughput.js';
+import { benchDelayed, formatDelayedReport } from './delayed.js';
 import { benchLatency, formatLatencyReport } from './latency.js';
 import { benchPublish, formatReport } from './publish.js';
+import { benchTimers, formatTimersReport, timersBenchDefaults } from './timers.js';
 
 function count(min: number): (value: string) => number {
   return (value) => {
@@ -86,6 +89,7 @@ interface ThroughputFlags extends ConsumeFlags {
   records: number;
   subscriptions: number;
   bufferBytes: number;
+  failRatio: number;
 }
 
 interface LatencyFlags extends ConsumeFlags {
@@ -110,6 +114,13 @@ function consumeOptions(command: Command): Command {
     .option('--json', 'print the report as JSON');
 }
 
+/** Parses a fraction in [0, 1). */
+function ratio(value: string): number {
+  const parsed = Number(value);
+  if (!(parsed >= 0 && parsed < 1)) throw new InvalidArgumentError(`expected a number in [0, 1), got ${value}`);
+  return parsed;
+}
+
 function throughputCommand(name: string, description: string, subscriptions: number): void {
   consumeOptions(
     program
@@ -117,7 +128,8 @@ function throughputCommand(name: string, description: string, subscriptions: num
       .description(description)
       .option('--records <n>', 'records per measured run', count(1), 200_000)
       .option('--subscriptions <n>', 'subscriptions, one Consumer each', count(1), subscriptions)
-      .option('--buffer-bytes <bytes>', 'producer maxInFlightBytes', count(1), 16 * 1024 * 1024),
+      .option('--buffer-bytes <bytes>', 'producer maxInFlightBytes', count(1), 16 * 1024 * 1024)
+      .option('--fail-ratio <r>', 'fraction of records whose first attempt the handler fails (nack, retried with the subscription backoff)', ratio, 0),
   ).action(async (flags: ThroughputFlags) => {
     const { json, ...options } = flags;
     const report = await benchThroughput(name, options);
@@ -145,6 +157,47 @@ consumeOptions(
   const report = await benchLatency(options);
   process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatLatencyReport(report));
 });
+
+interface TimersFlags {
+  pending: number;
+  spreadMs: number;
+  leadMs: number;
+  far: number;
+  windowMs: number;
+  windowMax: number;
+  json?: boolean;
+}
+
+program
+  .command('timers')
+  .description('the broker retry timers over RocksDB on the system clock: print timer lateness p50/p99/max, fired/s and peak RSS')
+  .option('--pending <n>', 'retries that fall due during the run', count(1), timersBenchDefaults.pending)
+  .option('--spread-ms <ms>', 'their due times spread over this long', count(0), timersBenchDefaults.spreadMs)
+  .option('--lead-ms <ms>', 'from the start of the puts to the first due time', count(0), timersBenchDefaults.leadMs)
+  .option('--far <n>', 'extra retries due in about a day (only in RocksDB; they never fire)', count(0), timersBenchDefaults.far)
+  .option('--window-ms <ms>', 'RetryTimers windowMs', count(1), timersBenchDefaults.windowMs)
+  .option('--window-max <n>', 'RetryTimers windowMax', count(1), timersBenchDefaults.windowMax)
+  .option('--json', 'print the report as JSON')
+  .action(async (flags: TimersFlags) => {
+    const { json, ...options } = flags;
+    const report = await benchTimers(options);
+    process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatTimersReport(report));
+  });
+
+program
+  .command('delayed')
+  .description('publish records delayed by a day with a consumer connected; print the broker peak RSS once it holds them all pending')
+  .option('--records <n>', 'delayed records', count(1), 1_000_000)
+  .option('--size <bytes>', 'value size', count(0), 256)
+  .option('--keys <n>', 'distinct 10-byte keys (0: keyless)', count(0), 1_000)
+  .option('--partitions <n>', 'partitions of the topic', count(1), 8)
+  .option('--timeout-ms <ms>', 'give up waiting for the broker to park them all after this long', count(1), 600_000)
+  .option('--json', 'print the report as JSON')
+  .action(async (flags: { records: number; size: number; keys: number; partitions: number; timeoutMs: number; json?: boolean }) => {
+    const { json, ...options } = flags;
+    const report = await benchDelayed('delayed', options);
+    process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatDelayedReport(report));
+  });
 
 try {
   await program.parseAsync(process.argv);
