@@ -156,7 +156,13 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
         cache,
         topics,
         registry: dispatchers,
-        describeBroker: () => ({ brokerId, address: advertisedAddress(), memory: processMemory(), consume: streamBuffers.stats() }),
+        describeBroker: () => ({
+          brokerId,
+          address: advertisedAddress(),
+          memory: processMemory(),
+          consume: streamBuffers.stats(),
+          deadLetteredRecords: deadLettered.count,
+        }),
       }),
     ],
   });

@@ -10,7 +10,7 @@ import { ConsumerServiceClient, DeadLetter, Disposition, Jitter, RetryOrder, Sta
 import type { Delivery } from '@braid/proto';
 import { startLocalCluster } from '@braid/testkit';
 import type { LocalCluster } from '@braid/testkit';
-import { channelOptions, clients, createSubscription, createTopic, publish } from './grpc-helpers.js';
+import { channelOptions, clients, createSubscription, createTopic, describeBroker, publish } from './grpc-helpers.js';
 import { Status, SubscribeClient } from './subscribe-client.js';
 
 let cluster: LocalCluster;
@@ -116,6 +116,8 @@ describe('retries and dead letters', () => {
     );
     expect(Buffer.from(dead?.delivery.record?.key ?? []).toString()).toBe('user-1');
     expect(dead?.delivery.record?.headers['braid-dlq-origin']).toBe('orders/0/0/billing');
+    // Operators can alert on the counter.
+    expect((await describeBroker(api.admin)).deadLetteredRecords).toBe(1);
     // Settled on the main topic: nothing comes again.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(client.deliveries).toHaveLength(5);

@@ -8,6 +8,7 @@ describe('broker formatting', () => {
       address: '10.0.0.1:7401',
       memory: { rssBytes: 104857600, heapTotalBytes: 50000000, heapUsedBytes: 40000000, externalBytes: 3000000, arrayBuffersBytes: 2000000 },
       consume: { subscribeStreams: 3, queuedMessages: 17, queuedBytes: 2500000 },
+      deadLetteredRecords: 4,
     });
     expect(text).toBe(
       [
@@ -21,13 +22,14 @@ describe('broker formatting', () => {
         'Subscribe streams:    3',
         'Queued messages:      17',
         'Queued bytes:         2500000',
+        'Dead-lettered:        4',
         '',
       ].join('\n'),
     );
   });
 
   it('spells out a coordinator and missing parts', () => {
-    const text = formatBrokerDescription({ brokerId: '', address: '127.0.0.1:7400' });
+    const text = formatBrokerDescription({ brokerId: '', address: '127.0.0.1:7400', deadLetteredRecords: 0 });
     expect(text).toContain('Broker:               - (a coordinator answered)\n');
     expect(text).toContain('RSS bytes:            ?\n');
     expect(text).toContain('Queued bytes:         ?\n');

@@ -21,6 +21,7 @@ export function formatBrokerDescription(described: DescribeBrokerResponse): stri
     ['Subscribe streams', count(consume?.subscribeStreams)],
     ['Queued messages', count(consume?.queuedMessages)],
     ['Queued bytes', count(consume?.queuedBytes)],
+    ['Dead-lettered', count(described.deadLetteredRecords)],
   ];
   const width = Math.max(...fields.map(([name]) => name.length)) + 1;
   return fields.map(([name, value]) => `${`${name}:`.padEnd(width)}  ${value}\n`).join('');

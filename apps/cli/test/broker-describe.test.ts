@@ -35,7 +35,7 @@ describe('braid broker describe against a real broker', () => {
     const described = fields(result.stdout);
     expect([...described.keys()]).toEqual([
       'Broker', 'Address', 'RSS bytes', 'Heap total bytes', 'Heap used bytes', 'External bytes', 'Array buffers bytes',
-      'Subscribe streams', 'Queued messages', 'Queued bytes',
+      'Subscribe streams', 'Queued messages', 'Queued bytes', 'Dead-lettered',
     ]);
     expect(described.get('Broker')).toMatch(/^\S+$/);
     expect(described.get('Broker')).not.toBe('-');
@@ -47,6 +47,7 @@ describe('braid broker describe against a real broker', () => {
     expect(described.get('Subscribe streams')).toBe('0');
     expect(described.get('Queued messages')).toBe('0');
     expect(described.get('Queued bytes')).toBe('0');
+    expect(described.get('Dead-lettered')).toBe('0');
   });
 
   it('is answered by the coordinator itself when pointed at it', async () => {

@@ -64,6 +64,7 @@ export function adminService({ topics, subscriptions, metadata, address }: Admin
       Promise.resolve({
         brokerId: '',
         address: address(),
+        deadLetteredRecords: 0,
         memory: processMemory(),
         consume: { subscribeStreams: 0, queuedMessages: 0, queuedBytes: 0 },
       }),

@@ -429,6 +429,7 @@ export class FakeBroker {
         return {
           brokerId: 'fake-1',
           address: this.address,
+          deadLetteredRecords: 0,
           memory: { rssBytes: memory.rss, heapTotalBytes: memory.heapTotal, heapUsedBytes: memory.heapUsed, externalBytes: memory.external, arrayBuffersBytes: memory.arrayBuffers },
           consume: { subscribeStreams: this.subscriptions.streamCount, queuedMessages: 0, queuedBytes: 0 },
         };

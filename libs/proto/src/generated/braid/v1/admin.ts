@@ -458,7 +458,14 @@ export interface DescribeBrokerResponse {
    * Subscribe stream buffers (all zero on a coordinator, which serves no
    * Subscribe streams).
    */
-  consume?: ConsumeBuffers | undefined;
+  consume?:
+    | ConsumeBuffers
+    | undefined;
+  /**
+   * Records this process dead-lettered since it started (a counter to
+   * alert on; each one is also logged as `event: dead_lettered`).
+   */
+  deadLetteredRecords: number;
 }
 
 /** ReadRecordsRequest asks for records of one partition, oldest first. */
@@ -3804,7 +3811,7 @@ export const ConsumeBuffers: MessageFns<ConsumeBuffers> = {
 };
 
 function createBaseDescribeBrokerResponse(): DescribeBrokerResponse {
-  return { brokerId: "", address: "", memory: undefined, consume: undefined };
+  return { brokerId: "", address: "", memory: undefined, consume: undefined, deadLetteredRecords: 0 };
 }
 
 export const DescribeBrokerResponse: MessageFns<DescribeBrokerResponse> = {
@@ -3820,6 +3827,9 @@ export const DescribeBrokerResponse: MessageFns<DescribeBrokerResponse> = {
     }
     if (message.consume !== undefined) {
       ConsumeBuffers.encode(message.consume, writer.uint32(34).fork()).join();
+    }
+    if (message.deadLetteredRecords !== 0) {
+      writer.uint32(40).int64(message.deadLetteredRecords);
     }
     return writer;
   },
@@ -3869,6 +3879,14 @@ export const DescribeBrokerResponse: MessageFns<DescribeBrokerResponse> = {
             message.consume = ConsumeBuffers.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.deadLetteredRecords = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3891,6 +3909,11 @@ export const DescribeBrokerResponse: MessageFns<DescribeBrokerResponse> = {
       address: isSet(object.address) ? globalThis.String(object.address) : "",
       memory: isSet(object.memory) ? ProcessMemory.fromJSON(object.memory) : undefined,
       consume: isSet(object.consume) ? ConsumeBuffers.fromJSON(object.consume) : undefined,
+      deadLetteredRecords: isSet(object.deadLetteredRecords)
+        ? globalThis.Number(object.deadLetteredRecords)
+        : isSet(object.dead_lettered_records)
+        ? globalThis.Number(object.dead_lettered_records)
+        : 0,
     };
   },
 
@@ -3908,6 +3931,9 @@ export const DescribeBrokerResponse: MessageFns<DescribeBrokerResponse> = {
     if (message.consume !== undefined) {
       obj.consume = ConsumeBuffers.toJSON(message.consume);
     }
+    if (message.deadLetteredRecords !== 0) {
+      obj.deadLetteredRecords = Math.round(message.deadLetteredRecords);
+    }
     return obj;
   },
 
@@ -3924,6 +3950,7 @@ export const DescribeBrokerResponse: MessageFns<DescribeBrokerResponse> = {
     message.consume = (object.consume !== undefined && object.consume !== null)
       ? ConsumeBuffers.fromPartial(object.consume)
       : undefined;
+    message.deadLetteredRecords = object.deadLetteredRecords ?? 0;
     return message;
   },
 };
