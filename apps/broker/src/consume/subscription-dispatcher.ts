@@ -44,7 +44,7 @@ import type { Lease } from './delivery-ledger.js';
 import type { MemberSession } from './member-session.js';
 import { ownership } from './ownership.js';
 import type { Ownership } from './ownership.js';
-import { PartitionFeed } from './partition-feed.js';
+import { PartitionFeed, feedCapacity } from './partition-feed.js';
 import type { FeedRecord } from './partition-feed.js';
 import { RetryPolicy } from './retry-policy.js';
 import { CircuitBreaker, circuitSettings } from './circuit-breaker.js';
@@ -890,8 +890,11 @@ export class SubscriptionDispatcher {
           taken.push(slot);
           continue;
         }
-        // Behind a failed or delayed record of its key: parked (offset only) until the key unblocks.
+        // Behind a failed or delayed record of its key: it waits in the
+        // read-ahead, or, once the read-ahead is half full, is parked (offset
+        // only, read again when the key unblocks) so that other keys go on.
         if (this.blockedByFailure(d, record) && record.keyId !== undefined) {
+          if (d.feed.size < feedCapacity / 2) continue;
           const parked = d.parked.get(record.keyId) ?? [];
           parked.push(record.offset);
           d.parked.set(record.keyId, parked);
