@@ -26,9 +26,7 @@
  * nor hold the index's head forever.
  */
 import { FailedPreconditionError, InvalidArgumentError, assertValidName } from '@braid/core';
-import type { Logger } from '@braid/core';
-import type { Database, KeyRange, WriteOp } from './database.js';
-import type { GroupCommit } from './group-commit.js';
+import type { KeyRange, WriteOp } from './database.js';
 import {
   Keyspace,
   decodeRetryDueKey,
@@ -44,20 +42,11 @@ import type { Durability } from './partition-log.js';
 import { dropSubscriptionRetries } from './retry-drop.js';
 import { assertRetryKey, assertRetryState, decodeRetryState, encodeRetryState, peekRetryDue, retryKeyId, waitsForTimer } from './retry-state.js';
 import type { DuePosition, RetryKey, RetryState } from './retry-state.js';
+import type { StoreContext } from './subscription-store.js';
 import { assertU32, assertU53 } from './u64.js';
 
 /** What the retry store needs from its log store. @internal */
-export interface RetryStoreContext {
-  readonly db: Database;
-  readonly commit: GroupCommit;
-  readonly logger: Logger;
-  /** Throws unless the store takes writes (not closed, not failed). */
-  checkWritable(): void;
-  /** Throws unless the store is open. */
-  checkReadable(): void;
-  /** Throws `FailedPreconditionError` while `topicId` is being dropped. */
-  checkTopic(topicId: number): void;
-}
+export type RetryStoreContext = StoreContext;
 
 /** Counters of a {@link RetryStore}. */
 export interface RetryStoreStats {

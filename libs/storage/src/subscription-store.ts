@@ -61,8 +61,8 @@ export interface SubscriptionStoreStats {
   activeLanes: number;
 }
 
-/** What the subscription store needs from its log store. @internal */
-export interface SubscriptionStoreContext {
+/** What the subscription and retry stores need from their log store. @internal */
+export interface StoreContext {
   readonly db: Database;
   readonly commit: GroupCommit;
   readonly logger: Logger;
@@ -72,6 +72,10 @@ export interface SubscriptionStoreContext {
   checkReadable(): void;
   /** Throws `FailedPreconditionError` while `topicId` is being dropped. */
   checkTopic(topicId: number): void;
+}
+
+/** What the subscription store needs from its log store. @internal */
+export interface SubscriptionStoreContext extends StoreContext {
   /** The partition's durable log start offset (0 for a partition the store does not know). */
   logStartOffset(topicId: number, partition: number): number;
 }

@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LogStore } from '../src/index.js';
+import { runAndKill } from './kill-child.js';
 import { tempDir } from './temp-dir.js';
 
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const PARTITIONS = 4;
 
 interface Ack {
@@ -22,43 +20,17 @@ interface SubSave {
 }
 
 /** Runs kill-writer.ts, SIGKILLs it `runMs` after its first acknowledgement, and returns what it acknowledged. */
-function runAndKill(dir: string, runMs: number): Promise<{ acks: Ack[]; subs: SubSave[] }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=@braid/source', '--import', 'tsx', 'libs/storage/test/kill-writer.ts', dir, String(PARTITIONS)],
-      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    let timer: NodeJS.Timeout | undefined;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      if (!timer && stdout.includes('\nack ')) timer = setTimeout(() => child.kill('SIGKILL'), runMs);
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    // 'close' (not 'exit') waits for stdout to drain: every line written before the kill is read.
-    child.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      if (signal !== 'SIGKILL') {
-        reject(new Error(`writer exited on its own (code ${code ?? 'null'}): ${stderr}`));
-        return;
-      }
-      const lines = stdout.split('\n');
-      const fields = (prefix: string): number[][] => lines.filter((line) => line.startsWith(prefix)).map((line) => line.slice(prefix.length).split(' ').map(Number));
-      const acks = fields('ack ').map(([partition, baseOffset, count, baseSequence]) => ({
-        partition: partition ?? -1,
-        baseOffset: baseOffset ?? -1,
-        count: count ?? -1,
-        baseSequence: baseSequence ?? -1,
-      }));
-      const subs = fields('sub ').map(([partition, cursor, baseOffset]) => ({ partition: partition ?? -1, cursor: cursor ?? -1, baseOffset: baseOffset ?? -1 }));
-      resolve({ acks, subs });
-    });
-  });
+async function runAndKillWriter(dir: string, runMs: number): Promise<{ acks: Ack[]; subs: SubSave[] }> {
+  const lines = await runAndKill('kill-writer.ts', [dir, String(PARTITIONS)], 'ack', runMs);
+  const fields = (prefix: string): number[][] => lines.filter((line) => line.startsWith(prefix)).map((line) => line.slice(prefix.length).split(' ').map(Number));
+  const acks = fields('ack ').map(([partition, baseOffset, count, baseSequence]) => ({
+    partition: partition ?? -1,
+    baseOffset: baseOffset ?? -1,
+    count: count ?? -1,
+    baseSequence: baseSequence ?? -1,
+  }));
+  const subs = fields('sub ').map(([partition, cursor, baseOffset]) => ({ partition: partition ?? -1, cursor: cursor ?? -1, baseOffset: baseOffset ?? -1 }));
+  return { acks, subs };
 }
 
 let store: LogStore | undefined;
@@ -70,7 +42,7 @@ afterEach(async () => {
 describe('recovery after kill -9', () => {
   it('keeps every acknowledged record and subscription save, and continues offsets without gaps or reuse', async () => {
     const dir = tempDir('braid-kill-');
-    const { acks, subs } = await runAndKill(dir, 1000);
+    const { acks, subs } = await runAndKillWriter(dir, 1000);
     expect(acks.length).toBeGreaterThan(20);
     expect(subs.length).toBeGreaterThan(20);
 

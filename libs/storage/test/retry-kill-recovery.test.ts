@@ -1,47 +1,17 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Database } from '../src/database.js';
 import { Keyspace, decodeRetryDueKey, decodeRetryStateKey, keyspaceRange } from '../src/keys.js';
 import { decodeRetryState, waitsForTimer } from '../src/retry-state.js';
+import { runAndKill } from './kill-child.js';
 import { tempDir } from './temp-dir.js';
 
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const PARTITIONS = 4;
 const BATCH = 10;
-
-/** Runs retry-kill-writer.ts, SIGKILLs it `runMs` after its first line, and returns the lines it printed. */
-function runAndKill(dir: string, runMs: number): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=@braid/source', '--import', 'tsx', 'libs/storage/test/retry-kill-writer.ts', dir, String(PARTITIONS)],
-      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    let timer: NodeJS.Timeout | undefined;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      if (!timer && stdout.includes('\nput ')) timer = setTimeout(() => child.kill('SIGKILL'), runMs);
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    // 'close' (not 'exit') waits for stdout to drain: every line written before the kill is read.
-    child.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      if (signal !== 'SIGKILL') reject(new Error(`writer exited on its own (code ${code ?? 'null'}): ${stderr}`));
-      else resolve(stdout.split('\n'));
-    });
-  });
-}
 
 describe('retry states after kill -9', () => {
   it('keeps every resolved put and remove, applies each batch whole or not at all, and leaves the due index consistent', async () => {
     const dir = tempDir('braid-retry-kill-');
-    const lines = await runAndKill(dir, 1000);
+    const lines = await runAndKill('retry-kill-writer.ts', [dir, String(PARTITIONS)], 'put', 1000);
 
     // Per (partition, batch): the last stage the writer saw resolve: 1 = first put, 2 = replaced, 3 = removed.
     const printed = new Map<string, number>();
