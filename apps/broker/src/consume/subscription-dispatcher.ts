@@ -131,6 +131,16 @@ async function initialCursor(log: PartitionLog, subscription: Subscription): Pro
   }
 }
 
+/** Calls `fn` once `clock` reaches `dueMs`, however far away (Node timers reach at most 2^31 - 1 ms). */
+function runAt(clock: Clock, dueMs: number, fn: () => void): void {
+  const left = dueMs - clock.now();
+  if (left <= 0) {
+    fn();
+    return;
+  }
+  setTimeout(() => { runAt(clock, dueMs, fn); }, Math.min(left, 2 ** 31 - 1)).unref();
+}
+
 function emptyDispatch(partition: number, log: PartitionLog, ledger: DeliveryLedger, feed: PartitionFeed): PartitionDispatch {
   return {
     partition,
@@ -158,6 +168,8 @@ export class SubscriptionDispatcher {
   private readonly expiryTimer: NodeJS.Timeout;
   private memberCursor = 0;
   private partitionCursor = 0;
+  /** The dispatch state of every partition, in a fixed order (`fill` rotates over it without copying). */
+  private partitionOrder: PartitionDispatch[];
   /** `StoredRecord.topic` as encoded in every delivery. */
   private readonly topicBytes: Buffer;
   private policy: RetryPolicy;
@@ -173,6 +185,7 @@ export class SubscriptionDispatcher {
   ) {
     this.rule = ownership(this.mode, options.topic, []);
     this.topicBytes = topicField(options.topic);
+    this.partitionOrder = [...dispatch.values()];
     this.policy = new RetryPolicy(options.topic, subscription);
     this.configureLimits();
     // Lease expiry: checked often enough that an expired record is back
@@ -336,6 +349,7 @@ export class SubscriptionDispatcher {
     const feed = new PartitionFeed(this.options.topic, partition, d.log, offset, (o) => ledger.needsDelivery(o));
     const fresh = emptyDispatch(partition, d.log, ledger, feed);
     this.dispatch.set(partition, fresh);
+    this.partitionOrder = [...this.dispatch.values()];
     for (const state of d.failures.values()) void this.removeState(state);
     for (const offset of d.delayed.keys()) void this.removeState({ topicId: this.options.topicId, partition, subscription: this.subscription.name, offset });
     await this.options.store.subscriptions().save(this.options.topicId, partition, this.subscription.name, ledger.snapshot());
@@ -394,20 +408,18 @@ export class SubscriptionDispatcher {
    * `release` a record handed back unprocessed (no attempt counted).
    */
   nack(session: MemberSession, request: { partition: number; offset: number; delayMs?: number | undefined; reason: string; errorClass: string; release: boolean }): void {
-    const d = this.dispatch.get(request.partition);
-    const lease = d?.ledger.fail(session.memberId, request.offset);
-    if (!d || !lease) {
-      session.error(toStreamError(new FailedPreconditionError(`nack of ${request.partition}:${request.offset}: not held by member ${session.memberId}`)));
-      return;
-    }
-    this.forgetKeyHold(d, lease);
+    const taken = this.endLease(session, 'nack', request);
+    if (!taken) return;
+    const { d, lease } = taken;
     if (request.release) {
       d.ledger.handBack(lease);
       if (request.delayMs) {
         // Handed back with a delay: it waits like a retry, without an attempt.
         d.ledger.wait(lease.offset);
-        const timer = setTimeout(() => { this.wake(d, lease.offset); this.pump(); }, request.delayMs);
-        timer.unref();
+        runAt(this.options.clock, this.options.clock.now() + request.delayMs, () => {
+          this.wake(d, lease.offset);
+          this.pump();
+        });
       }
     } else {
       this.failed(d, lease, { disposition: 'nack', reason: request.reason, errorClass: request.errorClass, delayMs: request.delayMs });
@@ -418,15 +430,25 @@ export class SubscriptionDispatcher {
 
   /** A reject from the member: the record is poison and dead-lettered now. */
   reject(session: MemberSession, request: { partition: number; offset: number; reason: string; errorClass: string }): void {
-    const d = this.dispatch.get(request.partition);
-    const lease = d?.ledger.fail(session.memberId, request.offset);
+    const taken = this.endLease(session, 'reject', request);
+    if (!taken) return;
+    this.failed(taken.d, taken.lease, { disposition: 'reject', reason: request.reason, errorClass: request.errorClass });
+    this.pump();
+  }
+
+  /**
+   * Ends the member's lease on a record it settles with `verb` (nack or
+   * reject); a record it does not hold is reported on its stream.
+   */
+  private endLease(session: MemberSession, verb: string, at: { partition: number; offset: number }): { d: PartitionDispatch; lease: Lease } | undefined {
+    const d = this.dispatch.get(at.partition);
+    const lease = d?.ledger.fail(session.memberId, at.offset);
     if (!d || !lease) {
-      session.error(toStreamError(new FailedPreconditionError(`reject of ${request.partition}:${request.offset}: not held by member ${session.memberId}`)));
-      return;
+      session.error(toStreamError(new FailedPreconditionError(`${verb} of ${at.partition}:${at.offset}: not held by member ${session.memberId}`)));
+      return undefined;
     }
     this.forgetKeyHold(d, lease);
-    this.failed(d, lease, { disposition: 'reject', reason: request.reason, errorClass: request.errorClass });
-    this.pump();
+    return { d, lease };
   }
 
   /** Retries that came due (from the broker's retry timers). */
@@ -467,7 +489,10 @@ export class SubscriptionDispatcher {
     this.retries.put([state]).then(
       () => { this.options.timers.scheduled(state); },
       (error: unknown) => {
-        this.options.logger.error({ err: error, partition: d.partition, offset: record.offset }, 'saving a delayed record failed');
+        // Not durable, but not forgotten: fire from memory (after a restart
+        // the read-ahead finds the record in the log and waits for it anew).
+        this.options.logger.error({ err: error, partition: d.partition, offset: record.offset }, 'saving a delayed record failed; waiting in memory');
+        runAt(this.options.clock, state.dueMs, () => { this.retriesDue([state]); });
       },
     );
   }
@@ -767,8 +792,7 @@ export class SubscriptionDispatcher {
     // Rotate which member goes first, so SHARED spreads fairly.
     this.memberCursor = (this.memberCursor + 1) % members.length;
     // A limited budget is shared evenly among the members that can take records now.
-    const ready = members.filter((m) => m.ready(this.heldBy(m.memberId))).length;
-    const quota = Number.isFinite(budget) ? Math.max(1, Math.floor(budget / Math.max(1, ready))) : budget;
+    const quota = Number.isFinite(budget) ? Math.max(1, Math.floor(budget / Math.max(1, this.readyMembers(members)))) : budget;
     let quotaReached = false;
     for (let i = 0; i < members.length && budget > 0; i++) {
       const member = members[(this.memberCursor + i) % members.length];
@@ -786,6 +810,12 @@ export class SubscriptionDispatcher {
       if (budget > 0) this.pumpAgain = true;
       else this.wakeLater();
     }
+  }
+
+  private readyMembers(members: readonly MemberSession[]): number {
+    let ready = 0;
+    for (const m of members) if (m.ready(this.heldBy(m.memberId))) ready++;
+    return ready;
   }
 
   /** Pumps again when the rate limit has a token or the circuit breaker starts probing. */
@@ -846,7 +876,7 @@ export class SubscriptionDispatcher {
     let held = this.heldBy(member.memberId);
     // Start at a different partition each time, so that a limited budget
     // (rate limit, breaker probes, credit) is spread over all partitions.
-    const partitions = [...this.dispatch.values()];
+    const partitions = this.partitionOrder;
     this.partitionCursor = (this.partitionCursor + 1) % Math.max(1, partitions.length);
     for (let p = 0; p < partitions.length; p++) {
       const d = partitions[(this.partitionCursor + p) % partitions.length];
