@@ -8,9 +8,10 @@
  * is delivered (the records are not due), so the figure is the memory the
  * broker needs per pending delayed record.
  */
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Consumer, Durability, StartPosition, SubscriptionMode } from '@braid/client';
 import { withBenchSession } from './bench-session.js';
+import { publishTracked } from './consume-throughput.js';
+import { PublishedRecords } from './delivery-checks.js';
 import { peakRssBytes, startCluster } from './cluster.js';
 import { formatRows, machineInfo, machineRow } from './report.js';
 import type { MachineInfo } from './report.js';
@@ -70,19 +71,8 @@ export async function benchDelayed(command: string, options: DelayedBenchOptions
       const recordAt = workload(options.size, options.keys);
       const deliverAt = Date.now() + 86_400_000;
       const started = performance.now();
-      let failure: Error | undefined;
-      for (let i = 0; i < options.records && failure === undefined; i++) {
-        producer.send(topic, { ...recordAt(i), deliverAt }).catch((error: unknown) => {
-          failure ??= error instanceof Error ? error : new Error(String(error));
-        });
-        if ((i & 127) === 127) {
-          await producer.ready();
-          await yieldToEventLoop();
-        }
-      }
-      await producer.flush();
-      if (failure !== undefined) throw failure;
-      const publishSeconds = (performance.now() - started) / 1000;
+      const lastAck = await publishTracked(producer, topic, options.records, (i) => ({ ...recordAt(i), deliverAt }), new PublishedRecords());
+      const publishSeconds = (lastAck - started) / 1000;
       const deadline = Date.now() + options.timeoutMs;
       let pending = 0;
       for (;;) {
