@@ -3,13 +3,16 @@
  * the earliest record), running `run()` whose handler notes each delivery
  * in a {@link DeliveryChecker} and returns, which acknowledges the message.
  */
-import { Consumer, StartPosition, SubscriptionMode } from '@braid/client';
+import { Consumer, RetryOrder, StartPosition, SubscriptionMode } from '@braid/client';
 import type { Message } from '@braid/client';
 import { DeliveryChecker } from './delivery-checks.js';
 import type { PublishedRecords } from './delivery-checks.js';
 
 /** How a benchmark subscription hands out records. */
 export type BenchMode = 'partitioned' | 'key-shared';
+
+/** `--retry-order` of the consume benchmarks. */
+export type RetryOrderName = 'block-key' | 'skip';
 
 /** Settings of a {@link CheckedConsumer}. */
 export interface CheckedConsumerOptions {
@@ -31,6 +34,8 @@ export interface CheckedConsumerOptions {
    * by a hash of partition and offset. Only successful attempts are noted.
    */
   failRatio?: number;
+  /** `retry_order` of the subscription (default BLOCK_KEY). */
+  retryOrder?: RetryOrderName;
 }
 
 /** Whether the first attempt of `(partition, offset)` fails, for a `failRatio` of `ratio`. */
@@ -66,7 +71,7 @@ export async function startCheckedConsumer(options: CheckedConsumerOptions): Pro
       startPosition: StartPosition.START_POSITION_EARLIEST,
       maxUnackedPerMember: 20_000,
       // Failed first attempts come back after 20-1000 ms (exponential, full jitter).
-      retryPolicy: { initialBackoffMs: 20, maxBackoffMs: 1000 },
+      retryPolicy: { initialBackoffMs: 20, maxBackoffMs: 1000, retryOrder: options.retryOrder === 'skip' ? RetryOrder.RETRY_ORDER_SKIP : RetryOrder.RETRY_ORDER_BLOCK_KEY },
     },
     prefetchRecords: options.prefetch,
     concurrency: options.concurrency,

@@ -15,7 +15,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Admin, Producer } from '@braid/client';
 import { Durability } from '@braid/client';
 import { startCheckedConsumer } from './checked-consumer.js';
-import type { BenchMode, CheckedConsumer } from './checked-consumer.js';
+import type { BenchMode, CheckedConsumer, RetryOrderName } from './checked-consumer.js';
 import { startCluster, peakRssBytes } from './cluster.js';
 import { withBenchSession } from './bench-session.js';
 import { PublishedRecords, formatChecks } from './delivery-checks.js';
@@ -54,6 +54,8 @@ export interface ThroughputBenchOptions {
   runs: number;
   /** Fraction of records whose first attempt the handler fails. */
   failRatio: number;
+  /** `retry_order` of the subscriptions. */
+  retryOrder: RetryOrderName;
 }
 
 /** What one subscription got in one run. */
@@ -149,6 +151,7 @@ async function measureRun(
           prefetch: options.prefetch,
           concurrency: options.concurrency,
           failRatio: options.failRatio,
+          retryOrder: options.retryOrder,
           published,
         }),
       );
@@ -216,7 +219,7 @@ export function formatThroughputReport(report: ThroughputReport): string {
   const rows: [string, string][] = [
     machineRow(report.machine),
     ['workload', `${grouped(o.records)} records x ${o.runs} run${o.runs === 1 ? '' : 's'}, ${o.size} B values, ${keys}, ${o.partitions} partitions, durability ${o.durability}`],
-    ['consumers', `${o.subscriptions} subscription${o.subscriptions === 1 ? '' : 's'} (${o.mode}, from earliest), one Consumer each: run() concurrency ${o.concurrency}, prefetch ${grouped(o.prefetch)}, ack on return${o.failRatio > 0 ? `, ${(o.failRatio * 100).toFixed(0)}% of first attempts fail (retried)` : ''}`],
+    ['consumers', `${o.subscriptions} subscription${o.subscriptions === 1 ? '' : 's'} (${o.mode}, from earliest), one Consumer each: run() concurrency ${o.concurrency}, prefetch ${grouped(o.prefetch)}, ack on return${o.failRatio > 0 ? `, ${(o.failRatio * 100).toFixed(0)}% of first attempts fail (retried, ${o.retryOrder === 'skip' ? 'SKIP' : 'BLOCK_KEY'})` : ''}`],
     ['producer', `SDK defaults, buffer ${mib(o.bufferBytes)}, publishing while the consumers consume`],
   ];
   for (const [i, r] of report.runs.entries()) {

@@ -10,7 +10,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { producerDefaults } from '@braid/client';
-import type { BenchMode } from './checked-consumer.js';
+import type { BenchMode, RetryOrderName } from './checked-consumer.js';
 import { benchThroughput, formatThroughputReport } from './consume-throughput.js';
 import { benchDelayed, formatDelayedReport } from './delayed.js';
 import { benchLatency, formatLatencyReport } from './latency.js';
@@ -90,6 +90,7 @@ interface ThroughputFlags extends ConsumeFlags {
   subscriptions: number;
   bufferBytes: number;
   failRatio: number;
+  retryOrder: RetryOrderName;
 }
 
 interface LatencyFlags extends ConsumeFlags {
@@ -129,7 +130,8 @@ function throughputCommand(name: string, description: string, subscriptions: num
       .option('--records <n>', 'records per measured run', count(1), 200_000)
       .option('--subscriptions <n>', 'subscriptions, one Consumer each', count(1), subscriptions)
       .option('--buffer-bytes <bytes>', 'producer maxInFlightBytes', count(1), 16 * 1024 * 1024)
-      .option('--fail-ratio <r>', 'fraction of records whose first attempt the handler fails (nack, retried with the subscription backoff)', ratio, 0),
+      .option('--fail-ratio <r>', 'fraction of records whose first attempt the handler fails (nack, retried with the subscription backoff)', ratio, 0)
+      .addOption(new Option('--retry-order <order>', 'retry_order of the subscription (with --fail-ratio)').choices(['block-key', 'skip']).default('block-key')),
   ).action(async (flags: ThroughputFlags) => {
     const { json, ...options } = flags;
     const report = await benchThroughput(name, options);

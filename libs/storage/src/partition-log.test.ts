@@ -55,6 +55,20 @@ describe('PartitionLog appends and reads', () => {
     expect(store.partition(1, 1).highWatermark).toBe(0);
   });
 
+  it('reads scattered offsets with point lookups, skipping what is not readable', async () => {
+    const store = await openStore();
+    const log = store.partition(1, 2);
+    await log.append({ payloads: ['a', 'b', 'c', 'd'].map((v) => Buffer.from(v)), timestampMs: 1000 }, 'fsync');
+    const records = await log.readOffsets([3, 0, 9, 2]);
+    expect(records.map((r) => [r.offset, r.timestampMs, r.payload.toString()])).toEqual([
+      [3, 1000, 'd'],
+      [0, 1000, 'a'],
+      [2, 1000, 'c'],
+    ]);
+    expect(await log.readOffsets([])).toEqual([]);
+    await expect(log.readOffsets([-1])).rejects.toThrow(/offset must be an integer/);
+  });
+
   it('reads across many batches in pages', async () => {
     const store = await openStore();
     const log = store.partition(2, 3);

@@ -295,6 +295,30 @@ export class PartitionLog {
   }
 
   /**
+   * Reads the records at `offsets` (any order) with one point lookup each,
+   * in one call to the database: for records scattered over a partition
+   * (those of one key, timers that came due), where a range read would step
+   * over everything between them. Returns what is readable (retained, below
+   * the high watermark), in the order asked.
+   */
+  async readOffsets(offsets: readonly number[]): Promise<LogRecord[]> {
+    for (const offset of offsets) assertU53('offset', offset);
+    this.checkReadable();
+    const end = this.hw;
+    const wanted = offsets.filter((offset) => offset >= this.logStart && offset < end);
+    const values = await this.context.db.getMany(wanted.map((offset) => this.keyOf(offset)));
+    const records: LogRecord[] = [];
+    wanted.forEach((offset, i) => {
+      const value = values[i];
+      // Deleted by retention while the lookup ran.
+      if (value === undefined) return;
+      const { timestampMs, payload } = decodeLogValue(value);
+      records.push({ offset, timestampMs, payload });
+    });
+    return records;
+  }
+
+  /**
    * The first offset whose timestamp is >= `timestampMs`, or the high
    * watermark if there is none. A binary search over point reads, exact
    * because stored timestamps never decrease along a partition.

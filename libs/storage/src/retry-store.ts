@@ -17,7 +17,8 @@
  * serialised: an operation starts only when the previous one on any of its
  * keys is written (or failed), so two concurrent puts of a key cannot both
  * read the same old state and leave a due entry behind. Operations on other
- * keys go ahead at once and share group-commit batches.
+ * keys go ahead at once; their reads share one `getMany` per event-loop turn
+ * (`ReadBatcher`) and their writes share group-commit batches.
  *
  * **Robustness.** `due()` checks each due entry against its state; an
  * entry whose state is gone or names another due time (a bug, a corrupt
@@ -39,6 +40,7 @@ import {
   retrySubscriptionRange,
 } from './keys.js';
 import type { Durability } from './partition-log.js';
+import { ReadBatcher } from './read-batcher.js';
 import { dropSubscriptionRetries } from './retry-drop.js';
 import { assertRetryKey, assertRetryState, decodeRetryState, encodeRetryState, peekRetryDue, retryKeyId, waitsForTimer } from './retry-state.js';
 import type { DuePosition, RetryKey, RetryState } from './retry-state.js';
@@ -113,8 +115,13 @@ export class RetryStore {
   private readonly dropping = new Map<string, { topicId: number; done: Promise<void> }>();
   private readonly counters = { statesWritten: 0, statesRemoved: 0, orphanedDueEntries: 0 };
 
+  /** Reads of old states (before a put or remove), one `getMany` per event-loop turn. */
+  private readonly reads: ReadBatcher;
+
   /** @internal Created by `LogStore`. */
-  constructor(private readonly context: RetryStoreContext) {}
+  constructor(private readonly context: RetryStoreContext) {
+    this.reads = new ReadBatcher(context.db);
+  }
 
   /**
    * Inserts or replaces `states` (and their due-index entries) atomically,
@@ -147,7 +154,7 @@ export class RetryStore {
       items.map((e) => e.state),
       [...byId.keys()],
       async () => {
-        const olds = await this.context.db.getMany(items.map((e) => e.key));
+        const olds = await this.reads.getMany(items.map((e) => e.key));
         const ops: WriteOp[] = [];
         items.forEach(({ state, key, value }, i) => {
           const oldDue = this.storedDueMs(state, olds[i]);
@@ -167,9 +174,10 @@ export class RetryStore {
    * their due entries, atomically; keys without a state are skipped.
    * Resolves once written as `durability` asks; rejects as `put` does.
    */
-  async remove(keys: RetryKey[], durability: Durability = 'write'): Promise<void> {
+  async remove(keys: readonly RetryKey[], durability: Durability = 'write'): Promise<void> {
     const sync = checkDurability(durability);
-    if (!Array.isArray(keys)) throw new InvalidArgumentError('remove takes an array of retry keys');
+    const list: unknown = keys;
+    if (!Array.isArray(list)) throw new InvalidArgumentError('remove takes an array of retry keys');
     const byId = new Map<string, { key: RetryKey; stateKey: Buffer }>();
     for (const key of keys) {
       assertRetryKey(key);
@@ -182,7 +190,7 @@ export class RetryStore {
       items.map((e) => e.key),
       [...byId.keys()],
       async () => {
-        const olds = await this.context.db.getMany(items.map((e) => e.stateKey));
+        const olds = await this.reads.getMany(items.map((e) => e.stateKey));
         const ops: WriteOp[] = [];
         items.forEach(({ key, stateKey }, i) => {
           if (olds[i] === undefined) return;

@@ -242,6 +242,11 @@ export class DeliveryLedger {
     this.requeue(lease.offset);
   }
 
+  /** Takes a queued offset off the redelivery queue without settling it (held back behind its key). */
+  unqueue(offset: number): void {
+    this.removeRedelivery(offset);
+  }
+
   /** Parks a failed offset: it waits (for a retry timer, or while it is dead-lettered) and is not delivered. */
   wait(offset: number): void {
     this.removeRedelivery(offset);

@@ -148,10 +148,13 @@ export class PartitionFeed {
     return this.reading;
   }
 
-  /** Reads one record by offset (for redeliveries), if it is still retained. */
-  async readOne(offset: number): Promise<FeedRecord | undefined> {
-    const [entry] = await this.log.read(offset, { maxRecords: 1, maxBytes: 1 });
-    if (entry?.offset !== offset) return undefined;
-    return feedRecord(this.partition, offset, entry.payload);
+  /**
+   * Reads records by offset (held records, retries and delayed records that
+   * came due), in one lookup; what retention deleted is missing from the map.
+   */
+  async readAt(offsets: readonly number[]): Promise<Map<number, FeedRecord>> {
+    const records = new Map<number, FeedRecord>();
+    for (const entry of await this.log.readOffsets(offsets)) records.set(entry.offset, feedRecord(this.partition, entry.offset, entry.payload));
+    return records;
   }
 }

@@ -26,8 +26,11 @@
  * on `reject`, it is dead-lettered: the intent is saved, the dead letter
  * written (deduplicated by origin when an intent is finished after a
  * restart), then the record is settled. With BLOCK_KEY, a key with a failed
- * record that is not settled yet delivers nothing after that record; other
- * keys flow. A release (a record handed back unprocessed) is no attempt.
+ * (or delayed) record waiting for its time delivers nothing after that
+ * record; other keys flow. The key's later records are held
+ * (`HeldRecords`) until the record goes out again, and follow it to the
+ * same member (until it is settled, in SHARED). A release (a record handed
+ * back unprocessed) is no attempt.
  */
 import type { Clock, Logger, Random } from '@braid/core';
 import { FailedPreconditionError, toStreamError } from '@braid/core';
@@ -44,6 +47,7 @@ import type { Lease } from './delivery-ledger.js';
 import type { MemberSession } from './member-session.js';
 import { ownership } from './ownership.js';
 import type { Ownership } from './ownership.js';
+import { HeldRecords } from './held-records.js';
 import { PartitionFeed, feedCapacity } from './partition-feed.js';
 import type { FeedRecord } from './partition-feed.js';
 import { RetryPolicy } from './retry-policy.js';
@@ -70,15 +74,12 @@ interface PartitionDispatch {
   readonly failedKeys: Map<number, string>;
   /** Delayed records (`deliver_at`) waiting for their time: offset -> due (Unix ms). */
   readonly delayed: Map<number, number>;
-  /**
-   * Records taken out of the read-ahead because an earlier record of their
-   * key blocks it (key id -> offsets, ascending): only offsets stay in
-   * memory, so a long-blocked key neither fills the read-ahead (stalling
-   * other keys) nor memory. They are read again when the key unblocks.
-   */
-  readonly parked: Map<string, number[]>;
-  /** Keys whose parked records are being read back (still blocked meanwhile). */
-  readonly unparking: Set<string>;
+  /** Records behind a blocked key (from the read-ahead or handed back), until the key unblocks. */
+  readonly held: HeldRecords;
+  /** Keys whose held records are being read back from the log (still blocked meanwhile). */
+  readonly releasing: Set<string>;
+  /** Held records were queued for delivery again during this pass: they go before the read-ahead. */
+  requeued: boolean;
 }
 
 /** What the dispatcher tells the broker's retry timers. */
@@ -141,6 +142,11 @@ function runAt(clock: Clock, dueMs: number, fn: () => void): void {
   setTimeout(() => { runAt(clock, dueMs, fn); }, Math.min(left, 2 ** 31 - 1)).unref();
 }
 
+/** Whether held records were queued again since the pass over `d` began (a key unblocked while handing out). */
+function requeuedDuringPass(d: PartitionDispatch): boolean {
+  return d.requeued;
+}
+
 function emptyDispatch(partition: number, log: PartitionLog, ledger: DeliveryLedger, feed: PartitionFeed): PartitionDispatch {
   return {
     partition,
@@ -153,8 +159,9 @@ function emptyDispatch(partition: number, log: PartitionLog, ledger: DeliveryLed
     blocked: new Map(),
     failedKeys: new Map(),
     delayed: new Map(),
-    parked: new Map(),
-    unparking: new Set(),
+    held: new HeldRecords(feedCapacity),
+    releasing: new Set(),
+    requeued: false,
   };
 }
 
@@ -218,6 +225,7 @@ export class SubscriptionDispatcher {
   private async loadFailures(): Promise<void> {
     const retries = this.retries;
     for (const d of this.dispatch.values()) {
+      const states: RetryState[] = [];
       for (const state of await retries.list(this.options.topicId, d.partition, this.subscription.name)) {
         // A delayed record (no attempt yet): the read-ahead finds it again in the log and waits for it anew.
         if (state.attempts.length === 0 && !state.deadLettering) {
@@ -229,7 +237,11 @@ export class SubscriptionDispatcher {
           void this.removeState(state);
           continue;
         }
-        const record = await d.feed.readOne(state.offset);
+        states.push(state);
+      }
+      const records = await d.feed.readAt(states.map((state) => state.offset));
+      for (const state of states) {
+        const record = records.get(state.offset);
         if (!record) {
           // Deleted by retention: nothing left to retry.
           void this.removeState(state);
@@ -350,8 +362,10 @@ export class SubscriptionDispatcher {
     const fresh = emptyDispatch(partition, d.log, ledger, feed);
     this.dispatch.set(partition, fresh);
     this.partitionOrder = [...this.dispatch.values()];
-    for (const state of d.failures.values()) void this.removeState(state);
-    for (const offset of d.delayed.keys()) void this.removeState({ topicId: this.options.topicId, partition, subscription: this.subscription.name, offset });
+    void this.removeStates([
+      ...d.failures.values(),
+      ...[...d.delayed.keys()].map((offset) => ({ topicId: this.options.topicId, partition, subscription: this.subscription.name, offset })),
+    ]);
     await this.options.store.subscriptions().save(this.options.topicId, partition, this.subscription.name, ledger.snapshot());
     this.pump();
     return offset;
@@ -453,11 +467,14 @@ export class SubscriptionDispatcher {
 
   /** Retries that came due (from the broker's retry timers). */
   retriesDue(states: readonly RetryState[]): void {
+    const delaysOver = new Map<PartitionDispatch, RetryState[]>();
     for (const state of states) {
       const d = this.dispatch.get(state.partition);
       if (!d) continue;
       if (state.attempts.length === 0 && d.delayed.get(state.offset) === state.dueMs) {
-        void this.delayOver(d, state);
+        const over = delaysOver.get(d) ?? [];
+        over.push(state);
+        delaysOver.set(d, over);
         continue;
       }
       const current = d.failures.get(state.offset);
@@ -465,6 +482,7 @@ export class SubscriptionDispatcher {
       if (current?.dueMs !== state.dueMs || current.deadLettering) continue;
       this.wake(d, state.offset);
     }
+    for (const [d, over] of delaysOver) void this.delaysOver(d, over);
     this.pump();
   }
 
@@ -497,21 +515,31 @@ export class SubscriptionDispatcher {
     );
   }
 
-  /** A delayed record's time has come: read it back and deliver it. */
-  private async delayOver(d: PartitionDispatch, state: RetryState): Promise<void> {
-    const record = await d.feed.readOne(state.offset).catch(() => undefined);
-    if (this.dispatch.get(d.partition) !== d || d.delayed.get(state.offset) !== state.dueMs) return;
-    d.delayed.delete(state.offset);
-    void this.removeState(state);
-    if (!record) {
-      // Deleted by retention meanwhile: nothing to deliver.
-      d.ledger.settle(state.offset);
-      this.unblockKey(d, state.offset);
-      this.save(d);
-    } else {
-      d.outstanding.set(state.offset, record);
-      d.ledger.wake(state.offset);
+  /** Delayed records whose time has come: read them back and deliver them. */
+  private async delaysOver(d: PartitionDispatch, states: readonly RetryState[]): Promise<void> {
+    const records = await d.feed.readAt(states.map((state) => state.offset)).catch((error: unknown) => {
+      this.options.logger.error({ err: error, partition: d.partition }, 'reading delayed records failed; retrying in 1 s');
+      runAt(this.options.clock, this.options.clock.now() + 1000, () => { this.retriesDue(states); });
+      return undefined;
+    });
+    if (!records || this.dispatch.get(d.partition) !== d) return;
+    const done: RetryState[] = [];
+    for (const state of states) {
+      if (d.delayed.get(state.offset) !== state.dueMs) continue;
+      d.delayed.delete(state.offset);
+      done.push(state);
+      const record = records.get(state.offset);
+      if (!record) {
+        // Deleted by retention meanwhile: nothing to deliver.
+        d.ledger.settle(state.offset);
+        this.unblockKey(d, state.offset);
+      } else {
+        d.outstanding.set(state.offset, record);
+        d.ledger.wake(state.offset);
+      }
     }
+    if (done.length > 0) void this.removeStates(done);
+    this.save(d);
     this.pump();
   }
 
@@ -576,43 +604,59 @@ export class SubscriptionDispatcher {
     d.blocked.set(keyId, offsets);
   }
 
-  /** `offset` was settled: its key no longer waits for it (and parked records come back when nothing else blocks). */
+  /** `offset` was settled: its key no longer waits for it (and held records come back when nothing else blocks). */
   private unblockKey(d: PartitionDispatch, offset: number): void {
     const keyId = d.failedKeys.get(offset);
     if (keyId === undefined) return;
     d.failedKeys.delete(offset);
     const offsets = (d.blocked.get(keyId) ?? []).filter((o) => o !== offset);
-    if (offsets.length > 0) {
-      d.blocked.set(keyId, offsets);
-      return;
-    }
-    d.blocked.delete(keyId);
-    void this.unpark(d, keyId);
+    if (offsets.length > 0) d.blocked.set(keyId, offsets);
+    else d.blocked.delete(keyId);
+    // What is held before the next failed record of the key, and that
+    // record itself when its retry came due while it was held, go on.
+    this.releaseHeld(d, keyId);
   }
 
-  /** Reads the parked records of an unblocked key back and queues them, lowest offset first. */
-  private async unpark(d: PartitionDispatch, keyId: string): Promise<void> {
-    if (d.unparking.has(keyId)) return;
-    const offsets = d.parked.get(keyId);
-    if (!offsets) return;
-    d.parked.delete(keyId);
-    d.unparking.add(keyId);
-    try {
-      for (const offset of offsets) {
-        const record = await d.feed.readOne(offset);
-        if (this.dispatch.get(d.partition) !== d) return;
-        if (!record || !d.ledger.needsDelivery(offset)) continue;
-        d.outstanding.set(offset, record);
-        d.ledger.requeue(offset);
-      }
-    } catch (error) {
-      this.options.logger.error({ err: error, partition: d.partition }, 'reading parked records failed');
-    } finally {
-      d.unparking.delete(keyId);
+  /**
+   * Queues the held records of an unblocked key for delivery, lowest offset
+   * first: at once when their bytes are in memory, else after reading them
+   * back from the log (the key stays blocked meanwhile).
+   */
+  private releaseHeld(d: PartitionDispatch, keyId: string): void {
+    if (d.releasing.has(keyId)) return;
+    const held = d.held.take(keyId, d.blocked.get(keyId)?.[0]);
+    if (held.length === 0) return;
+    if (held.every((entry) => entry.record !== undefined)) {
+      for (const entry of held) if (entry.record) this.queueAgain(d, entry.record);
+      return;
     }
-    // Records of the key parked while these were read: next, unless blocked again.
-    if (!d.blocked.has(keyId)) void this.unpark(d, keyId);
-    this.pump();
+    d.releasing.add(keyId);
+    void (async () => {
+      try {
+        const read = await d.feed.readAt(held.filter((entry) => entry.record === undefined).map((entry) => entry.offset));
+        if (this.dispatch.get(d.partition) !== d) return;
+        for (const entry of held) {
+          const record = entry.record ?? read.get(entry.offset);
+          if (record) this.queueAgain(d, record);
+        }
+      } catch (error) {
+        this.options.logger.error({ err: error, partition: d.partition }, 'reading held records back failed');
+      } finally {
+        d.releasing.delete(keyId);
+      }
+      // Records of the key held while these were read: next, up to the key's next failed record.
+      this.releaseHeld(d, keyId);
+      this.pump();
+    })();
+  }
+
+  /** Queues a record that was held back for delivery (redeliveries go first, lowest offset first). */
+  private queueAgain(d: PartitionDispatch, record: FeedRecord): void {
+    if (!d.ledger.needsDelivery(record.offset)) return;
+    d.outstanding.set(record.offset, record);
+    d.ledger.requeue(record.offset);
+    d.requeued = true;
+    this.pumpAgain = true;
   }
 
   /** A failed record was settled (acknowledged or dead-lettered): forget its ledger, unblock its key. */
@@ -627,8 +671,12 @@ export class SubscriptionDispatcher {
   }
 
   private removeState(key: RetryKey): Promise<void> {
-    return this.retries.remove([key]).catch((error: unknown) => {
-      this.options.logger.error({ err: error, partition: key.partition, offset: key.offset }, 'removing a retry failed');
+    return this.removeStates([key]);
+  }
+
+  private removeStates(keys: readonly RetryKey[]): Promise<void> {
+    return this.retries.remove(keys).catch((error: unknown) => {
+      this.options.logger.error({ err: error, partition: keys[0]?.partition, offsets: keys.map((key) => key.offset) }, 'removing retries failed');
     });
   }
 
@@ -889,8 +937,6 @@ export class SubscriptionDispatcher {
       }
       const blockedKeys = new Set<string>();
       const consider = (record: FeedRecord): 'sent' | 'skip' | 'stop' => {
-        // Behind a failed record of its key (BLOCK_KEY): other keys go on, in every mode.
-        if (this.blockedByFailure(d, record)) return 'skip';
         if (!this.mayTake(d, record, member, blockedKeys)) return this.rule.perPartition ? 'stop' : 'skip';
         if (!member.canTake(record.bytes, held) || batch.length >= most) {
           if (record.keyId !== undefined) blockedKeys.add(record.keyId);
@@ -902,15 +948,28 @@ export class SubscriptionDispatcher {
         return 'sent';
       };
       let stopped = false;
+      d.requeued = false;
       for (const offset of [...d.ledger.redeliveries()]) {
+        // Held records queued again (their key unblocked): the queue changed, next pass.
+        if (requeuedDuringPass(d)) break;
         const record = d.outstanding.get(offset);
         if (!record) continue;
+        // Behind a failed or delayed record of its key (BLOCK_KEY): held
+        // until the key unblocks; other keys go on, in every mode.
+        if (record.keyId !== undefined && this.blockedByFailure(d, record)) {
+          d.ledger.unqueue(offset);
+          d.outstanding.delete(offset);
+          d.held.hold(record.keyId, record);
+          continue;
+        }
         if (consider(record) === 'stop') {
           stopped = true;
           break;
         }
       }
-      if (stopped) continue;
+      // Records queued again meanwhile (a key unblocked) go before anything
+      // of their key in the read-ahead: on the next pass.
+      if (stopped || requeuedDuringPass(d)) continue;
       const taken: number[] = [];
       const now = this.options.clock.now();
       for (const { record, slot } of d.feed.records()) {
@@ -920,20 +979,16 @@ export class SubscriptionDispatcher {
           taken.push(slot);
           continue;
         }
-        // Behind a failed or delayed record of its key: it waits in the
-        // read-ahead, or, once the read-ahead is half full, is parked (offset
-        // only, read again when the key unblocks) so that other keys go on.
-        if (this.blockedByFailure(d, record) && record.keyId !== undefined) {
-          if (d.feed.size < feedCapacity / 2) continue;
-          const parked = d.parked.get(record.keyId) ?? [];
-          parked.push(record.offset);
-          d.parked.set(record.keyId, parked);
+        // Behind a failed or delayed record of its key: held until the key
+        // unblocks, so that other keys go on.
+        if (record.keyId !== undefined && this.blockedByFailure(d, record)) {
+          d.held.hold(record.keyId, record);
           taken.push(slot);
           continue;
         }
         const outcome = consider(record);
         if (outcome === 'sent') taken.push(slot);
-        if (outcome === 'stop') break;
+        if (outcome === 'stop' || requeuedDuringPass(d)) break;
       }
       for (const slot of taken) d.feed.remove(slot);
     }
@@ -961,13 +1016,13 @@ export class SubscriptionDispatcher {
     return true;
   }
 
-  /** BLOCK_KEY: whether an earlier failed record of the key is not settled yet. */
+  /** BLOCK_KEY: whether an earlier failed (or delayed, or held) record of the key is not settled yet. */
   private blockedByFailure(d: PartitionDispatch, record: FeedRecord): boolean {
     if (record.keyId === undefined) return false;
-    if (d.unparking.has(record.keyId)) return true;
-    // Parked records of the key are later than what blocked them; a record after them waits for them.
-    const parked = d.parked.get(record.keyId)?.[0];
-    if (parked !== undefined && parked < record.offset) return true;
+    if (d.releasing.has(record.keyId)) return true;
+    // Held records of the key are later than what blocked them; a record after them waits for them.
+    const held = d.held.firstOffset(record.keyId);
+    if (held !== undefined && held < record.offset) return true;
     if (d.blocked.size === 0) return false;
     const first = d.blocked.get(record.keyId)?.[0];
     return first !== undefined && first < record.offset;
@@ -980,6 +1035,16 @@ export class SubscriptionDispatcher {
       const holder = d.keyHolders.get(record.keyId);
       if (holder) holder.count++;
       else d.keyHolders.set(record.keyId, { memberId, count: 1 });
+      // The record its key waited for (a retry, or a delayed record) is out
+      // now. If nothing else of the key is out (records the member still has
+      // to hand back would come back behind later ones), the key's later
+      // records may follow it to the same member (its key's or partition's
+      // owner), as they would have without the failure: a member processes
+      // a key's records in delivery order and hands back those behind a
+      // record that fails again, which blocks the key anew. That keeps a
+      // retry one round trip instead of two. In SHARED any member could take
+      // the later records, so there the key waits until the record is settled.
+      if (!holder && d.failedKeys.has(record.offset) && this.mode !== SubscriptionMode.SUBSCRIPTION_MODE_SHARED) this.unblockKey(d, record.offset);
     }
     return { payload: record.payload, partition: d.partition, offset: record.offset, attempt: lease.attempt, leaseDeadlineMs: lease.deadline, redriveCount: 0 };
   }

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { HeldRecords } from './held-records.js';
+import type { FeedRecord } from './partition-feed.js';
+
+const record = (offset: number): FeedRecord => ({
+  partition: 0,
+  offset,
+  payload: Buffer.from(`r${offset}`),
+  key: Buffer.from('k'),
+  keyId: 'k',
+  bytes: 3,
+  deliverAtMs: 0,
+});
+
+describe('HeldRecords', () => {
+  it('keeps each key in offset order, whatever order records are held in, and ignores a record held twice', () => {
+    const held = new HeldRecords(100);
+    for (const offset of [10, 30, 20, 40, 20]) held.hold('a', record(offset));
+    held.hold('b', record(15));
+    expect(held.size).toBe(5);
+    expect(held.firstOffset('a')).toBe(10);
+    expect(held.offsets()).toEqual([10, 15, 20, 30, 40]);
+    expect(held.take('a').map((e) => e.offset)).toEqual([10, 20, 30, 40]);
+    expect(held.firstOffset('a')).toBeUndefined();
+    expect(held.size).toBe(1);
+    expect(held.take('a')).toEqual([]);
+  });
+
+  it('takes a prefix up to an offset (the key is blocked again further on)', () => {
+    const held = new HeldRecords(100);
+    for (const offset of [5, 8, 12, 20]) held.hold('a', record(offset));
+    expect(held.take('a', 12).map((e) => e.offset)).toEqual([5, 8, 12]);
+    expect(held.firstOffset('a')).toBe(20);
+    expect(held.take('a', 19)).toEqual([]);
+    expect(held.take('a', 20).map((e) => e.offset)).toEqual([20]);
+    expect(held.size).toBe(0);
+  });
+
+  it('keeps the bytes of at most memoryLimit records; the rest are offsets only, and taking frees room', () => {
+    const held = new HeldRecords(2);
+    for (const offset of [1, 2, 3]) held.hold('a', record(offset));
+    expect(held.inMemory).toBe(2);
+    const taken = held.take('a');
+    expect(taken.map((e) => e.record?.offset)).toEqual([1, 2, undefined]);
+    expect(held.inMemory).toBe(0);
+    held.hold('b', record(4));
+    expect(held.take('b')[0]?.record?.offset).toBe(4);
+  });
+});
