@@ -44,8 +44,7 @@ export async function startCluster(brokerArgs: string[] = []): Promise<BenchClus
       args: ['--coordinator', coordinator.address, '--data-dir', join(dataDir, 'broker'), ...brokerArgs],
       env,
       bundle: true,
-      // BRAID_BENCH_PROFILE_DIR=dir writes a V8 CPU profile of the broker there.
-      nodeArgs: process.env['BRAID_BENCH_PROFILE_DIR'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BRAID_BENCH_PROFILE_DIR']] : [],
+      nodeArgs: brokerNodeArgs(),
     });
   } catch (error) {
     await stop();
@@ -59,10 +58,31 @@ export function externalCluster(address: string): BenchCluster {
   return { brokerAddress: address, broker: undefined, coordinator: undefined, stop: () => Promise.resolve() };
 }
 
+/**
+ * Node flags of the broker: `BRAID_BENCH_BROKER_NODE_ARGS` (space-separated,
+ * e.g. `--max-old-space-size=384` to measure a broker with a sized heap),
+ * and with `BRAID_BENCH_PROFILE_DIR=dir` a V8 CPU profile written there.
+ */
+function brokerNodeArgs(): string[] {
+  const args = (process.env['BRAID_BENCH_BROKER_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
+  const profileDir = process.env['BRAID_BENCH_PROFILE_DIR'];
+  if (profileDir) args.push('--cpu-prof', '--cpu-prof-dir', profileDir);
+  return args;
+}
+
 /** Peak resident set size of a process over its lifetime (`VmHWM`), in bytes. */
 export function peakRssBytes(pid: number): number | undefined {
+  return procStatusBytes(pid, 'VmHWM');
+}
+
+/** A process's resident set size now (`VmRSS`), or undefined where `/proc` is not available. */
+export function currentRssBytes(pid: number): number | undefined {
+  return procStatusBytes(pid, 'VmRSS');
+}
+
+function procStatusBytes(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
   try {
-    const match = /^VmHWM:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match?.[1] === undefined ? undefined : Number(match[1]) * 1024;
   } catch {
     // Not Linux, or the process is gone: report the figure as unknown.

@@ -4,15 +4,16 @@
  * SDK `Producer`, with a `Consumer` connected to a subscription so that the
  * broker's dispatch reads every one of them and parks it on the durable
  * timers, then waits until the subscription reports them all pending and
- * prints the broker's peak RSS (`VmHWM`) and how long parking took. Nothing
- * is delivered (the records are not due), so the figure is the memory the
- * broker needs per pending delayed record.
+ * prints the broker's peak RSS (`VmHWM`, reached while it took in and parked
+ * them) and how long parking took; then, after `--rest-ms` with nothing
+ * happening, its RSS (`VmRSS`) and V8 heap in use: what holding them
+ * pending costs. Nothing is delivered (the records are not due).
  */
 import { Consumer, Durability, StartPosition, SubscriptionMode } from '@braid/client';
 import { withBenchSession } from './bench-session.js';
 import { publishTracked } from './consume-throughput.js';
 import { PublishedRecords } from './delivery-checks.js';
-import { peakRssBytes, startCluster } from './cluster.js';
+import { currentRssBytes, peakRssBytes, startCluster } from './cluster.js';
 import { formatRows, machineInfo, machineRow } from './report.js';
 import type { MachineInfo } from './report.js';
 import { grouped, mib } from './stats.js';
@@ -30,6 +31,8 @@ export interface DelayedBenchOptions {
   partitions: number;
   /** Give up waiting for the broker to park them all after this long, in ms. */
   timeoutMs: number;
+  /** How long to wait, once all are pending, before reading the broker's memory at rest, in ms. */
+  restMs: number;
 }
 
 /** What `bench delayed` measured. */
@@ -45,6 +48,10 @@ export interface DelayedReport {
   /** First `send()` to all records reported pending by the broker, in s. */
   parkedSeconds: number;
   brokerPeakRssBytes: number | undefined;
+  /** Broker RSS after `restMs` with all records pending. */
+  brokerRestRssBytes: number | undefined;
+  /** Broker V8 heap in use then (live objects plus garbage not yet collected). */
+  brokerRestHeapUsedBytes: number;
 }
 
 /** Runs the benchmark on a fresh coordinator + broker. */
@@ -82,6 +89,9 @@ export async function benchDelayed(command: string, options: DelayedBenchOptions
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
       const parkedSeconds = (performance.now() - started) / 1000;
+      const brokerPeakRssBytes = cluster.broker ? peakRssBytes(cluster.broker.pid) : undefined;
+      await new Promise((resolve) => setTimeout(resolve, options.restMs));
+      const atRest = await admin.describeBroker();
       return {
         command,
         options,
@@ -90,7 +100,9 @@ export async function benchDelayed(command: string, options: DelayedBenchOptions
         pending,
         publishSeconds,
         parkedSeconds,
-        brokerPeakRssBytes: cluster.broker ? peakRssBytes(cluster.broker.pid) : undefined,
+        brokerPeakRssBytes,
+        brokerRestRssBytes: cluster.broker ? currentRssBytes(cluster.broker.pid) : undefined,
+        brokerRestHeapUsedBytes: atRest.memory?.heapUsedBytes ?? 0,
       };
     } finally {
       await consumer.close({ timeoutMs: 5_000 });
@@ -106,6 +118,7 @@ export function formatDelayedReport(report: DelayedReport): string {
     ['workload', `${grouped(o.records)} records delayed by a day, ${o.size} B values, ${o.keys === 0 ? 'no keys' : `${grouped(o.keys)} keys`}, ${o.partitions} partitions`],
     ['published', `${report.publishSeconds.toFixed(1)} s`],
     ['parked', `${grouped(report.pending)} of ${grouped(o.records)} reported pending after ${report.parkedSeconds.toFixed(1)} s`],
-    ['broker', `peak RSS ${mib(report.brokerPeakRssBytes)} (VmHWM)`],
+    ['broker', `peak RSS ${mib(report.brokerPeakRssBytes)} (VmHWM) while taking them in and parking them`],
+    ['at rest', `RSS ${mib(report.brokerRestRssBytes)} (VmRSS), V8 heap in use ${mib(report.brokerRestHeapUsedBytes)}, ${(o.restMs / 1000).toFixed(0)} s after all were pending`],
   ]);
 }

@@ -188,14 +188,15 @@ program
 
 program
   .command('delayed')
-  .description('publish records delayed by a day with a consumer connected; print the broker peak RSS once it holds them all pending')
+  .description('publish records delayed by a day with a consumer connected; print the broker peak RSS, and its RSS at rest once it holds them all pending')
   .option('--records <n>', 'delayed records', count(1), 1_000_000)
   .option('--size <bytes>', 'value size', count(0), 256)
   .option('--keys <n>', 'distinct 10-byte keys (0: keyless)', count(0), 1_000)
   .option('--partitions <n>', 'partitions of the topic', count(1), 8)
   .option('--timeout-ms <ms>', 'give up waiting for the broker to park them all after this long', count(1), 600_000)
+  .option('--rest-ms <ms>', 'once all are pending, wait this long before reading the broker memory at rest', count(0), 10_000)
   .option('--json', 'print the report as JSON')
-  .action(async (flags: { records: number; size: number; keys: number; partitions: number; timeoutMs: number; json?: boolean }) => {
+  .action(async (flags: { records: number; size: number; keys: number; partitions: number; timeoutMs: number; restMs: number; json?: boolean }) => {
     const { json, ...options } = flags;
     const report = await benchDelayed('delayed', options);
     process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatDelayedReport(report));

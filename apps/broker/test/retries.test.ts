@@ -1,16 +1,16 @@
 // Retries, backoff and dead letters on a real broker (issue 5): nacks follow
 // the subscription's backoff and end in the dead-letter topic with the whole
 // attempt ledger; reject dead-letters at once; an expired lease is a failed
-// attempt; BLOCK_KEY holds a key back while its record waits; pending retries
-// survive a restart; a crash between the dead-letter write and the settle
-// leaves exactly one dead letter.
+// attempt; BLOCK_KEY holds a key back while its record waits; 10,000
+// pending retries and delayed records survive a crash; a crash between the
+// dead-letter write and the settle leaves exactly one dead letter.
 import { credentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsumerServiceClient, DeadLetter, Disposition, Jitter, RetryOrder, StartPosition, SubscriptionMode } from '@braid/proto';
 import type { Delivery } from '@braid/proto';
 import { startLocalCluster } from '@braid/testkit';
 import type { LocalCluster } from '@braid/testkit';
-import { channelOptions, clients, createSubscription, createTopic, describeBroker, publish } from './grpc-helpers.js';
+import { channelOptions, clients, createSubscription, createTopic, describeBroker, describeSubscription, publish } from './grpc-helpers.js';
 import { Status, SubscribeClient } from './subscribe-client.js';
 
 let cluster: LocalCluster;
@@ -194,30 +194,50 @@ describe('retries and dead letters', () => {
     }
   });
 
-  it('keeps pending retries and attempt counts across a broker restart', async () => {
-    await createTopic(api.admin, 'jobs', { partitions: 2 });
-    await createSubscription(api.admin, 'jobs', 'workers', { retryPolicy: { maxAttempts: 10 } });
-    const count = 200;
-    await publish(api.producer, { topic: 'jobs', records: Array.from({ length: count }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.from(`job-${i}`), headers: {} })) });
+  it('keeps 10,000 pending retries and delayed records, and their attempt counts, across a broker crash', async () => {
+    await createTopic(api.admin, 'jobs', { partitions: 4 });
+    await createSubscription(api.admin, 'jobs', 'workers', { retryPolicy: { maxAttempts: 10 }, maxUnackedPerMember: 20_000 });
+    const retried = 10_000;
+    const delayed = 2_000;
+    const records = (prefix: string, count: number, delayMs?: number) =>
+      Array.from({ length: count }, (_, i) => ({ key: Buffer.from(`k${i % 1000}`), value: Buffer.from(`${prefix}-${i}`), headers: {}, delayMs }));
+    for (let i = 0; i < retried; i += 2_000) await publish(api.producer, { topic: 'jobs', records: records('job', retried).slice(i, i + 2_000) });
     const first = new SubscribeClient(consumers);
-    first.open('jobs', 'workers', { credit: count });
-    await first.waitFor(count);
-    for (const d of first.deliveries) nack(first, d, { delayMs: 3000 });
-    // The retries are durable once saved; give the group commit a moment, then crash.
+    first.open('jobs', 'workers', { credit: retried + delayed });
+    // Without acking: the broker keeps sending while the credit lasts.
+    await first.waitFor(retried, 60_000);
+    // Fail every one: retried 8 s from now. Meanwhile, records published to
+    // be delivered after the crash (other keys, so they do not wait behind the retries).
+    for (const d of first.deliveries) nack(first, d, { delayMs: 8_000 });
+    await publish(api.producer, {
+      topic: 'jobs',
+      records: records('later', delayed, 9_000).map((r, i) => ({ ...r, key: Buffer.from(`d${i}`) })),
+    });
+    // Every nack applied and saved before the crash.
+    await expect
+      .poll(async () => (await describeSubscription(api.admin, 'jobs', 'workers')).partitions.reduce((sum, p) => sum + p.pendingRetries, 0), { timeout: 30_000, interval: 200 })
+      .toBe(retried + delayed);
+    expect(first.deliveries).toHaveLength(retried);
+    // Counted when applied; durable once the group commit wrote them, milliseconds later.
     await new Promise((resolve) => setTimeout(resolve, 500));
     disconnect();
     await cluster.broker.kill9();
     await cluster.restartBroker();
     connect();
     const second = new SubscribeClient(consumers, true);
-    second.open('jobs', 'workers', { credit: count * 2 });
-    await second.waitFor(count, 30_000);
+    second.open('jobs', 'workers', { credit: (retried + delayed) * 2 });
+    await second.waitFor(retried + delayed, 90_000);
+    // A moment for a duplicate to show up.
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(second.deliveries).toHaveLength(count);
-    expect(new Set(second.deliveries.map(valueOf)).size).toBe(count);
-    expect(second.deliveries.every((d) => d.attempt === 2)).toBe(true);
+    expect(second.deliveries).toHaveLength(retried + delayed);
+    const values = second.deliveries.map(valueOf);
+    expect(new Set(values).size).toBe(retried + delayed);
+    // Attempts kept counting: each retried record is on its second attempt, each delayed one on its first.
+    expect(second.deliveries.filter((d) => valueOf(d).startsWith('job-') && d.attempt !== 2)).toEqual([]);
+    expect(second.deliveries.filter((d) => valueOf(d).startsWith('later-') && d.attempt !== 1)).toEqual([]);
+    expect(values.filter((v) => v.startsWith('later-'))).toHaveLength(delayed);
     second.end();
-  });
+  }, 180_000);
 });
 
 describe('delayed delivery', () => {

@@ -59,7 +59,7 @@ export class DeliveryLedger {
   /** Offsets to deliver again, kept sorted ascending. */
   private redeliver: number[] = [];
   /** Failed offsets waiting for a retry or being dead-lettered. */
-  private readonly waitingOffsets = new Set<number>();
+  private readonly waitingSet = new Set<number>();
 
   constructor(
     state: LedgerSnapshot,
@@ -83,17 +83,22 @@ export class DeliveryLedger {
 
   /** Records waiting to be delivered again (queued, or waiting for a retry). */
   get pendingRedeliveries(): number {
-    return this.redeliver.length + this.waitingOffsets.size;
+    return this.redeliver.length + this.waitingSet.size;
   }
 
   /** Failed records waiting for a retry or being dead-lettered. */
   get waiting(): number {
-    return this.waitingOffsets.size;
+    return this.waitingSet.size;
+  }
+
+  /** Offsets waiting (failed records, delayed records). */
+  waitingOffsets(): number[] {
+    return [...this.waitingSet];
   }
 
   /** Whether `offset` is a failed record waiting for a retry or being dead-lettered. */
   isWaiting(offset: number): boolean {
-    return this.waitingOffsets.has(offset);
+    return this.waitingSet.has(offset);
   }
 
   /** Delivery attempts made so far for `offset`. */
@@ -108,7 +113,7 @@ export class DeliveryLedger {
 
   /** Whether `offset` still needs a delivery (not settled, not out with a member). */
   needsDelivery(offset: number): boolean {
-    return offset >= this.cursorValue && !this.acked.has(offset) && !this.leases.has(offset) && !this.waitingOffsets.has(offset);
+    return offset >= this.cursorValue && !this.acked.has(offset) && !this.leases.has(offset) && !this.waitingSet.has(offset);
   }
 
   /** The lease of `offset`, if it is out with a member. */
@@ -227,7 +232,7 @@ export class DeliveryLedger {
 
   /** Queues an offset whose lease ended for delivery again (attempt + 1). */
   requeue(offset: number): void {
-    this.waitingOffsets.delete(offset);
+    this.waitingSet.delete(offset);
     const at = this.insertionPoint(offset);
     if (this.redeliver[at] !== offset) this.redeliver.splice(at, 0, offset);
   }
@@ -250,12 +255,12 @@ export class DeliveryLedger {
   /** Parks a failed offset: it waits (for a retry timer, or while it is dead-lettered) and is not delivered. */
   wait(offset: number): void {
     this.removeRedelivery(offset);
-    this.waitingOffsets.add(offset);
+    this.waitingSet.add(offset);
   }
 
   /** A waiting offset is due: it is delivered again. False if it was not waiting. */
   wake(offset: number): boolean {
-    if (!this.waitingOffsets.has(offset)) return false;
+    if (!this.waitingSet.has(offset)) return false;
     this.requeue(offset);
     return true;
   }
@@ -265,7 +270,7 @@ export class DeliveryLedger {
    * as acknowledged.
    */
   settle(offset: number): void {
-    this.waitingOffsets.delete(offset);
+    this.waitingSet.delete(offset);
     this.removeRedelivery(offset);
     const lease = this.leases.get(offset);
     if (lease) this.dropLease(lease);

@@ -56,6 +56,8 @@ import { faultPoint } from '../fault-points.js';
 
 /** Most deliveries sent in one batch. */
 const maxBatch = 500;
+/** Most delayed records of a partition being saved at once (see `saveDelays`). */
+const maxDelaySaves = 2_000;
 
 interface PartitionDispatch {
   readonly partition: number;
@@ -68,12 +70,14 @@ interface PartitionDispatch {
   readonly keyHolders: Map<string, { memberId: string; count: number }>;
   /** Failed records not settled yet (waiting, retried, or being dead-lettered): their ledgers. */
   readonly failures: Map<number, RetryState>;
-  /** BLOCK_KEY: key id -> offsets of its failed records not settled yet, ascending. */
+  /**
+   * BLOCK_KEY: key id -> offsets of its failed (or delayed) records that
+   * block it, ascending. A million delayed records cost a million numbers
+   * here and a million entries in the ledger's waiting set, nothing more.
+   */
   readonly blocked: Map<string, number[]>;
-  /** Key ids of failed and delayed records, by offset (to unblock when they settle). */
-  readonly failedKeys: Map<number, string>;
-  /** Delayed records (`deliver_at`) waiting for their time: offset -> due (Unix ms). */
-  readonly delayed: Map<number, number>;
+  /** Delayed records (`deliver_at`) being saved to the retry store. */
+  delaySaves: number;
   /** Records behind a blocked key (from the read-ahead or handed back), until the key unblocks. */
   readonly held: HeldRecords;
   /** Keys whose held records are being read back from the log (still blocked meanwhile). */
@@ -147,6 +151,20 @@ function requeuedDuringPass(d: PartitionDispatch): boolean {
   return d.requeued;
 }
 
+/** Where `offset` is, or would go, in ascending `offsets`. */
+function sortedIndex(offsets: readonly number[], offset: number): number {
+  let lo = 0;
+  let hi = offsets.length;
+  // Mostly appended at the end.
+  if (hi > 0 && (offsets[hi - 1] ?? 0) < offset) return hi;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((offsets[mid] ?? 0) < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 function emptyDispatch(partition: number, log: PartitionLog, ledger: DeliveryLedger, feed: PartitionFeed): PartitionDispatch {
   return {
     partition,
@@ -157,8 +175,7 @@ function emptyDispatch(partition: number, log: PartitionLog, ledger: DeliveryLed
     keyHolders: new Map(),
     failures: new Map(),
     blocked: new Map(),
-    failedKeys: new Map(),
-    delayed: new Map(),
+    delaySaves: 0,
     held: new HeldRecords(feedCapacity),
     releasing: new Set(),
     requeued: false,
@@ -184,6 +201,8 @@ export class SubscriptionDispatcher {
   private bucket: TokenBucket | undefined;
   private breaker: CircuitBreaker | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
+  /** A pump is scheduled for the next turn of the event loop (a member took a full batch). */
+  private morePending = false;
 
   private constructor(
     private readonly options: DispatcherOptions,
@@ -226,19 +245,16 @@ export class SubscriptionDispatcher {
     const retries = this.retries;
     for (const d of this.dispatch.values()) {
       const states: RetryState[] = [];
+      const stale: RetryState[] = [];
       for (const state of await retries.list(this.options.topicId, d.partition, this.subscription.name)) {
-        // A delayed record (no attempt yet): the read-ahead finds it again in the log and waits for it anew.
-        if (state.attempts.length === 0 && !state.deadLettering) {
-          void this.removeState(state);
-          continue;
-        }
-        if (state.offset < d.ledger.cursor || !d.ledger.needsDelivery(state.offset)) {
-          // Settled meanwhile (acknowledged before the state was removed).
-          void this.removeState(state);
-          continue;
-        }
-        states.push(state);
+        // A delayed record (no attempt yet): the read-ahead finds it again in
+        // the log and waits for it anew. Or settled meanwhile (acknowledged
+        // before the state was removed).
+        if ((state.attempts.length === 0 && !state.deadLettering) || state.offset < d.ledger.cursor || !d.ledger.needsDelivery(state.offset)) stale.push(state);
+        else states.push(state);
       }
+      // In slices, so that a million delayed records are not one huge write.
+      for (let i = 0; i < stale.length; i += 10_000) await this.removeStates(stale.slice(i, i + 10_000));
       const records = await d.feed.readAt(states.map((state) => state.offset));
       for (const state of states) {
         const record = records.get(state.offset);
@@ -362,10 +378,8 @@ export class SubscriptionDispatcher {
     const fresh = emptyDispatch(partition, d.log, ledger, feed);
     this.dispatch.set(partition, fresh);
     this.partitionOrder = [...this.dispatch.values()];
-    void this.removeStates([
-      ...d.failures.values(),
-      ...[...d.delayed.keys()].map((offset) => ({ topicId: this.options.topicId, partition, subscription: this.subscription.name, offset })),
-    ]);
+    // Failed records and delayed ones (waiting without a failure) alike.
+    void this.removeStates(d.ledger.waitingOffsets().map((offset) => ({ topicId: this.options.topicId, partition, subscription: this.subscription.name, offset })));
     await this.options.store.subscriptions().save(this.options.topicId, partition, this.subscription.name, ledger.snapshot());
     this.pump();
     return offset;
@@ -384,7 +398,7 @@ export class SubscriptionDispatcher {
       for (const lease of outcome.settled) {
         d.outstanding.delete(lease.offset);
         this.forgetKeyHold(d, lease);
-        this.clearFailure(d, lease.offset);
+        this.clearFailure(d, lease.offset, lease.keyId);
         this.breaker?.succeeded();
       }
       if (outcome.notHeld > 0) {
@@ -471,7 +485,8 @@ export class SubscriptionDispatcher {
     for (const state of states) {
       const d = this.dispatch.get(state.partition);
       if (!d) continue;
-      if (state.attempts.length === 0 && d.delayed.get(state.offset) === state.dueMs) {
+      // A delayed record's time (the store checked the state still names this due time).
+      if (state.attempts.length === 0 && d.ledger.isWaiting(state.offset) && !d.failures.has(state.offset)) {
         const over = delaysOver.get(d) ?? [];
         over.push(state);
         delaysOver.set(d, over);
@@ -489,10 +504,13 @@ export class SubscriptionDispatcher {
   /**
    * A record published with a later delivery time (`deliver_at`/`delay`):
    * it waits, durably, on the retry timers, without its bytes in memory;
-   * with BLOCK_KEY its key waits with it, so the key's order holds.
+   * with BLOCK_KEY its key waits with it, so the key's order holds. Returns
+   * its retry state, for the caller to save (with the others of its pass).
    */
-  private delay(d: PartitionDispatch, record: FeedRecord): void {
-    const state: RetryState = {
+  private delay(d: PartitionDispatch, record: FeedRecord): RetryState {
+    d.ledger.wait(record.offset);
+    this.blockKey(d, record.offset, record.keyId);
+    return {
       topicId: this.options.topicId,
       partition: d.partition,
       subscription: this.subscription.name,
@@ -501,18 +519,28 @@ export class SubscriptionDispatcher {
       dueMs: record.deliverAtMs,
       deadLettering: false,
     };
-    d.ledger.wait(record.offset);
-    d.delayed.set(record.offset, record.deliverAtMs);
-    this.blockKey(d, record.offset, record.keyId);
-    this.retries.put([state]).then(
-      () => { this.options.timers.scheduled(state); },
+  }
+
+  /**
+   * Saves the retry states of records delayed in one pass, then hands them
+   * to the timers. The read-ahead takes no more delayed records while
+   * `maxDelaySaves` are being saved, so parking a million of them holds a
+   * bounded number of writes (and their garbage) at a time.
+   */
+  private saveDelays(d: PartitionDispatch, states: RetryState[]): void {
+    d.delaySaves += states.length;
+    this.retries.put(states).then(
+      () => { for (const state of states) this.options.timers.scheduled(state); },
       (error: unknown) => {
         // Not durable, but not forgotten: fire from memory (after a restart
-        // the read-ahead finds the record in the log and waits for it anew).
-        this.options.logger.error({ err: error, partition: d.partition, offset: record.offset }, 'saving a delayed record failed; waiting in memory');
-        runAt(this.options.clock, state.dueMs, () => { this.retriesDue([state]); });
+        // the read-ahead finds the records in the log and waits for them anew).
+        this.options.logger.error({ err: error, partition: d.partition, records: states.length }, 'saving delayed records failed; waiting in memory');
+        for (const state of states) runAt(this.options.clock, state.dueMs, () => { this.retriesDue([state]); });
       },
-    );
+    ).finally(() => {
+      d.delaySaves -= states.length;
+      this.pump();
+    });
   }
 
   /** Delayed records whose time has come: read them back and deliver them. */
@@ -525,14 +553,14 @@ export class SubscriptionDispatcher {
     if (!records || this.dispatch.get(d.partition) !== d) return;
     const done: RetryState[] = [];
     for (const state of states) {
-      if (d.delayed.get(state.offset) !== state.dueMs) continue;
-      d.delayed.delete(state.offset);
+      // Fired twice, or delivered meanwhile.
+      if (!d.ledger.isWaiting(state.offset) || d.failures.has(state.offset)) continue;
       done.push(state);
       const record = records.get(state.offset);
       if (!record) {
         // Deleted by retention meanwhile: nothing to deliver.
         d.ledger.settle(state.offset);
-        this.unblockKey(d, state.offset);
+        this.unblockKey(d, state.offset, this.blockedKeyAt(d, state.offset));
       } else {
         d.outstanding.set(state.offset, record);
         d.ledger.wake(state.offset);
@@ -594,24 +622,39 @@ export class SubscriptionDispatcher {
     this.blockKey(d, state.offset, record.keyId);
   }
 
-  /** BLOCK_KEY: later records of the key wait until `offset` is settled. */
+  /** BLOCK_KEY: later records of the key wait until `offset` is settled (or out again). */
   private blockKey(d: PartitionDispatch, offset: number, keyId: string | undefined): void {
-    if (!this.policy.blockKey || keyId === undefined || d.failedKeys.has(offset)) return;
-    d.failedKeys.set(offset, keyId);
-    const offsets = d.blocked.get(keyId) ?? [];
-    offsets.push(offset);
-    offsets.sort((a, b) => a - b);
-    d.blocked.set(keyId, offsets);
+    if (!this.policy.blockKey || keyId === undefined) return;
+    const offsets = d.blocked.get(keyId);
+    if (!offsets) {
+      d.blocked.set(keyId, [offset]);
+      return;
+    }
+    const at = sortedIndex(offsets, offset);
+    if (offsets[at] !== offset) offsets.splice(at, 0, offset);
+  }
+
+  /** Whether `offset` blocks its key `keyId`. */
+  private blocksKey(d: PartitionDispatch, offset: number, keyId: string): boolean {
+    const offsets = d.blocked.get(keyId);
+    return offsets !== undefined && offsets[sortedIndex(offsets, offset)] === offset;
+  }
+
+  /** The key `offset` blocks, found by a scan (for a record that is gone from the log). */
+  private blockedKeyAt(d: PartitionDispatch, offset: number): string | undefined {
+    for (const [keyId, offsets] of d.blocked) if (offsets[sortedIndex(offsets, offset)] === offset) return keyId;
+    return undefined;
   }
 
   /** `offset` was settled: its key no longer waits for it (and held records come back when nothing else blocks). */
-  private unblockKey(d: PartitionDispatch, offset: number): void {
-    const keyId = d.failedKeys.get(offset);
+  private unblockKey(d: PartitionDispatch, offset: number, keyId: string | undefined): void {
     if (keyId === undefined) return;
-    d.failedKeys.delete(offset);
-    const offsets = (d.blocked.get(keyId) ?? []).filter((o) => o !== offset);
-    if (offsets.length > 0) d.blocked.set(keyId, offsets);
-    else d.blocked.delete(keyId);
+    const offsets = d.blocked.get(keyId);
+    if (!offsets) return;
+    const at = sortedIndex(offsets, offset);
+    if (offsets[at] !== offset) return;
+    offsets.splice(at, 1);
+    if (offsets.length === 0) d.blocked.delete(keyId);
     // What is held before the next failed record of the key, and that
     // record itself when its retry came due while it was held, go on.
     this.releaseHeld(d, keyId);
@@ -660,14 +703,14 @@ export class SubscriptionDispatcher {
   }
 
   /** A failed record was settled (acknowledged or dead-lettered): forget its ledger, unblock its key. */
-  private clearFailure(d: PartitionDispatch, offset: number): void {
+  private clearFailure(d: PartitionDispatch, offset: number, keyId: string | undefined): void {
     const state = d.failures.get(offset);
     if (state) {
       d.failures.delete(offset);
       if (state.dueMs > 0) this.options.timers.cancelled(state);
       void this.removeState(state);
     }
-    this.unblockKey(d, offset);
+    this.unblockKey(d, offset, keyId);
   }
 
   private removeState(key: RetryKey): Promise<void> {
@@ -733,7 +776,7 @@ export class SubscriptionDispatcher {
       this.options.onDeadLettered?.(this.options.topic, this.subscription.name);
       d.ledger.settle(offset);
       d.outstanding.delete(offset);
-      this.clearFailure(d, offset);
+      this.clearFailure(d, offset, record.keyId);
       this.save(d);
       this.pump();
     } catch (error) {
@@ -866,6 +909,15 @@ export class SubscriptionDispatcher {
     return ready;
   }
 
+  private pumpNextTurn(): void {
+    if (this.morePending) return;
+    this.morePending = true;
+    setImmediate(() => {
+      this.morePending = false;
+      this.pump();
+    });
+  }
+
   /** Pumps again when the rate limit has a token or the circuit breaker starts probing. */
   private wakeLater(): void {
     if (this.wakeTimer || this.closed) return;
@@ -971,11 +1023,15 @@ export class SubscriptionDispatcher {
       // of their key in the read-ahead: on the next pass.
       if (stopped || requeuedDuringPass(d)) continue;
       const taken: number[] = [];
+      const delays: RetryState[] = [];
       const now = this.options.clock.now();
       for (const { record, slot } of d.feed.records()) {
-        // Published for later: waits on a timer, out of the read-ahead.
+        // Published for later: waits on a timer, out of the read-ahead
+        // (unless too many are being saved: then it waits in the read-ahead,
+        // and so do the records after it).
         if (record.deliverAtMs > now) {
-          this.delay(d, record);
+          if (d.delaySaves + delays.length >= maxDelaySaves) break;
+          delays.push(this.delay(d, record));
           taken.push(slot);
           continue;
         }
@@ -991,8 +1047,13 @@ export class SubscriptionDispatcher {
         if (outcome === 'stop' || requeuedDuringPass(d)) break;
       }
       for (const slot of taken) d.feed.remove(slot);
+      if (delays.length > 0) this.saveDelays(d, delays);
     }
     if (batch.length > 0) member.deliver(encodeDeliveryBatch(this.topicBytes, batch));
+    // A full batch: the member may take more, and nothing else may come to
+    // ask for it (a member with a large credit that acks late). Next turn,
+    // after I/O waiting meanwhile.
+    if (batch.length >= maxBatch) this.pumpNextTurn();
     return batch.length;
   }
 
@@ -1044,7 +1105,9 @@ export class SubscriptionDispatcher {
       // record that fails again, which blocks the key anew. That keeps a
       // retry one round trip instead of two. In SHARED any member could take
       // the later records, so there the key waits until the record is settled.
-      if (!holder && d.failedKeys.has(record.offset) && this.mode !== SubscriptionMode.SUBSCRIPTION_MODE_SHARED) this.unblockKey(d, record.offset);
+      if (!holder && this.mode !== SubscriptionMode.SUBSCRIPTION_MODE_SHARED && this.blocksKey(d, record.offset, record.keyId)) {
+        this.unblockKey(d, record.offset, record.keyId);
+      }
     }
     return { payload: record.payload, partition: d.partition, offset: record.offset, attempt: lease.attempt, leaseDeadlineMs: lease.deadline, redriveCount: 0 };
   }
