@@ -14,7 +14,7 @@ const record = (offset: number): FeedRecord => ({
 
 describe('HeldRecords', () => {
   it('keeps each key in offset order, whatever order records are held in, and ignores a record held twice', () => {
-    const held = new HeldRecords(100);
+    const held = new HeldRecords({ records: 100, bytes: 1 << 20 });
     for (const offset of [10, 30, 20, 40, 20]) held.hold('a', record(offset));
     held.hold('b', record(15));
     expect(held.size).toBe(5);
@@ -27,7 +27,7 @@ describe('HeldRecords', () => {
   });
 
   it('takes a prefix up to an offset (the key is blocked again further on)', () => {
-    const held = new HeldRecords(100);
+    const held = new HeldRecords({ records: 100, bytes: 1 << 20 });
     for (const offset of [5, 8, 12, 20]) held.hold('a', record(offset));
     expect(held.take('a', 12).map((e) => e.offset)).toEqual([5, 8, 12]);
     expect(held.firstOffset('a')).toBe(20);
@@ -36,8 +36,8 @@ describe('HeldRecords', () => {
     expect(held.size).toBe(0);
   });
 
-  it('keeps the bytes of at most memoryLimit records; the rest are offsets only, and taking frees room', () => {
-    const held = new HeldRecords(2);
+  it('keeps the bytes of at most `records` records; the rest are offsets only, and taking frees room', () => {
+    const held = new HeldRecords({ records: 2, bytes: 1 << 20 });
     for (const offset of [1, 2, 3]) held.hold('a', record(offset));
     expect(held.inMemory).toBe(2);
     const taken = held.take('a');
@@ -45,5 +45,14 @@ describe('HeldRecords', () => {
     expect(held.inMemory).toBe(0);
     held.hold('b', record(4));
     expect(held.take('b')[0]?.record?.offset).toBe(4);
+  });
+
+  it('keeps bytes only while the held bytes stay within `bytes`', () => {
+    const held = new HeldRecords({ records: 100, bytes: 7 });
+    // Each test record is 2-3 stored bytes ("r1", "r10", ...).
+    for (const offset of [1, 2, 3, 10]) held.hold('a', record(offset));
+    expect(held.bytesInMemory).toBe(6);
+    expect(held.take('a').map((e) => e.record !== undefined)).toEqual([true, true, true, false]);
+    expect(held.bytesInMemory).toBe(0);
   });
 });

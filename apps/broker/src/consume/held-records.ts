@@ -9,10 +9,10 @@
  * the redeliveries (with 10% of first attempts failing over 1,000 keys,
  * thousands of records wait behind retries at any time).
  *
- * Up to `memoryLimit` held records keep their bytes; beyond that only the
- * offset is kept and the record is read from the log again when its key
- * unblocks, so a key blocked for days holds neither the read-ahead nor
- * memory.
+ * Up to `limits.records` held records, and `limits.bytes` of their stored
+ * bytes, keep their bytes; beyond that only the offset is kept and the
+ * record is read from the log again when its key unblocks, so a key blocked
+ * for days holds neither the read-ahead nor memory.
  */
 import type { FeedRecord } from './partition-feed.js';
 
@@ -22,13 +22,20 @@ export interface HeldRecord {
   readonly record: FeedRecord | undefined;
 }
 
+/** How many held records, and how many of their bytes, stay in memory. */
+export interface HeldRecordLimits {
+  records: number;
+  bytes: number;
+}
+
 /** See the file comment. */
 export class HeldRecords {
   private readonly byKey = new Map<string, HeldRecord[]>();
   private withBytes = 0;
+  private bytesHeld = 0;
   private count = 0;
 
-  constructor(private readonly memoryLimit: number) {}
+  constructor(private readonly limits: HeldRecordLimits) {}
 
   /** Records held. */
   get size(): number {
@@ -38,6 +45,11 @@ export class HeldRecords {
   /** Held records that kept their bytes. */
   get inMemory(): number {
     return this.withBytes;
+  }
+
+  /** Stored bytes of the held records that kept them. */
+  get bytesInMemory(): number {
+    return this.bytesHeld;
   }
 
   /** The lowest offset held for `keyId`, if any. */
@@ -56,8 +68,11 @@ export class HeldRecords {
     let at = held.length;
     while (at > 0 && (held[at - 1]?.offset ?? 0) > record.offset) at--;
     if (held[at - 1]?.offset === record.offset) return;
-    const keep = this.withBytes < this.memoryLimit;
-    if (keep) this.withBytes++;
+    const keep = this.withBytes < this.limits.records && this.bytesHeld + record.payload.length <= this.limits.bytes;
+    if (keep) {
+      this.withBytes++;
+      this.bytesHeld += record.payload.length;
+    }
     this.count++;
     held.splice(at, 0, { offset: record.offset, record: keep ? record : undefined });
   }
@@ -74,7 +89,11 @@ export class HeldRecords {
     const taken = end === held.length ? held : held.splice(0, end);
     if (taken === held) this.byKey.delete(keyId);
     this.count -= taken.length;
-    for (const entry of taken) if (entry.record) this.withBytes--;
+    for (const entry of taken) {
+      if (!entry.record) continue;
+      this.withBytes--;
+      this.bytesHeld -= entry.record.payload.length;
+    }
     return taken;
   }
 

@@ -56,6 +56,8 @@ import { faultPoint } from '../fault-points.js';
 
 /** Most deliveries sent in one batch. */
 const maxBatch = 500;
+/** Held records of a partition (behind blocked keys) that keep their bytes; the rest are read again. */
+const heldInMemory = { records: feedCapacity, bytes: 4 * 1024 * 1024 };
 /** Most delayed records of a partition being saved at once (see `saveDelays`). */
 const maxDelaySaves = 2_000;
 
@@ -176,7 +178,7 @@ function emptyDispatch(partition: number, log: PartitionLog, ledger: DeliveryLed
     failures: new Map(),
     blocked: new Map(),
     delaySaves: 0,
-    held: new HeldRecords(feedCapacity),
+    held: new HeldRecords(heldInMemory),
     releasing: new Set(),
     requeued: false,
   };
