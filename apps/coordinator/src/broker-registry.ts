@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '@braid/core';
 import type { Clock, Logger } from '@braid/core';
 import { leaseCheckIntervalMs } from './defaults.js';
+import { isHostPort } from './host-port.js';
 import type { MetadataChanges } from './metadata-changes.js';
 import { metadataKeys } from './metadata-keys.js';
 import { parseJson, putJson } from './metadata-store.js';
@@ -66,8 +67,6 @@ type StoredBroker = z.infer<typeof storedBrokerSchema>;
 
 /** Broker ids follow the topic naming rules, so they are safe in keys, logs and URLs. */
 const brokerIdPattern = /^[A-Za-z0-9._-]{1,249}$/;
-/** host:port with a port in 1-65535; the host may be a name, IPv4, or [IPv6]. */
-const addressPattern = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 function validateRegistration(brokerId: string, address: string): void {
   if (!brokerIdPattern.test(brokerId)) {
@@ -76,8 +75,7 @@ function validateRegistration(brokerId: string, address: string): void {
       { metadata: { field: 'broker_id' } },
     );
   }
-  const port = addressPattern.exec(address)?.[1];
-  if (port === undefined || Number(port) < 1 || Number(port) > 65535) {
+  if (!isHostPort(address)) {
     throw new InvalidArgumentError(
       `address ${JSON.stringify(address.slice(0, 260))} is invalid: expected host:port with a port in 1-65535`,
       { metadata: { field: 'address' } },

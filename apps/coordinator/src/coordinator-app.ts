@@ -1,8 +1,8 @@
 /**
  * The coordinator process: cluster metadata (topics, placement,
- * subscriptions, brokers and their leases) in the embedded metadata store
- * under `--data-dir`, served through `AdminService` and
- * `CoordinatorService`.
+ * subscriptions, brokers and their leases) in its metadata store (the
+ * embedded one under `--data-dir`, or etcd with `--etcd-endpoints`), served
+ * through `AdminService` and `CoordinatorService`.
  */
 import { systemClock } from '@braid/core';
 import type { Clock, Logger } from '@braid/core';
@@ -14,6 +14,7 @@ import { BrokerRegistry } from './broker-registry.js';
 import type { CoordinatorConfig } from './config.js';
 import { coordinatorService } from './coordinator-service.js';
 import { EmbeddedMetadataStore } from './embedded-metadata-store.js';
+import { EtcdMetadataStore } from './etcd-metadata-store.js';
 import { MetadataChanges } from './metadata-changes.js';
 import { MetadataService } from './metadata-service.js';
 import type { MetadataStore } from './metadata-store.js';
@@ -26,9 +27,32 @@ export interface CoordinatorApp extends RunningApp {
   port: number;
 }
 
+/**
+ * The store `config` selects: etcd when `--etcd-endpoints` is given, else
+ * the embedded store under `--data-dir`.
+ *
+ * With etcd, several coordinators could share the metadata, but each loads
+ * it once and then writes from memory, so until leader election is built
+ * exactly one coordinator may run per etcd prefix. Election belongs here:
+ * campaign (etcd3's `Election`) after opening the store and before loading
+ * the registries, load only once elected, stop serving on losing the
+ * leadership, and fence every commit with the leader key (see
+ * `EtcdMetadataStore.commit`).
+ */
+async function openMetadataStore(config: CoordinatorConfig): Promise<MetadataStore> {
+  if (config.etcdEndpoints.length > 0) {
+    return EtcdMetadataStore.open(config.etcdEndpoints, { prefix: config.etcdPrefix, dialTimeoutMs: config.etcdDialTimeoutMs });
+  }
+  return EmbeddedMetadataStore.open(config.dataDir);
+}
+
 /** Builds and starts the coordinator. */
 export async function startCoordinator(config: CoordinatorConfig, logger: Logger, clock: Clock = systemClock): Promise<CoordinatorApp> {
-  const store: MetadataStore = await EmbeddedMetadataStore.open(config.dataDir);
+  const store = await openMetadataStore(config);
+  const storeFields =
+    config.etcdEndpoints.length > 0
+      ? { metadataStore: 'etcd', etcdEndpoints: config.etcdEndpoints.join(','), etcdPrefix: config.etcdPrefix }
+      : { metadataStore: 'embedded', dataDir: config.dataDir };
   try {
     const changes = await MetadataChanges.open(store);
     const brokers = await BrokerRegistry.load({
@@ -54,7 +78,7 @@ export async function startCoordinator(config: CoordinatorConfig, logger: Logger
     brokers.start();
     server.setServing(true);
     logger.info(
-      { host: config.host, port, dataDir: config.dataDir, topics: topics.list().length, subscriptions: subscriptions.list().length, brokers: brokers.list().length, metadataVersion: changes.version, brokerLeaseMs: config.brokerLeaseMs },
+      { host: config.host, port, ...storeFields, topics: topics.list().length, subscriptions: subscriptions.list().length, brokers: brokers.list().length, metadataVersion: changes.version, brokerLeaseMs: config.brokerLeaseMs },
       'coordinator serving',
     );
     return {

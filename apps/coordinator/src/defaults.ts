@@ -125,3 +125,31 @@ export const clusterDefaults = {
 export function leaseCheckIntervalMs(leaseMs: number): number {
   return Math.min(1000, Math.max(10, Math.floor(leaseMs / 10)));
 }
+
+/** The etcd metadata store (`--etcd-endpoints`). */
+export const etcdStoreDefaults = {
+  /**
+   * Namespace of every key the coordinator writes (`--etcd-prefix`), so
+   * Braid shares an etcd cluster with other users, or with another Braid
+   * cluster under another prefix.
+   */
+  prefix: '/braid/',
+  /**
+   * How long opening the store keeps trying to reach etcd before failing
+   * with UNAVAILABLE (`--etcd-dial-timeout-ms`); 5 s like etcd's own clients.
+   */
+  dialTimeoutMs: 5000,
+  /**
+   * Deadline of one etcd request. A write that hits it may or may not have
+   * been applied (DEADLINE_EXCEEDED), so it is generous: etcd answers a
+   * healthy write in milliseconds, and a leader election takes about a
+   * second.
+   */
+  requestTimeoutMs: 10_000,
+  /**
+   * Keys fetched per range request by `list`: pages keep each etcd
+   * response (and etcd's work per request) bounded however large the
+   * metadata grows.
+   */
+  listPageSize: 500,
+} as const;

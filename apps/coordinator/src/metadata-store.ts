@@ -1,11 +1,11 @@
 /**
  * Where the coordinator keeps cluster metadata: a small, backend-neutral
  * key-value interface (string keys, Buffer values) that the embedded
- * RocksDB store implements today and an etcd store will implement later.
- * It offers only what both can do well: point reads, prefix listing, and an
- * atomic batch of puts and deletes (an etcd transaction; a RocksDB write
- * batch). Callers serialise their own writes (see `MetadataChanges`), so the
- * store needs no compare-and-set.
+ * RocksDB store and the etcd store implement (metadata-store.contract.test.ts
+ * holds both to it). It offers only what both can do well: point reads,
+ * prefix listing, and an atomic batch of puts and deletes (an etcd
+ * transaction; a RocksDB write batch). Callers serialise their own writes
+ * (see `MetadataChanges`), so the store needs no compare-and-set.
  */
 
 /** One write of an atomic `commit`. */
@@ -29,7 +29,11 @@ export interface MetadataStore {
   put(key: string, value: Buffer): Promise<void>;
   /** Removes `key` durably (no error if absent). */
   delete(key: string): Promise<void>;
-  /** Applies all of `ops` atomically and durably: all or none are visible, also after a crash. */
+  /**
+   * Applies all of `ops` atomically and durably: all or none are visible,
+   * also after a crash. When `ops` writes a key more than once, the last
+   * write wins.
+   */
   commit(ops: readonly StoreOp[]): Promise<void>;
   /** Flushes and closes. Idempotent. */
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 /**
  * Test tooling for integration tests that run real Braid processes: free
- * loopback ports, app processes started from source and stopped by PID.
+ * loopback ports, app processes started from source and stopped by PID,
+ * and a real etcd for the coordinator's etcd metadata store.
  * Never imported by production code (enforced by lint).
  *
  * @packageDocumentation
@@ -14,4 +15,6 @@ export { runCli } from './run-cli.js';
 export type { CliResult } from './run-cli.js';
 export { startLocalCluster, LocalCluster } from './local-cluster.js';
 export type { LocalClusterOptions } from './local-cluster.js';
+export { startEtcd, EtcdServer, etcdBinary } from './etcd-server.js';
+export type { StartEtcdOptions } from './etcd-server.js';
 export { call, failure } from './grpc-calls.js';

@@ -1,8 +1,11 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Server, ServerCredentials, status as Status } from '@grpc/grpc-js';
 import type { ServiceDefinition, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { callEveryRpc, freePort, runCli, startApp } from './index.js';
+import { callEveryRpc, freePort, runCli, startApp, startEtcd } from './index.js';
 
 describe('freePort', () => {
   it('returns a port that can be bound on loopback', async () => {
@@ -29,6 +32,62 @@ describe('startApp', () => {
     const exit = await app.stop();
     expect(exit.code).toBe(0);
     expect(app.alive).toBe(false);
+  });
+});
+
+describe('startEtcd', () => {
+  const base64 = (text: string): string => Buffer.from(text).toString('base64');
+  /** etcd's JSON gateway (`/v3/kv/...`), so this test needs no etcd client. */
+  async function kv(endpoint: string, op: 'put' | 'range', body: Record<string, string>): Promise<{ kvs?: { value: string }[] }> {
+    const response = await fetch(`http://${endpoint}/v3/kv/${op}`, { method: 'POST', body: JSON.stringify(body) });
+    return (await response.json()) as { kvs?: { value: string }[] };
+  }
+  const isRunning = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      // ESRCH: no such process.
+      return false;
+    }
+  };
+
+  it('starts a healthy etcd on loopback, stops it by PID and removes its temporary data directory', async () => {
+    const etcd = await startEtcd();
+    expect(etcd.endpoint).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(isRunning(etcd.pid)).toBe(true);
+    expect(existsSync(etcd.dataDir)).toBe(true);
+    await kv(etcd.endpoint, 'put', { key: base64('k'), value: base64('v') });
+    expect((await kv(etcd.endpoint, 'range', { key: base64('k') })).kvs?.[0]?.value).toBe(base64('v'));
+    await etcd.stop();
+    expect(etcd.alive).toBe(false);
+    expect(isRunning(etcd.pid)).toBe(false);
+    expect(existsSync(etcd.dataDir)).toBe(false);
+  });
+
+  it('kill9 ends it at once and keeps a data directory passed in, so etcd restarts on it with its data', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'braid-testkit-etcd-'));
+    try {
+      const first = await startEtcd({ dataDir });
+      await kv(first.endpoint, 'put', { key: base64('kept'), value: base64('yes') });
+      await first.kill9();
+      expect(first.alive).toBe(false);
+      expect(existsSync(dataDir)).toBe(true);
+      const second = await startEtcd({ dataDir, clientPort: first.clientPort });
+      try {
+        expect(second.endpoint).toBe(first.endpoint);
+        expect((await kv(second.endpoint, 'range', { key: base64('kept') })).kvs?.[0]?.value).toBe(base64('yes'));
+      } finally {
+        await second.stop();
+      }
+      expect(existsSync(dataDir)).toBe(true);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails with the install command when the etcd binary is missing, rather than skipping', async () => {
+    await expect(startEtcd({ binary: '/nonexistent/etcd' })).rejects.toThrow('etcd is not installed at /nonexistent/etcd: install it with `apt-get install -y etcd-server`');
   });
 });
 
