@@ -1,17 +1,14 @@
 /**
  * The broker's `AdminService`: it forwards every call to the coordinator
- * (which owns topics and subscriptions), so a client needs only one address,
+ * (which owns topics and subscriptions; to the leading one when several
+ * run, see `coordinator-link.ts`), so a client needs only one address,
  * and adds what only the leader knows (high watermark, log start, size) to
  * topic descriptions. `Seek`, `ReadRecords` (from this broker's logs,
  * `record-reader.ts`) and `DescribeBroker` are answered here.
  */
-import { Metadata } from '@grpc/grpc-js';
-import type { CallOptions, ServiceError } from '@grpc/grpc-js';
-import { fromGrpcError } from '@braid/core';
 import { AdminServiceService } from '@braid/proto';
 import { FailedPreconditionError, InvalidArgumentError, SubscriptionNotFoundError, TopicNotFoundError } from '@braid/core';
 import type {
-  AdminServiceClient,
   DescribeBrokerResponse,
   DescribeSubscriptionResponse,
   DescribeTopicResponse,
@@ -28,30 +25,16 @@ import { unary } from '@braid/server';
 import type { ServiceRegistration } from '@braid/server';
 import type { LogStore } from '@braid/storage';
 
-type UnaryClientMethod = (
-  request: unknown,
-  metadata: Metadata,
-  options: Partial<CallOptions>,
-  callback: (error: ServiceError | null, response?: unknown) => void,
-) => unknown;
-
 /** Deadline for a forwarded call. */
 const forwardTimeoutMs = 10_000;
 
-function forward(client: AdminServiceClient, method: string, request: unknown): Promise<unknown> {
-  const fn = (client as unknown as Record<string, UnaryClientMethod | undefined>)[method];
-  if (!fn) return Promise.reject(new Error(`AdminServiceClient has no method ${method}`));
-  return new Promise((resolve, reject) => {
-    fn.call(client, request, new Metadata(), { deadline: Date.now() + forwardTimeoutMs }, (error, response) => {
-      if (error) reject(fromGrpcError(error));
-      else resolve(response);
-    });
-  });
-}
-
 /** What the broker answers itself besides forwarding. */
 export interface AdminForwarderContext {
-  client: AdminServiceClient;
+  /**
+   * Calls the unary AdminService method `method` (grpc-js client name) at
+   * the coordinator and resolves with its answer (`CoordinatorLink.callAdmin`).
+   */
+  forward: (method: string, request: unknown, timeoutMs: number) => Promise<unknown>;
   store: LogStore;
   brokerId: string;
   cache: MetadataCache;
@@ -94,13 +77,14 @@ async function seek(context: AdminForwarderContext, request: SeekRequest): Promi
 
 /** The AdminService registration for the broker's server. */
 export function adminForwarder(context: AdminForwarderContext): ServiceRegistration {
-  const { client, store, brokerId } = context;
+  const { store, brokerId } = context;
+  const forward = (method: string, request: unknown): Promise<unknown> => context.forward(method, request, forwardTimeoutMs);
   const implementation: Record<string, ReturnType<typeof unary>> = {};
   for (const method of Object.keys(AdminServiceService)) {
-    implementation[method] = unary((request: unknown) => forward(client, method, request));
+    implementation[method] = unary((request: unknown) => forward(method, request));
   }
   implementation.describeTopic = unary(async (request: unknown) => {
-    const described = (await forward(client, 'describeTopic', request)) as DescribeTopicResponse;
+    const described = (await forward('describeTopic', request)) as DescribeTopicResponse;
     const id = described.topic?.id;
     if (id !== undefined) {
       for (const info of described.partitions) {
@@ -114,7 +98,7 @@ export function adminForwarder(context: AdminForwarderContext): ServiceRegistrat
     return described;
   });
   implementation.describeSubscription = unary(async (request: unknown) => {
-    const described = (await forward(client, 'describeSubscription', request)) as DescribeSubscriptionResponse;
+    const described = (await forward('describeSubscription', request)) as DescribeSubscriptionResponse;
     const topic = context.cache.topic(described.subscription?.topic ?? '');
     const dispatcher = topic ? await context.registry.find(topic.id, described.subscription?.name ?? '') : undefined;
     if (dispatcher) {

@@ -81,7 +81,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   let port = config.port;
   const advertisedAddress = (): string => config.advertisedAddress || `${config.host}:${port}`;
   const link = new CoordinatorLink({
-    coordinatorAddress: config.coordinator,
+    coordinatorAddresses: config.coordinator,
     brokerId,
     advertisedAddress,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
@@ -150,7 +150,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       producerService(handler),
       streamBuffers.track(consumerService(dispatchers, (open) => subscriptions.resolve(open))),
       adminForwarder({
-        client: link.admin,
+        forward: (method, request, timeoutMs) => link.callAdmin(method, request, timeoutMs),
         store,
         brokerId,
         cache,
@@ -171,7 +171,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   await link.start();
   await timers.start();
   server.setServing(true);
-  log.info({ host: config.host, port, advertisedAddress: advertisedAddress(), dataDir: config.dataDir, coordinator: config.coordinator }, 'broker serving');
+  log.info({ host: config.host, port, advertisedAddress: advertisedAddress(), dataDir: config.dataDir, coordinator: link.leader, coordinators: config.coordinator.join(',') }, 'broker serving');
   return {
     port,
     brokerId,

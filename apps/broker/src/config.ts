@@ -5,7 +5,13 @@ import type { ConfigSpec } from '@braid/server';
 
 const schema = z.object({
   ...serverAppSchema,
-  coordinator: z.string().min(1, 'must not be empty'),
+  coordinator: z.string().transform((value, context) => {
+    const addresses = value.split(',').map((entry) => entry.trim());
+    if (addresses.some((entry) => entry === '')) {
+      context.addIssue({ code: 'custom', message: `${JSON.stringify(value)} has an empty entry (list coordinators as host:port,host:port)` });
+    }
+    return addresses;
+  }),
   brokerId: z.string().regex(/^[A-Za-z0-9._-]*$/, 'may only contain A-Z, a-z, 0-9, ".", "_" and "-"'),
   advertisedAddress: z.string(),
   memoryWatermarkBytes: z.coerce.number().int('must be an integer').min(1024 * 1024, 'must be at least 1 MiB'),
@@ -22,7 +28,13 @@ export const brokerConfigSpec: ConfigSpec<typeof schema> = {
   description: 'Braid broker: partition logs, delivery state and dispatch to consumers.',
   options: [
     ...serverAppOptions({ envPrefix: 'BROKER', port: 7401, dataDir: './data/broker' }),
-    { key: 'coordinator', flag: '--coordinator <host:port>', env: 'BRAID_COORDINATOR', description: 'coordinator address', default: 'localhost:7400' },
+    {
+      key: 'coordinator',
+      flag: '--coordinator <host:port,...>',
+      env: 'BRAID_COORDINATOR',
+      description: 'coordinator address, or several (comma-separated) of which one leads: the broker follows the leader',
+      default: 'localhost:7400',
+    },
     {
       key: 'brokerId',
       flag: '--broker-id <id>',

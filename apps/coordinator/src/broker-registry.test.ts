@@ -135,6 +135,33 @@ describe('BrokerRegistry', () => {
     expect(restarted.brokers.liveBrokerIds()).toEqual(['b1']);
   });
 
+  it('with persistLeases, a new leader restores stored leases for one TTL from its takeover, and expired ones stay expired', async () => {
+    const first = await parts({ persistLeases: true });
+    const start = first.clock.now();
+    const b1 = await first.brokers.register('b1', '127.0.0.1:7401');
+    await first.brokers.register('b2', '127.0.0.1:7402');
+    expect(first.store.json(metadataKeys.broker('b1'))).toMatchObject({ leaseId: b1.leaseId });
+    await first.clock.advance(500);
+    first.brokers.heartbeat('b1', b1.leaseId);
+    await first.clock.advance(700); // b2 lapsed at 1000, b1 renewed until 1500
+    expect(first.store.json(metadataKeys.broker('b2'))).toEqual({ brokerId: 'b2', address: '127.0.0.1:7402', registeredAtMs: start });
+    await first.brokers.stop();
+
+    // The takeover 1200 ms after the first registration: b1 keeps its lease until 1200 + 1000.
+    const next = await parts({ store: first.store, clock: first.clock, persistLeases: true });
+    expect(next.brokers.list()).toMatchObject([
+      { brokerId: 'b1', live: true, leaseId: b1.leaseId, leaseExpiresAtMs: start + 2200 },
+      { brokerId: 'b2', live: false },
+    ]);
+    await next.clock.advance(900);
+    expect(next.brokers.heartbeat('b1', b1.leaseId)).toEqual(b1);
+    expect(next.brokers.liveBrokerIds()).toEqual(['b1']);
+    // A broker whose heartbeats never reach the new leader expires one TTL after the takeover.
+    await next.clock.advance(1100);
+    expect(next.brokers.liveBrokerIds()).toEqual([]);
+    expect(next.store.json(metadataKeys.broker('b1'))).not.toHaveProperty('leaseId');
+  });
+
   it('stops its expiry loop', async () => {
     const p = await parts();
     expect(p.clock.pendingSleeps).toBe(1);

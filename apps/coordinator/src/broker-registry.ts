@@ -2,11 +2,19 @@
  * Brokers and their leases. A broker registers (id + address) and gets a
  * lease that it renews by heartbeat; a lease not renewed within its TTL
  * expires, which marks the broker down (and, in the metadata, its
- * partitions unavailable; placement stays). Leases live in memory only: a
- * restarted coordinator knows every broker it ever registered (their
- * registration is stored, so describe still lists them) but none as live
- * until it registers again. A heartbeat with an unknown or expired lease
- * gets NOT_FOUND, which tells the broker to register again.
+ * partitions unavailable; placement stays). By default leases live in
+ * memory only: a restarted coordinator knows every broker it ever
+ * registered (their registration is stored, so describe still lists them)
+ * but none as live until it registers again. With `persistLeases` (the etcd
+ * store, where a standby coordinator takes over from a leader) the lease id
+ * is stored with the registration and removed on expiry, and a new leader
+ * restores every stored lease with one full TTL from its takeover: brokers
+ * keep their leases (and their partitions stay available) across a
+ * failover as long as their heartbeats reach the new leader within a TTL.
+ * Renewals are not stored (that would be a write per heartbeat), so a
+ * broker that died just before the failover is noticed up to one TTL
+ * later than it would have been. A heartbeat with an unknown or expired
+ * lease gets NOT_FOUND, which tells the broker to register again.
  *
  * Expiry is checked by a loop on the injected `Clock`, so tests drive it
  * with a `FakeClock` instead of sleeping.
@@ -56,12 +64,19 @@ export interface BrokerRegistryOptions {
   checkIntervalMs?: number;
   /** Makes lease ids. Default `randomUUID`. */
   newLeaseId?: () => string;
+  /**
+   * Store lease ids with registrations and restore them on load with a
+   * fresh TTL (see the file comment). Default false: leases in memory only.
+   */
+  persistLeases?: boolean;
 }
 
 const storedBrokerSchema = z.object({
   brokerId: z.string().min(1),
   address: z.string().min(1),
   registeredAtMs: z.number().int(),
+  /** The live lease, with `persistLeases`; absent once it expired. */
+  leaseId: z.string().min(1).optional(),
 });
 type StoredBroker = z.infer<typeof storedBrokerSchema>;
 
@@ -100,14 +115,24 @@ export class BrokerRegistry implements LiveBrokers {
     this.checkIntervalMs = options.checkIntervalMs ?? leaseCheckIntervalMs(options.leaseTtlMs);
   }
 
-  /** Loads the stored registrations; every broker starts not live. */
+  /**
+   * Loads the stored registrations. Every broker starts not live, except,
+   * with `persistLeases`, those with a stored lease: they are live for one
+   * TTL from now.
+   */
   static async load(options: BrokerRegistryOptions): Promise<BrokerRegistry> {
     const registry = new BrokerRegistry(options);
+    const now = options.clock.now();
     for (const { key, value } of await options.store.list(metadataKeys.brokerPrefix)) {
       const result = storedBrokerSchema.safeParse(parseJson(value));
       if (!result.success) throw new Error(`metadata store holds a corrupt ${key}: ${result.error.message}`);
-      const stored = result.data;
-      registry.brokers.set(stored.brokerId, { ...stored, live: false, leaseId: undefined, leaseExpiresAtMs: 0 });
+      const { leaseId, ...stored } = result.data;
+      if (options.persistLeases === true && leaseId !== undefined) {
+        registry.brokers.set(stored.brokerId, { ...stored, live: true, leaseId, leaseExpiresAtMs: now + options.leaseTtlMs });
+        options.logger.info({ brokerId: stored.brokerId, address: stored.address, graceMs: options.leaseTtlMs }, 'broker lease restored from the store');
+      } else {
+        registry.brokers.set(stored.brokerId, { ...stored, live: false, leaseId: undefined, leaseExpiresAtMs: 0 });
+      }
     }
     return registry;
   }
@@ -152,7 +177,7 @@ export class BrokerRegistry implements LiveBrokers {
       }
       const leaseId = this.newLeaseId();
       const broker: BrokerState = { brokerId, address, registeredAtMs: now, live: true, leaseId, leaseExpiresAtMs: now + leaseTtlMs };
-      const stored: StoredBroker = { brokerId, address, registeredAtMs: now };
+      const stored: StoredBroker = { brokerId, address, registeredAtMs: now, ...(this.options.persistLeases === true ? { leaseId } : {}) };
       return {
         ops: [putJson(metadataKeys.broker(brokerId), stored)],
         apply: () => {
@@ -212,7 +237,13 @@ export class BrokerRegistry implements LiveBrokers {
       // this change waited for its turn.
       const expired = due();
       return {
-        ops: [],
+        // A stored lease is removed, so that a later leader does not revive it.
+        ops:
+          this.options.persistLeases === true
+            ? expired.map((broker) =>
+                putJson(metadataKeys.broker(broker.brokerId), { brokerId: broker.brokerId, address: broker.address, registeredAtMs: broker.registeredAtMs } satisfies StoredBroker),
+              )
+            : [],
         apply: () => {
           for (const broker of expired) {
             broker.live = false;

@@ -45,4 +45,12 @@ describe('coordinator configuration: the metadata store', () => {
     expect(configError(['--etcd-prefix', '']).message).toContain('--etcd-prefix / BRAID_COORDINATOR_ETCD_PREFIX: must not be empty');
     expect(configError(['--etcd-dial-timeout-ms', '5']).message).toContain('--etcd-dial-timeout-ms / BRAID_COORDINATOR_ETCD_DIAL_TIMEOUT_MS: must be at least 100');
   });
+
+  it('takes the election lease TTL (default 5 s) and an advertised address', () => {
+    expect(parse([])).toMatchObject({ etcdLeaseTtlS: 5, advertisedAddress: '' });
+    expect(parse(['--etcd-lease-ttl-s', '3', '--advertised-address', 'coord-1:7400'])).toMatchObject({ etcdLeaseTtlS: 3, advertisedAddress: 'coord-1:7400' });
+    expect(parse([], { BRAID_COORDINATOR_ETCD_LEASE_TTL_S: '7' }).etcdLeaseTtlS).toBe(7);
+    expect(configError(['--etcd-lease-ttl-s', '1']).message).toContain('--etcd-lease-ttl-s / BRAID_COORDINATOR_ETCD_LEASE_TTL_S: must be at least 2');
+    expect(configError(['--advertised-address', 'nohost']).message).toContain('--advertised-address / BRAID_COORDINATOR_ADVERTISED_ADDRESS');
+  });
 });

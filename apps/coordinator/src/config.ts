@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { serverAppOptions, serverAppSchema } from '@braid/server';
 import type { ConfigSpec } from '@braid/server';
-import { clusterDefaults, etcdStoreDefaults } from './defaults.js';
+import { clusterDefaults, electionDefaults, etcdStoreDefaults } from './defaults.js';
 import { isHostPort } from './host-port.js';
 
 /**
@@ -32,6 +32,8 @@ const schema = z.object({
   etcdEndpoints,
   etcdPrefix: z.string().min(1, 'must not be empty'),
   etcdDialTimeoutMs: z.coerce.number().int('must be an integer').min(100, 'must be at least 100').max(600_000, 'must be at most 600000'),
+  etcdLeaseTtlS: z.coerce.number().int('must be an integer').min(2, 'must be at least 2').max(600, 'must be at most 600'),
+  advertisedAddress: z.string().refine((value) => value === '' || isHostPort(value), 'must be host:port with a port in 1-65535'),
 });
 
 /** Validated coordinator configuration. */
@@ -70,6 +72,21 @@ export const coordinatorConfigSpec: ConfigSpec<typeof schema> = {
       env: 'BRAID_COORDINATOR_ETCD_DIAL_TIMEOUT_MS',
       description: 'how long to keep trying to reach etcd at start before failing (100-600000; with --etcd-endpoints)',
       default: String(etcdStoreDefaults.dialTimeoutMs),
+    },
+    {
+      key: 'etcdLeaseTtlS',
+      flag: '--etcd-lease-ttl-s <seconds>',
+      env: 'BRAID_COORDINATOR_ETCD_LEASE_TTL_S',
+      description:
+        'TTL of the etcd lease behind the leader election (2-600; with --etcd-endpoints): a dead leader is replaced about this long after it died, and a leader cut off from etcd this long exits',
+      default: String(electionDefaults.leaseTtlSeconds),
+    },
+    {
+      key: 'advertisedAddress',
+      flag: '--advertised-address <host:port>',
+      env: 'BRAID_COORDINATOR_ADVERTISED_ADDRESS',
+      description: 'address brokers and clients reach this coordinator at, published in the leader election (default: host:port)',
+      default: '',
     },
   ],
   schema,

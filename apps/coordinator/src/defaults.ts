@@ -153,3 +153,19 @@ export const etcdStoreDefaults = {
    */
   listPageSize: 500,
 } as const;
+
+/** Leader election among coordinators on etcd (`coordinator-election.ts`). */
+export const electionDefaults = {
+  /** Name of the election: its keys are `<etcd prefix>election/coordinator/<lease id>`. */
+  name: 'coordinator',
+  /**
+   * TTL of the etcd lease a candidate holds (s; `--etcd-lease-ttl-s`). A
+   * killed leader is replaced about this long after it died (plus loading
+   * the metadata), and a leader cut off from etcd gives up after it. 5 s
+   * keeps a takeover well within 10 s while riding out an etcd leader
+   * election (~1 s) or a GC pause; the client renews every third of it.
+   */
+  leaseTtlSeconds: 5,
+  /** Pause before observing the leader again after the observer failed (ms). */
+  observeRetryMs: 1000,
+} as const;

@@ -1,9 +1,11 @@
 /**
  * The etcd metadata store (`--etcd-endpoints`): every key under one
  * namespace prefix in an etcd cluster, so the metadata outlives any one
- * coordinator host and several coordinators can share it. Leader election
- * among those coordinators is not built yet; `commit` is where its fencing
- * check will go (see there).
+ * coordinator host and several coordinators can share it. Several
+ * coordinators elect a leader through etcd (`coordinator-election.ts`, on
+ * `election()` here); once elected, the leader `fence`s this store with its
+ * election key, and from then on every `commit` is refused unless that key
+ * still exists with the revision it won with (see there).
  *
  * Built on `etcd3` (Microsoft's client, on the workspace's @grpc/grpc-js).
  * etcd acknowledges a write once a quorum of members has it in their
@@ -30,7 +32,7 @@ import {
   GRPCUnauthenticatedError,
   GRPCUnavailableError,
 } from 'etcd3';
-import type { IRequestOp } from 'etcd3';
+import type { Election, ICompare, IRequestOp } from 'etcd3';
 import {
   BraidError,
   DeadlineExceededError,
@@ -77,9 +79,17 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The election key a leader holds and the revision that created it; see `EtcdMetadataStore.fence`. */
+interface Fence {
+  key: Buffer;
+  createRevision: string;
+  onDeposed: (error: BraidError) => void;
+}
+
 /** `MetadataStore` on etcd v3; see the file comment. */
 export class EtcdMetadataStore implements MetadataStore {
   private closed = false;
+  private fencing: Fence | undefined;
   private readonly namespace: Buffer;
   /** The endpoints as one string, for messages and error metadata. */
   private readonly where: string;
@@ -201,11 +211,55 @@ export class EtcdMetadataStore implements MetadataStore {
         ? { request_put: { key: this.etcdKey(op.key), value: op.value } }
         : { request_delete_range: { key: this.etcdKey(op.key) } },
     );
-    // No conditions yet, so the writes always apply. Leader election will
-    // add one here (the leader's election key still has the revision it
-    // won with), so that a coordinator that lost leadership without
-    // noticing cannot overwrite its successor's metadata.
-    await this.request('commit', () => this.client.kv.txn({ compare: [], success, failure: [] }), latest.size);
+    // Fenced (a leader): the writes apply only while the leader's election
+    // key still exists with the revision it won with. A coordinator whose
+    // lease expired without it noticing (a long pause, a partition) finds
+    // its key gone or re-created by its successor's lease, so it cannot
+    // overwrite the successor's metadata. (etcd's Go `concurrency.Election`
+    // fences the same way: `Compare(CreateRevision(key), "=", rev)`.)
+    const fence = this.fencing;
+    const compare: ICompare[] = fence === undefined ? [] : [{ key: fence.key, target: 'Create', result: 'Equal', create_revision: fence.createRevision }];
+    const response = await this.request('commit', () => this.client.kv.txn({ compare, success, failure: [] }), latest.size);
+    if (!response.succeeded && fence !== undefined) {
+      const error = new FailedPreconditionError(
+        `this coordinator is no longer the leader: its election key ${fence.key.toString('utf8')} (created at revision ${fence.createRevision}) is gone from etcd at ${this.where}; nothing was written`,
+        { metadata: { endpoints: this.where, electionKey: fence.key.toString('utf8'), writes: String(latest.size) } },
+      );
+      fence.onDeposed(error);
+      throw error;
+    }
+  }
+
+  /**
+   * An etcd3 `Election` named `name` under this store's prefix (its keys are
+   * `<prefix>election/<name>/<lease id>`), whose candidates hold etcd leases
+   * of `ttlSeconds`. Shares this store's connection.
+   */
+  election(name: string, ttlSeconds: number): Election {
+    this.assertOpen();
+    return this.client.namespace(this.namespace).election(name, ttlSeconds);
+  }
+
+  /**
+   * Fences every later commit with `electionKey` (a full etcd key): it
+   * applies only while that key exists with `createRevision`, else fails
+   * with FAILED_PRECONDITION, writes nothing and calls `onDeposed`.
+   */
+  fence(electionKey: string, createRevision: string, onDeposed: (error: BraidError) => void): void {
+    this.fencing = { key: Buffer.from(electionKey, 'utf8'), createRevision, onDeposed };
+  }
+
+  /**
+   * The create revision of `etcdKey` (a full etcd key, not under the
+   * prefix), or undefined when it does not exist; a linearizable read that
+   * fails after `timeoutMs`.
+   */
+  async createRevisionOf(etcdKey: string, timeoutMs: number = this.requestTimeoutMs): Promise<string | undefined> {
+    this.assertOpen();
+    const response = await this.request('read the election key', () =>
+      this.client.kv.range({ key: Buffer.from(etcdKey, 'utf8'), keys_only: true }, { deadline: Date.now() + timeoutMs }),
+    );
+    return response.kvs[0]?.create_revision;
   }
 
   close(): Promise<void> {

@@ -9,7 +9,8 @@
  * | `counters/topic-id` | decimal: the last topic id handed out (ids are never reused) |
  * | `topics/<name>` | JSON `StoredTopic`: id, settings, creation time |
  * | `placement/<topic id, 10 digits>` | JSON `StoredPlacement`: leader and epoch per partition |
- * | `brokers/<broker id>` | JSON `StoredBroker`: address and registration time |
+ * | `brokers/<broker id>` | JSON `StoredBroker`: address, registration time, and (etcd) the live lease id |
+ * | `election/coordinator/<lease id>` | etcd only, written by etcd3's `Election`: a candidate's advertised address |
  * | `subscriptions/<topic>/<name>` | JSON `StoredSubscription`: topic id, settings, creation time |
  *
  * Placement is keyed by topic id, not name, so a re-created topic can never

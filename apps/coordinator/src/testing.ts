@@ -89,7 +89,7 @@ export interface CoordinatorParts {
  * the end.
  */
 export async function buildCoordinatorParts(
-  options: { store?: MemoryMetadataStore; clock?: FakeClock; leaseTtlMs?: number; checkIntervalMs?: number } = {},
+  options: { store?: MemoryMetadataStore; clock?: FakeClock; leaseTtlMs?: number; checkIntervalMs?: number; persistLeases?: boolean } = {},
 ): Promise<CoordinatorParts> {
   const store = options.store ?? new MemoryMetadataStore();
   const clock = options.clock ?? new FakeClock();
@@ -103,6 +103,7 @@ export async function buildCoordinatorParts(
     logger,
     leaseTtlMs: options.leaseTtlMs ?? 10_000,
     checkIntervalMs: options.checkIntervalMs,
+    persistLeases: options.persistLeases,
     newLeaseId: () => `lease-${++leases}`,
   });
   const topics = await TopicRegistry.load({ store, changes, brokers, clock, logger });

@@ -4,7 +4,9 @@
  * has a deadline and rejects with a `BraidError` carrying the server's gRPC
  * code, reason and message. Brokers forward admin calls to the coordinator,
  * so one address suffices; with several, a call that cannot reach one
- * (UNAVAILABLE) tries the next. `readRecords` is served by the partition's
+ * (UNAVAILABLE) tries the next. Coordinators can be given directly too: a
+ * standby coordinator's UNAVAILABLE (`COORDINATOR_STANDBY`) names the
+ * leader, which is asked next. `readRecords` is served by the partition's
  * leader and follows NOT_LEADER redirects to it.
  */
 import { Metadata, status as Status } from '@grpc/grpc-js';
@@ -297,16 +299,24 @@ export class Admin {
   /**
    * Runs one call against the first broker, moving on to the next only
    * while the call could not reach a server (UNAVAILABLE without Braid
-   * detail): an answer from a server is final.
+   * detail) or reached a standby coordinator, whose named leader is asked
+   * next: any other answer from a server is final. Each address is asked
+   * at most once.
    */
   private async call<T>(
     invoke: (client: AdminServiceClient, metadata: Metadata, options: { deadline: number }, callback: Callback<T>) => unknown,
   ): Promise<T> {
     let lastError: BraidError | undefined;
-    for (const address of this.brokers) {
+    const asked = new Set<string>();
+    const queue = [...this.brokers];
+    for (let address = queue.shift(); address !== undefined; address = queue.shift()) {
+      if (asked.has(address)) continue;
+      asked.add(address);
       const outcome = await this.attempt(address, invoke);
       if (outcome.ok) return outcome.response;
-      if (!outcome.unreachable) throw outcome.error;
+      const standby = outcome.error.reason === 'COORDINATOR_STANDBY';
+      if (!outcome.unreachable && !standby) throw outcome.error;
+      if (standby && outcome.error.leaderAddress !== '') queue.unshift(outcome.error.leaderAddress);
       lastError = outcome.error;
     }
     throw lastError ?? new InternalError('no broker address to ask');

@@ -30,6 +30,9 @@ export const errorTable = {
   UNAVAILABLE: { code: Status.UNAVAILABLE, retriable: true },
   PARTITION_UNAVAILABLE: { code: Status.UNAVAILABLE, retriable: true },
   SHUTTING_DOWN: { code: Status.UNAVAILABLE, retriable: true },
+  // A coordinator standing by while another leads: ask the leader named in
+  // the detail (or the next coordinator) instead.
+  COORDINATOR_STANDBY: { code: Status.UNAVAILABLE, retriable: true },
   DEADLINE_EXCEEDED: { code: Status.DEADLINE_EXCEEDED, retriable: true },
   CANCELLED: { code: Status.CANCELLED, retriable: false },
   UNIMPLEMENTED: { code: Status.UNIMPLEMENTED, retriable: false },
@@ -222,6 +225,20 @@ export class PartitionUnavailableError extends BraidError {
 export class ShuttingDownError extends BraidError {
   constructor(what = 'server') {
     super('SHUTTING_DOWN', `${what} is shutting down`);
+  }
+}
+
+/**
+ * This coordinator stands by while another one leads (elected through
+ * etcd); `leaderAddress` names the leader when it is known.
+ */
+export class CoordinatorStandbyError extends BraidError {
+  constructor(leaderAddress: string | undefined) {
+    super(
+      'COORDINATOR_STANDBY',
+      `this coordinator is a standby; ${leaderAddress ? `the leader is ${leaderAddress}` : 'no leader is known right now'}: send the call there (or to another coordinator)`,
+      leaderAddress ? { leaderAddress } : {},
+    );
   }
 }
 

@@ -15,6 +15,13 @@ import type { LogLevel } from './logger.js';
 export interface RunningApp {
   /** Graceful stop: stop accepting, drain in-flight work, flush storage. */
   stop(): Promise<void>;
+  /**
+   * Resolves with the reason when the app can no longer go on and must not
+   * keep serving even briefly (a coordinator that lost its leadership):
+   * `runApp` logs it and exits with code 1 at once, without a graceful
+   * stop, so that a supervisor restarts it. Never resolving is fine.
+   */
+  failed?: Promise<Error>;
 }
 
 /** What `runApp` needs. */
@@ -45,6 +52,10 @@ export async function runApp<S extends z.ZodType<{ logLevel: LogLevel }>>(option
   try {
     const app = await options.start(config, logger);
     stopOnSignals(logger, () => app.stop());
+    void app.failed?.then((reason) => {
+      logger.error({ err: reason }, `${options.name} cannot go on; exiting`);
+      process.exit(1);
+    });
   } catch (error) {
     logger.error({ err: error }, `${options.name} failed to start`);
     process.exit(1);

@@ -26,6 +26,12 @@ export interface StartAppOptions {
   /** Do not wait for SERVING (for apps expected to fail at start). */
   noWait?: boolean;
   /**
+   * What to wait for (unless `noWait`): `serving` (default) until the
+   * health check says SERVING; `listening` until it answers at all, e.g.
+   * NOT_SERVING from a standby coordinator.
+   */
+  waitFor?: 'serving' | 'listening';
+  /**
    * Run the built bundle (`dist/apps/<app>/main.js`, from `nx build <app>`)
    * instead of the TypeScript source: what production runs, for benchmarks.
    */
@@ -122,24 +128,46 @@ export async function startApp(app: string, options: StartAppOptions = {}): Prom
     },
   );
   const handle = new AppProcess(app, child, port);
-  if (!options.noWait) await waitUntilServing(handle, options.readyTimeoutMs ?? 30_000);
+  if (!options.noWait) {
+    const timeoutMs = options.readyTimeoutMs ?? 30_000;
+    if (options.waitFor === 'listening') await waitUntilListening(handle, timeoutMs);
+    else await waitUntilServing(handle, timeoutMs);
+  }
   return handle;
 }
 
 /** Polls the health check until SERVING; fails with the app's output if it exits or times out. */
-export async function waitUntilServing(handle: AppProcess, timeoutMs: number): Promise<void> {
+export function waitUntilServing(handle: AppProcess, timeoutMs: number): Promise<void> {
+  return pollHealth(handle, timeoutMs, { before: 'serving', report: 'SERVING' }, (status) => status === 'SERVING');
+}
+
+/**
+ * Polls the health check until it answers with any status (the app
+ * listens, whether it serves or not, like a standby coordinator); fails
+ * with the app's output if it exits or times out.
+ */
+export function waitUntilListening(handle: AppProcess, timeoutMs: number): Promise<void> {
+  return pollHealth(handle, timeoutMs, { before: 'listening', report: 'a health status' }, () => true);
+}
+
+async function pollHealth(
+  handle: AppProcess,
+  timeoutMs: number,
+  what: { before: string; report: string },
+  done: (status: string) => boolean,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!handle.alive) {
-      throw new Error(`${handle.app} exited before serving:\n${handle.logs}`);
+      throw new Error(`${handle.app} exited before ${what.before}:\n${handle.logs}`);
     }
     try {
-      if ((await checkHealth(handle.address, { timeoutMs: 1000 })) === 'SERVING') return;
+      if (done(await checkHealth(handle.address, { timeoutMs: 1000 }))) return;
     } catch {
       // Not listening yet: keep polling until the deadline.
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   await handle.kill9();
-  throw new Error(`${handle.app} did not report SERVING within ${timeoutMs} ms:\n${handle.logs}`);
+  throw new Error(`${handle.app} did not report ${what.report} within ${timeoutMs} ms:\n${handle.logs}`);
 }

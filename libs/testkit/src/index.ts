@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 export { freePort } from './free-port.js';
-export { startApp, waitUntilServing, AppProcess, workspaceRoot } from './app-process.js';
+export { startApp, waitUntilServing, waitUntilListening, AppProcess, workspaceRoot } from './app-process.js';
 export type { StartAppOptions, AppExit } from './app-process.js';
 export { callEveryRpc } from './call-every-rpc.js';
 export type { CallEveryRpcOptions, RpcOutcome } from './call-every-rpc.js';
