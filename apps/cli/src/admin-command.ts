@@ -1,5 +1,5 @@
 /**
- * What the admin commands (`topic`, `subscription`, `broker`) share: the `--timeout`
+ * What the admin commands (`topic`, `subscription`, `broker`, `cluster`) share: the `--timeout`
  * option (the deadline of each call) and running the work with an `Admin`
  * whose failures print `CODE: message` and exit 1.
  */

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerBrokerCommand } from './commands/broker.js';
+import { registerClusterCommand } from './commands/cluster.js';
 import { registerConsumeCommand } from './commands/consume.js';
 import { registerDlqCommand } from './commands/dlq.js';
 import { registerHealthCommand } from './commands/health.js';
@@ -17,7 +18,7 @@ import type { CliIo } from './context.js';
 /** Builds the program; commander's own exits become thrown `CommanderError`s. */
 export function createProgram(io: CliIo, env: Readonly<Record<string, string | undefined>>): Command {
   const program = new Command('braid')
-    .description('Braid command line: topics, subscriptions, produce, consume, brokers, dead letters, health')
+    .description('Braid command line: topics, subscriptions, produce, consume, brokers, cluster, dead letters, health')
     .option('--broker <host:port>', 'broker to talk to [env: BRAID_BROKER] (default: localhost:7401)')
     .showHelpAfterError()
     .configureOutput({ writeOut: (text) => { io.stdout(text); }, writeErr: (text) => { io.stderr(text); } })
@@ -29,6 +30,7 @@ export function createProgram(io: CliIo, env: Readonly<Record<string, string | u
   registerConsumeCommand(program, context);
   registerSubscriptionCommand(program, context);
   registerBrokerCommand(program, context);
+  registerClusterCommand(program, context);
   registerDlqCommand(program, context);
   return program;
 }

@@ -1,6 +1,6 @@
 import { status as Status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { partitionItem, rendezvousOwner } from '@braid/partitioning';
+import { balancedRendezvous, partitionItem } from '@braid/partitioning';
 import { Durability, TopicConfig } from '@braid/proto';
 import { metadataKeys } from './metadata-keys.js';
 import { buildCoordinatorParts } from './testing.js';
@@ -33,7 +33,7 @@ describe('TopicRegistry', () => {
     expect(topics.list()).toEqual([]);
   });
 
-  it('creates a topic with defaults, a fresh id and rendezvous placement at epoch 1, and bumps the version', async () => {
+  it('creates a topic with defaults, a fresh id and even rendezvous placement at epoch 1, and bumps the version', async () => {
     const { topics, changes, store } = await withBrokers('b1', 'b2', 'b3');
     const before = changes.version;
     const topic = await topics.create('orders', TopicConfig.fromPartial({ partitions: 12, durability: Durability.DURABILITY_WRITE }));
@@ -44,10 +44,10 @@ describe('TopicRegistry', () => {
     });
     const live = ['b1', 'b2', 'b3'];
     expect(topic.partitions).toEqual(
-      Array.from({ length: 12 }, (_, p) => ({ leaderId: rendezvousOwner(partitionItem('orders', p), live), leaderEpoch: 1 })),
+      balancedRendezvous(Array.from({ length: 12 }, (_, p) => partitionItem('orders', p)), live).map((leaderId) => ({ leaderId, leaderEpoch: 1 })),
     );
-    // Spread over more than one broker (12 partitions over 3 brokers).
-    expect(new Set(topic.partitions.map((a) => a.leaderId)).size).toBeGreaterThan(1);
+    // Evenly: 4 partitions per broker.
+    expect(live.map((id) => topic.partitions.filter((a) => a.leaderId === id).length)).toEqual([4, 4, 4]);
     expect(changes.version).toBe(before + 1);
     expect(store.json(metadataKeys.topic('orders'))).toMatchObject({ id: 1, settings: { partitions: 12, durability: 'DURABILITY_WRITE' } });
     expect(store.json(metadataKeys.placement(1))).toEqual({ topicId: 1, partitions: topic.partitions });

@@ -3,14 +3,15 @@
  * live. A topic's id comes from a durable counter and is never reused, so
  * a topic deleted and created again under the same name starts with no
  * data (storage keys use the id). Partition leaders are chosen once, at
- * creation, by rendezvous hashing over the live brokers, and then kept:
+ * creation, by rendezvous hashing over the live brokers with a cap (each
+ * leads ceil(partitions / brokers) at most: `balancedRendezvous`), and kept:
  * a broker going down makes its partitions unavailable, it does not move
  * them (leader failover comes with replication).
  */
 import { z } from 'zod';
 import { AlreadyExistsError, FailedPreconditionError, InternalError, TopicNotFoundError, assertValidName } from '@braid/core';
 import type { Clock, Logger } from '@braid/core';
-import { partitionItem, rendezvousOwner } from '@braid/partitioning';
+import { balancedRendezvous, partitionItem } from '@braid/partitioning';
 import { Durability } from '@braid/proto';
 import type { TopicConfig } from '@braid/proto';
 import { clusterDefaults, topicLimits } from './defaults.js';
@@ -186,12 +187,9 @@ export class TopicRegistry {
       }
       const id = this.lastTopicId + 1;
       if (id > maxTopicId) throw new InternalError(`topic ids are exhausted (last id ${this.lastTopicId})`);
-      const partitions: PartitionAssignment[] = [];
-      for (let p = 0; p < settings.partitions; p++) {
-        const leaderId = rendezvousOwner(partitionItem(name, p), live);
-        if (leaderId === undefined) throw new InternalError(`no owner for ${name}/${p} among ${live.length} live brokers`);
-        partitions.push({ leaderId, leaderEpoch: clusterDefaults.firstLeaderEpoch });
-      }
+      // Rendezvous with a cap, so every broker leads its share (12 over 3: 4/4/4).
+      const leaders = balancedRendezvous(Array.from({ length: settings.partitions }, (_, p) => partitionItem(name, p)), live);
+      const partitions: PartitionAssignment[] = leaders.map((leaderId) => ({ leaderId, leaderEpoch: clusterDefaults.firstLeaderEpoch }));
       const topic: TopicState = { name, id, createdAtMs: this.options.clock.now(), settings, partitions };
       const placement: StoredPlacement = { topicId: id, partitions };
       return {

@@ -7,7 +7,8 @@
  *   XXH64 of the key); keyless records go round-robin ({@link RoundRobin}).
  * - partition -> brokers and partition/key -> subscription member:
  *   {@link rendezvousOwner} / {@link rendezvousRank} over items built with
- *   {@link partitionItem} or {@link keyItem}.
+ *   {@link partitionItem} or {@link keyItem}; a topic's partitions over
+ *   brokers evenly: {@link balancedRendezvous}.
  * - key -> worker slot inside a consumer: {@link slotForKey}.
  *
  * Building blocks: {@link xxh64} and {@link jumpHash}.
@@ -21,4 +22,5 @@ export { partitionForKey } from './partition.js';
 export { RoundRobin } from './round-robin.js';
 export { partitionItem, keyItem } from './item-encoding.js';
 export { rendezvousOwner, rendezvousRank, rendezvousScore } from './rendezvous.js';
+export { balancedRendezvous } from './balanced-placement.js';
 export { SLOT_HASH_SEED, slotForKey } from './slots.js';
