@@ -58,9 +58,9 @@ describe('CoordinatorElection', () => {
     await eventually(() => b.election.leaderAddress() === 'a:7400', 'b to observe a as the leader');
     expect(a.election.isLeader).toBe(true);
     expect(b.election.isLeader).toBe(false);
-    // The election keys live under the store's prefix.
-    const keys = await raw.getAll().prefix(`${prefix}election/coordinator/`).keys();
-    expect(keys).toHaveLength(2);
+    // The election keys live under the store's prefix (b may observe a's
+    // key a moment before its own campaign key is written).
+    await expect.poll(async () => (await raw.getAll().prefix(`${prefix}election/coordinator/`).keys()).length, { timeout: 5_000, interval: 20 }).toBe(2);
 
     const started = Date.now();
     await a.election.resign();
