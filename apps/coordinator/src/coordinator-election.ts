@@ -68,8 +68,35 @@ export class CoordinatorElection {
   static start(options: CoordinatorElectionOptions): CoordinatorElection {
     const election = new CoordinatorElection(options);
     election.observe();
+    election.pollLeader();
     election.run();
     return election;
+  }
+
+  /**
+   * While standing by, reads the leader every check interval as well: the
+   * observer can miss the first leader when its key is written between the
+   * observer's initial read and its watch, and a standby must always be able
+   * to name the leader.
+   */
+  private pollLeader(): void {
+    const { store, leaseTtlSeconds, clock } = this.options;
+    void (async () => {
+      while (!this.stopping.signal.aborted) {
+        const woke = await clock.sleep(this.checkIntervalMs, this.stopping.signal).then(
+          () => true,
+          () => false,
+        );
+        if (!woke) return;
+        if (this.leading) continue;
+        try {
+          const value = await store.election(electionDefaults.name, leaseTtlSeconds).leader();
+          if (!this.isLeader && value !== this.leader) this.onLeader(value);
+        } catch (error) {
+          this.options.logger.debug({ err: error }, 'reading the coordinator leader failed');
+        }
+      }
+    })();
   }
 
   /** Whether this coordinator leads. */
