@@ -7,6 +7,8 @@
  * - `computeDelay()`: the pure delay formula.
  * - `Backoff`: the stateful policy (`next()`, `attempts`, `reset()`).
  * - `retry()`: the whole retry loop, abortable.
+ * - `subscriptionBackoff()`, `effectiveRetryOrder()`: a subscription's
+ *   retry settings (common.proto) as the broker and the SDK apply them.
  *
  * @packageDocumentation
  */
@@ -19,3 +21,4 @@ export { Backoff } from './backoff.js';
 export type { RetryInfo, RetryOptions } from './retry.js';
 export { retry } from './retry.js';
 export { RetryExhaustedError } from './errors.js';
+export { effectiveRetryOrder, subscriptionBackoff } from './subscription-retry.js';

@@ -2,7 +2,7 @@
 // and when a key flows again.
 import { describe, expect, it } from 'vitest';
 import { RetryOrder, SubscriptionConfig, SubscriptionMode } from '@braid/proto';
-import { BlockedKeys, effectiveRetryOrder, nackBlocksKey } from './blocked-keys.js';
+import { BlockedKeys, nackBlocksKey } from './blocked-keys.js';
 import type { KeyedRecord } from './blocked-keys.js';
 
 /** A record of key `key` (`null`: keyless) in `partition`. */
@@ -65,16 +65,6 @@ describe('BlockedKeys', () => {
 describe('nackBlocksKey', () => {
   const config = (mode: SubscriptionMode, retryOrder = RetryOrder.RETRY_ORDER_UNSPECIFIED, maxAttempts = 0): SubscriptionConfig =>
     SubscriptionConfig.fromPartial({ mode, retryPolicy: { retryOrder, maxAttempts } });
-
-  it('follows the mode default when the retry order is unspecified: BLOCK_KEY for PARTITIONED and KEY_SHARED, SKIP for SHARED', () => {
-    expect(effectiveRetryOrder(config(SubscriptionMode.SUBSCRIPTION_MODE_PARTITIONED))).toBe(RetryOrder.RETRY_ORDER_BLOCK_KEY);
-    expect(effectiveRetryOrder(config(SubscriptionMode.SUBSCRIPTION_MODE_KEY_SHARED))).toBe(RetryOrder.RETRY_ORDER_BLOCK_KEY);
-    expect(effectiveRetryOrder(config(SubscriptionMode.SUBSCRIPTION_MODE_UNSPECIFIED))).toBe(RetryOrder.RETRY_ORDER_BLOCK_KEY);
-    expect(effectiveRetryOrder(config(SubscriptionMode.SUBSCRIPTION_MODE_SHARED))).toBe(RetryOrder.RETRY_ORDER_SKIP);
-    expect(effectiveRetryOrder(undefined)).toBe(RetryOrder.RETRY_ORDER_BLOCK_KEY);
-    expect(effectiveRetryOrder(config(SubscriptionMode.SUBSCRIPTION_MODE_SHARED, RetryOrder.RETRY_ORDER_BLOCK_KEY))).toBe(RetryOrder.RETRY_ORDER_BLOCK_KEY);
-    expect(effectiveRetryOrder(config(SubscriptionMode.SUBSCRIPTION_MODE_PARTITIONED, RetryOrder.RETRY_ORDER_SKIP))).toBe(RetryOrder.RETRY_ORDER_SKIP);
-  });
 
   it('blocks under BLOCK_KEY until the last attempt (the broker dead-letters instead of retrying)', () => {
     const partitioned = config(SubscriptionMode.SUBSCRIPTION_MODE_PARTITIONED, RetryOrder.RETRY_ORDER_UNSPECIFIED, 3);

@@ -25,7 +25,8 @@
  * retrying it) blocks nothing, and neither does a nack under
  * `RETRY_ORDER_SKIP`.
  */
-import { RetryOrder, SubscriptionMode } from '@braid/proto';
+import { effectiveRetryOrder, subscriptionBackoff } from '@braid/backoff';
+import { RetryOrder } from '@braid/proto';
 import type { SubscriptionConfig } from '@braid/proto';
 
 /** What a record needs for the decision (a `Message` has it). */
@@ -35,20 +36,6 @@ export interface KeyedRecord {
   readonly key: Buffer | undefined;
 }
 
-/** Attempts before a record is dead-lettered when the subscription does not say (common.proto, `RetryPolicy.max_attempts`). */
-const contractMaxAttempts = 5;
-
-/**
- * The subscription's effective retry order: `retry_order`, or the mode's
- * default when unspecified (BLOCK_KEY for PARTITIONED and KEY_SHARED, SKIP
- * for SHARED; common.proto).
- */
-export function effectiveRetryOrder(config: SubscriptionConfig | undefined): RetryOrder {
-  const order = config?.retryPolicy?.retryOrder ?? RetryOrder.RETRY_ORDER_UNSPECIFIED;
-  if (order !== RetryOrder.RETRY_ORDER_UNSPECIFIED) return order;
-  return config?.mode === SubscriptionMode.SUBSCRIPTION_MODE_SHARED ? RetryOrder.RETRY_ORDER_SKIP : RetryOrder.RETRY_ORDER_BLOCK_KEY;
-}
-
 /**
  * Whether a failure nack of a record delivered for the `attempt`-th time
  * holds its key back: the subscription blocks keys on retry and the record
@@ -56,8 +43,7 @@ export function effectiveRetryOrder(config: SubscriptionConfig | undefined): Ret
  */
 export function nackBlocksKey(config: SubscriptionConfig | undefined, attempt: number): boolean {
   if (effectiveRetryOrder(config) !== RetryOrder.RETRY_ORDER_BLOCK_KEY) return false;
-  const maxAttempts = config?.retryPolicy?.maxAttempts || contractMaxAttempts;
-  return attempt < maxAttempts;
+  return attempt < subscriptionBackoff(config?.retryPolicy).maxAttempts;
 }
 
 interface Block {

@@ -51,8 +51,7 @@ import {
   toGrpcStatus,
   toStreamError,
 } from '@braid/core';
-import { computeDelay } from '@braid/backoff';
-import type { Jitter as BackoffJitter } from '@braid/backoff';
+import { computeDelay, subscriptionBackoff } from '@braid/backoff';
 import type { Clock, Random } from '@braid/core';
 import { CreditWindow } from '@braid/flow';
 import { partitionItem, rendezvousOwner } from '@braid/partitioning';
@@ -73,7 +72,6 @@ import type {
   OffsetRange,
   OpenRequest,
   PartitionPosition,
-  RetryPolicy,
   SeekRequest,
   StoredRecord,
   SubscribeRequest,
@@ -600,11 +598,12 @@ export class FakeSubscriptions {
    */
   private failed(sub: FakeSubscription, partition: number, state: PartitionState, offset: number, attempt: number, failure: Failure): void {
     const policy = sub.subscription.config?.retryPolicy;
-    if (attempt >= (policy?.maxAttempts || 5)) {
+    const backoff = subscriptionBackoff(policy);
+    if (attempt >= backoff.maxAttempts) {
       this.deadLetter(sub, partition, state, offset, attempt, failure.reason, failure.errorClass);
       return;
     }
-    const delay = failure.delayMs ?? Math.round(computeDelay(backoffOf(policy), attempt, undefined, this.options.random));
+    const delay = failure.delayMs ?? Math.round(computeDelay(backoff, attempt, undefined, this.options.random));
     state.redeliver.set(offset, this.options.clock.now() + delay);
     const key = this.blockingKey(sub, partition, offset);
     if (key === undefined) return;
@@ -819,26 +818,6 @@ function clearFailing(state: PartitionState, offset: number): void {
     if (offsets.size === 0) state.failing.delete(key);
     return;
   }
-}
-
-const jitters: Record<Jitter, BackoffJitter> = {
-  [Jitter.JITTER_UNSPECIFIED]: 'full',
-  [Jitter.JITTER_NONE]: 'none',
-  [Jitter.JITTER_FULL]: 'full',
-  [Jitter.JITTER_EQUAL]: 'equal',
-  [Jitter.JITTER_DECORRELATED]: 'decorrelated',
-  [Jitter.UNRECOGNIZED]: 'full',
-};
-
-/** A subscription's retry policy as `@braid/backoff` options (the broker's defaults for fields left at zero). */
-function backoffOf(policy: RetryPolicy | undefined): { initialDelayMs: number; multiplier: number; maxDelayMs: number; jitter: BackoffJitter } {
-  const maxDelayMs = policy?.maxBackoffMs || 60_000;
-  return {
-    initialDelayMs: Math.min(policy?.initialBackoffMs || 1_000, maxDelayMs),
-    multiplier: policy?.multiplier && policy.multiplier >= 1 ? policy.multiplier : 2,
-    maxDelayMs,
-    jitter: jitters[policy?.jitter ?? Jitter.JITTER_UNSPECIFIED],
-  };
 }
 
 function offsetAtTime(log: readonly FakeLogRecord[], timeMs: number): number {
