@@ -3,38 +3,30 @@
 // store (its own connection), as two coordinator processes would have.
 import { status as Status } from '@grpc/grpc-js';
 import { Etcd3 } from 'etcd3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '@braid/core';
 import { MemoryLogger } from '@braid/core/testing';
-import { startEtcd } from '@braid/testkit';
-import type { EtcdServer } from '@braid/testkit';
 import { CoordinatorElection } from './coordinator-election.js';
 import type { CoordinatorElectionOptions } from './coordinator-election.js';
 import { EtcdMetadataStore } from './etcd-metadata-store.js';
+import { useEtcd } from '../test/etcd-fixture.js';
 
-let etcd: EtcdServer;
 let raw: Etcd3;
 let prefixes = 0;
-const cleanup: (() => Promise<void> | void)[] = [];
+const etcd = useEtcd();
 
-beforeAll(async () => {
-  etcd = await startEtcd();
-  raw = new Etcd3({ hosts: [etcd.endpoint] });
+beforeAll(() => {
+  raw = new Etcd3({ hosts: [etcd.server.endpoint] });
 });
 
-afterAll(async () => {
+afterAll(() => {
   raw.close();
-  await etcd.stop();
-});
-
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
 });
 
 async function candidate(prefix: string, address: string, options: Partial<CoordinatorElectionOptions> = {}): Promise<{ store: EtcdMetadataStore; election: CoordinatorElection }> {
-  const store = await EtcdMetadataStore.open([etcd.endpoint], { prefix });
+  const store = await EtcdMetadataStore.open([etcd.server.endpoint], { prefix });
   const election = CoordinatorElection.start({ store, address, leaseTtlSeconds: 2, clock: systemClock, logger: new MemoryLogger(), ...options });
-  cleanup.push(async () => {
+  etcd.defer(async () => {
     await election.resign();
     await store.close();
   });

@@ -9,33 +9,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status as Status } from '@grpc/grpc-js';
 import { Etcd3 } from 'etcd3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort, startEtcd } from '@braid/testkit';
-import type { EtcdServer } from '@braid/testkit';
 import { EtcdMetadataStore } from './etcd-metadata-store.js';
 import type { EtcdMetadataStoreOptions } from './etcd-metadata-store.js';
 import type { StoreOp } from './metadata-store.js';
+import { useEtcd } from '../test/etcd-fixture.js';
 
-let etcd: EtcdServer;
 let namespaces = 0;
-const cleanup: (() => Promise<void> | void)[] = [];
-
-beforeAll(async () => {
-  etcd = await startEtcd();
-});
-
-afterAll(async () => {
-  await etcd.stop();
-});
-
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
+const etcd = useEtcd();
 
 /** A store on the shared etcd in a namespace of its own. */
-async function openStore(options: EtcdMetadataStoreOptions = {}, endpoints = [etcd.endpoint]): Promise<EtcdMetadataStore> {
+async function openStore(options: EtcdMetadataStoreOptions = {}, endpoints = [etcd.server.endpoint]): Promise<EtcdMetadataStore> {
   const store = await EtcdMetadataStore.open(endpoints, { prefix: `/braid-etcd-test-${++namespaces}/`, ...options });
-  cleanup.push(() => store.close());
+  etcd.defer(() => store.close());
   return store;
 }
 
@@ -72,7 +59,7 @@ describe('EtcdMetadataStore', () => {
     expect((await a.list('')).map((e) => [e.key, e.value.toString()])).toEqual([['topics/orders', 'A']]);
     expect((await b.list('')).map((e) => [e.key, e.value.toString()])).toEqual([['topics/orders', 'B']]);
     // What an operator sees with etcdctl: the prefix followed by the store's key.
-    const raw = new Etcd3({ hosts: [etcd.endpoint] });
+    const raw = new Etcd3({ hosts: [etcd.server.endpoint] });
     try {
       expect(await raw.get('/cluster-a/topics/orders').string()).toBe('A');
       expect(await raw.getAll().prefix('/cluster-a/').keys()).toEqual(['/cluster-a/topics/orders']);
@@ -124,13 +111,13 @@ describe('EtcdMetadataStore', () => {
 
   it('refuses no endpoints and an empty prefix with INVALID_ARGUMENT', async () => {
     await expect(EtcdMetadataStore.open([])).rejects.toMatchObject({ code: Status.INVALID_ARGUMENT });
-    await expect(EtcdMetadataStore.open([etcd.endpoint], { prefix: '' })).rejects.toMatchObject({ code: Status.INVALID_ARGUMENT });
+    await expect(EtcdMetadataStore.open([etcd.server.endpoint], { prefix: '' })).rejects.toMatchObject({ code: Status.INVALID_ARGUMENT });
   });
 
   it('fails to open with UNAVAILABLE naming the endpoints within the dial timeout when nothing answers', async () => {
     const refused = `127.0.0.1:${await freePort()}`;
     const silent = await silentServer();
-    cleanup.push(() => silent.close());
+    etcd.defer(() => silent.close());
     for (const endpoints of [[refused], [silent.endpoint], [refused, silent.endpoint]]) {
       const started = Date.now();
       const open = EtcdMetadataStore.open(endpoints, { dialTimeoutMs: 400 });
@@ -146,16 +133,16 @@ describe('EtcdMetadataStore', () => {
     const clientPort = await freePort();
     const opening = EtcdMetadataStore.open([`127.0.0.1:${clientPort}`], { dialTimeoutMs: 20_000 });
     const late = await startEtcd({ clientPort });
-    cleanup.push(() => late.stop());
+    etcd.defer(() => late.stop());
     const store = await opening;
-    cleanup.push(() => store.close());
+    etcd.defer(() => store.close());
     await store.put('k', Buffer.from('v'));
     expect((await store.get('k'))?.toString()).toBe('v');
   });
 
   it('works through the endpoints that answer when others are down', async () => {
     const down = `127.0.0.1:${await freePort()}`;
-    const store = await openStore({}, [down, etcd.endpoint, down.replace('127.0.0.1', 'localhost')]);
+    const store = await openStore({}, [down, etcd.server.endpoint, down.replace('127.0.0.1', 'localhost')]);
     // Hosts are picked at random: enough calls that each endpoint is tried first at some point.
     for (let i = 0; i < 20; i++) await store.put(`k/${i}`, Buffer.from(String(i)));
     expect(await store.list('k/')).toHaveLength(20);
@@ -163,11 +150,11 @@ describe('EtcdMetadataStore', () => {
 
   it('answers UNAVAILABLE while etcd is down and recovers with every acknowledged write when it is back (kill -9)', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'braid-etcd-restart-'));
-    cleanup.push(() => { rmSync(dataDir, { recursive: true, force: true }); });
+    etcd.defer(() => { rmSync(dataDir, { recursive: true, force: true }); });
     const first = await startEtcd({ dataDir });
-    cleanup.push(() => first.kill9());
+    etcd.defer(() => first.kill9());
     const store = await EtcdMetadataStore.open([first.endpoint], { requestTimeoutMs: 2000 });
-    cleanup.push(() => store.close());
+    etcd.defer(() => store.close());
     await store.commit([{ type: 'put', key: 'topics/a', value: Buffer.from('A') }, { type: 'put', key: 'topics/b', value: Buffer.from('B') }]);
     await store.delete('topics/b');
     await first.kill9();
@@ -177,7 +164,7 @@ describe('EtcdMetadataStore', () => {
     await expect(down).rejects.toThrow(`etcd at ${first.endpoint} is unavailable`);
 
     const second = await startEtcd({ dataDir, clientPort: first.clientPort });
-    cleanup.push(() => second.stop());
+    etcd.defer(() => second.stop());
     expect((await store.list('topics/')).map((e) => [e.key, e.value.toString()])).toEqual([['topics/a', 'A']]);
     await store.put('topics/c', Buffer.from('C'));
     expect((await store.get('topics/c'))?.toString()).toBe('C');

@@ -4,32 +4,20 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CreateSubscriptionRequest, CreateTopicRequest, SubscriptionMode } from '@braid/proto';
 import type { GetMetadataResponse } from '@braid/proto';
-import { freePort, startApp, startEtcd } from '@braid/testkit';
-import type { AppProcess, EtcdServer, StartAppOptions } from '@braid/testkit';
+import { freePort, startApp } from '@braid/testkit';
+import type { AppProcess, StartAppOptions } from '@braid/testkit';
 import { connect, registerBroker, rpc } from './clients.js';
 import type { CoordinatorClients } from './clients.js';
+import { useEtcd } from './etcd-fixture.js';
 
-let etcd: EtcdServer;
-const cleanup: (() => Promise<void> | void)[] = [];
-
-beforeAll(async () => {
-  etcd = await startEtcd();
-});
-
-afterAll(async () => {
-  await etcd.stop();
-});
-
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
+const etcd = useEtcd();
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'braid-coordinator-etcd-'));
-  cleanup.push(() => { rmSync(dir, { recursive: true, force: true }); });
+  etcd.defer(() => { rmSync(dir, { recursive: true, force: true }); });
   return dir;
 }
 
@@ -38,7 +26,7 @@ async function start(args: string[], env?: StartAppOptions['env']): Promise<{ ap
   const dataDir = tempDir();
   const app = await startApp('coordinator', { args: ['--data-dir', dataDir, '--broker-lease-ms', '600000', ...args], ...(env ? { env } : {}) });
   const clients = connect(app.address);
-  cleanup.push(async () => {
+  etcd.defer(async () => {
     clients.close();
     await app.kill9();
   });
@@ -50,7 +38,7 @@ const listTopics = (c: CoordinatorClients) => rpc(c.admin.listTopics.bind(c.admi
 
 describe('coordinator with --etcd-endpoints', () => {
   it('keeps topics, subscriptions and broker registrations in etcd: a restart on a fresh data directory finds them; another --etcd-prefix sees none', async () => {
-    const first = await start(['--etcd-endpoints', etcd.endpoint]);
+    const first = await start(['--etcd-endpoints', etcd.server.endpoint]);
     expect(first.app.logs).toContain('"metadataStore":"etcd"');
     await registerBroker(first.clients, 'b1', '127.0.0.1:17401');
     const orders = await rpc(first.clients.admin.createTopic.bind(first.clients.admin), CreateTopicRequest.fromPartial({ name: 'orders', config: { partitions: 4 } }));
@@ -64,7 +52,7 @@ describe('coordinator with --etcd-endpoints', () => {
     // Nothing was kept locally.
     expect(existsSync(join(first.dataDir, 'metadata'))).toBe(false);
 
-    const second = await start(['--etcd-endpoints', etcd.endpoint]);
+    const second = await start(['--etcd-endpoints', etcd.server.endpoint]);
     const after = await metadata(second.clients);
     expect(after.topics.map((t) => [t.topic, t.partitions.map((p) => [p.partition, p.leaderId, p.leaderEpoch]), t.subscriptions])).toEqual(
       before.topics.map((t) => [t.topic, t.partitions.map((p) => [p.partition, p.leaderId, p.leaderEpoch]), t.subscriptions]),
@@ -79,7 +67,7 @@ describe('coordinator with --etcd-endpoints', () => {
     expect(await second.app.stop()).toEqual({ code: 0, signal: null });
 
     // Same etcd, configured through the environment, another cluster's prefix.
-    const other = await start([], { BRAID_COORDINATOR_ETCD_ENDPOINTS: etcd.endpoint, BRAID_COORDINATOR_ETCD_PREFIX: '/other-cluster/' });
+    const other = await start([], { BRAID_COORDINATOR_ETCD_ENDPOINTS: etcd.server.endpoint, BRAID_COORDINATOR_ETCD_PREFIX: '/other-cluster/' });
     expect(other.app.logs).toContain('"etcdPrefix":"/other-cluster/"');
     expect((await listTopics(other.clients)).topics).toEqual([]);
   });
@@ -88,7 +76,7 @@ describe('coordinator with --etcd-endpoints', () => {
     const nowhere = `127.0.0.1:${await freePort()}`;
     const started = Date.now();
     const app = await startApp('coordinator', { args: ['--data-dir', tempDir(), '--etcd-endpoints', nowhere, '--etcd-dial-timeout-ms', '300'], noWait: true });
-    cleanup.push(async () => { await app.kill9(); });
+    etcd.defer(async () => { await app.kill9(); });
     expect((await app.exited).code).toBe(1);
     expect(app.logs).toContain(`cannot reach etcd at ${nowhere} within 300 ms`);
     // tsx start-up included; without the dial timeout it would wait forever.
@@ -97,7 +85,7 @@ describe('coordinator with --etcd-endpoints', () => {
 
   it('refuses a bad --etcd-endpoints with exit code 2 naming the flag and variable', async () => {
     const app = await startApp('coordinator', { args: ['--etcd-endpoints', 'etcd-without-port'], noWait: true });
-    cleanup.push(async () => { await app.kill9(); });
+    etcd.defer(async () => { await app.kill9(); });
     expect((await app.exited).code).toBe(2);
     expect(app.logs).toContain('--etcd-endpoints / BRAID_COORDINATOR_ETCD_ENDPOINTS: "etcd-without-port" is not host:port');
   });

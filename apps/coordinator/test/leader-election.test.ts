@@ -6,29 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status as Status } from '@grpc/grpc-js';
 import { Etcd3 } from 'etcd3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Admin, checkHealth } from '@braid/client';
 import { CreateTopicRequest } from '@braid/proto';
-import { startApp, startEtcd } from '@braid/testkit';
-import type { AppProcess, EtcdServer } from '@braid/testkit';
+import { startApp } from '@braid/testkit';
+import type { AppProcess } from '@braid/testkit';
 import { MetadataWatch, connect, eventually, registerBroker, rpc, rpcError } from './clients.js';
 import type { CoordinatorClients } from './clients.js';
+import { useEtcd } from './etcd-fixture.js';
 
-let etcd: EtcdServer;
 let prefixes = 0;
-const cleanup: (() => Promise<void> | void)[] = [];
-
-beforeAll(async () => {
-  etcd = await startEtcd();
-});
-
-afterAll(async () => {
-  await etcd.stop();
-});
-
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
+const etcd = useEtcd();
 
 interface Coordinator {
   app: AppProcess;
@@ -41,11 +29,11 @@ async function startCoordinators(count: number, prefix = `/braid-election-${++pr
     Array.from({ length: count }, async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'braid-coordinator-election-'));
       const app = await startApp('coordinator', {
-        args: ['--data-dir', dataDir, '--etcd-endpoints', etcd.endpoint, '--etcd-prefix', prefix, '--broker-lease-ms', '600000'],
+        args: ['--data-dir', dataDir, '--etcd-endpoints', etcd.server.endpoint, '--etcd-prefix', prefix, '--broker-lease-ms', '600000'],
         waitFor: 'listening',
       });
       const clients = connect(app.address);
-      cleanup.push(async () => {
+      etcd.defer(async () => {
         clients.close();
         await app.kill9();
         rmSync(dataDir, { recursive: true, force: true });
@@ -96,7 +84,7 @@ describe('coordinators on etcd: leader election', () => {
     const first = standbys[0];
     if (first === undefined) throw new Error('no standby');
     const admin = new Admin({ brokers: [first.app.address], timeoutMs: 3000 });
-    cleanup.push(() => { admin.close(); });
+    etcd.defer(() => { admin.close(); });
     expect((await admin.listTopics()).map((t) => t.name)).toEqual(['orders']);
     // Nothing was written by a standby.
     expect((await rpc(leader.clients.admin.listTopics.bind(leader.clients.admin), {})).topics.map((t) => t.name)).toEqual(['orders']);
@@ -123,8 +111,8 @@ describe('coordinators on etcd: leader election', () => {
     const prefix = `/braid-election-${++prefixes}/`;
     const coordinators = await startCoordinators(2, prefix);
     const leader = await soleLeader(coordinators);
-    const raw = new Etcd3({ hosts: [etcd.endpoint] });
-    cleanup.push(() => { raw.close(); });
+    const raw = new Etcd3({ hosts: [etcd.server.endpoint] });
+    etcd.defer(() => { raw.close(); });
     const [key] = (await raw.getAll().prefix(`${prefix}election/coordinator/`).sort('Create', 'Ascend').exec()).kvs;
     if (key === undefined) throw new Error('no election key');
     await raw.leaseClient.leaseRevoke({ ID: key.lease });
