@@ -55,4 +55,17 @@ describe('HeldRecords', () => {
     expect(held.take('a').map((e) => e.record !== undefined)).toEqual([true, true, true, false]);
     expect(held.bytesInMemory).toBe(0);
   });
+
+  it('restores what was taken, in order among what was held meanwhile, keeping bytes while there is room', () => {
+    const held = new HeldRecords({ records: 2, bytes: 1 << 20 });
+    for (const offset of [1, 2, 3]) held.hold('a', record(offset));
+    const taken = held.take('a');
+    held.hold('a', record(5));
+    held.restore('a', taken);
+    expect(held.offsets()).toEqual([1, 2, 3, 5]);
+    // 5 was held with bytes meanwhile; of the restored ones only 1 still finds room (limit 2).
+    expect(held.take('a').map((e) => e.record !== undefined)).toEqual([true, false, false, true]);
+    expect(held.size).toBe(0);
+    expect(held.inMemory).toBe(0);
+  });
 });

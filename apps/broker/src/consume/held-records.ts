@@ -59,6 +59,15 @@ export class HeldRecords {
 
   /** Holds `record` (or, beyond the memory limit, only its offset) behind its key. */
   hold(keyId: string, record: FeedRecord): void {
+    this.insert(keyId, record.offset, record);
+  }
+
+  /** Holds again what `take` returned (reading it back failed), keeping bytes while the limits allow. */
+  restore(keyId: string, entries: readonly HeldRecord[]): void {
+    for (const entry of entries) this.insert(keyId, entry.offset, entry.record);
+  }
+
+  private insert(keyId: string, offset: number, record: FeedRecord | undefined): void {
     let held = this.byKey.get(keyId);
     if (!held) {
       held = [];
@@ -66,15 +75,15 @@ export class HeldRecords {
     }
     // Mostly appended (the read-ahead goes up); a released redelivery may go in earlier.
     let at = held.length;
-    while (at > 0 && (held[at - 1]?.offset ?? 0) > record.offset) at--;
-    if (held[at - 1]?.offset === record.offset) return;
-    const keep = this.withBytes < this.limits.records && this.bytesHeld + record.payload.length <= this.limits.bytes;
+    while (at > 0 && (held[at - 1]?.offset ?? 0) > offset) at--;
+    if (held[at - 1]?.offset === offset) return;
+    const keep = record !== undefined && this.withBytes < this.limits.records && this.bytesHeld + record.payload.length <= this.limits.bytes;
     if (keep) {
       this.withBytes++;
       this.bytesHeld += record.payload.length;
     }
     this.count++;
-    held.splice(at, 0, { offset: record.offset, record: keep ? record : undefined });
+    held.splice(at, 0, { offset, record: keep ? record : undefined });
   }
 
   /**

@@ -262,7 +262,7 @@ export class SubscriptionDispatcher {
         const record = records.get(state.offset);
         if (!record) {
           // Deleted by retention: nothing left to retry.
-          void this.removeState(state);
+          void this.removeStates([state]);
           continue;
         }
         d.ledger.restoreAttempts(state.offset, Math.max(...state.attempts.map((a) => a.attempt), 0));
@@ -612,7 +612,10 @@ export class SubscriptionDispatcher {
     const delay = this.policy.delayMs(lease.attempt, failure.delayMs, previousDelay, this.options.random);
     state.dueMs = delay > 0 ? now + delay : 0;
     this.retries.put([state]).catch((error: unknown) => {
-      this.options.logger.error({ err: error, partition: d.partition, offset }, 'saving a retry failed');
+      // Not durable, but not forgotten: the retry fires from memory (the
+      // timers' refills would not find it in the store).
+      this.options.logger.error({ err: error, partition: d.partition, offset }, 'saving a retry failed; retrying from memory');
+      if (state.dueMs > 0) runAt(this.options.clock, state.dueMs, () => { this.retriesDue([state]); });
     });
     if (state.dueMs === 0) this.wake(d, offset);
     else this.options.timers.scheduled(state);
@@ -685,10 +688,17 @@ export class SubscriptionDispatcher {
           if (record) this.queueAgain(d, record);
         }
       } catch (error) {
-        this.options.logger.error({ err: error, partition: d.partition }, 'reading held records back failed');
-      } finally {
+        // Held again (the key's later records keep waiting behind them), and tried again in a second.
+        d.held.restore(keyId, held);
         d.releasing.delete(keyId);
+        this.options.logger.error({ err: error, partition: d.partition }, 'reading held records back failed; trying again in 1 s');
+        runAt(this.options.clock, this.options.clock.now() + 1000, () => {
+          this.releaseHeld(d, keyId);
+          this.pump();
+        });
+        return;
       }
+      d.releasing.delete(keyId);
       // Records of the key held while these were read: next, up to the key's next failed record.
       this.releaseHeld(d, keyId);
       this.pump();
@@ -710,13 +720,9 @@ export class SubscriptionDispatcher {
     if (state) {
       d.failures.delete(offset);
       if (state.dueMs > 0) this.options.timers.cancelled(state);
-      void this.removeState(state);
+      void this.removeStates([state]);
     }
     this.unblockKey(d, offset, keyId);
-  }
-
-  private removeState(key: RetryKey): Promise<void> {
-    return this.removeStates([key]);
   }
 
   private removeStates(keys: readonly RetryKey[]): Promise<void> {
@@ -989,6 +995,8 @@ export class SubscriptionDispatcher {
         // Hand-over: wait until the previous owner's records are settled.
         if (d.ledger.outstanding > d.ledger.heldBy(member.memberId)) continue;
       }
+      // Nothing to hand out here (the common case when a pump follows an ack).
+      if (d.ledger.redeliveries().length === 0 && d.feed.size === 0) continue;
       const blockedKeys = new Set<string>();
       const consider = (record: FeedRecord): 'sent' | 'skip' | 'stop' => {
         if (!this.mayTake(d, record, member, blockedKeys)) return this.rule.perPartition ? 'stop' : 'skip';
