@@ -1,43 +1,29 @@
 // The consume path end to end on a real broker: fanout, credit, acks,
 // ordering, lease expiry and restarts.
-import { credentials } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConsumerServiceClient, Jitter, NoticeType, StartPosition, SubscriptionMode } from '@braid/proto';
+import { describe, expect, it } from 'vitest';
+import { Jitter, NoticeType, StartPosition, SubscriptionMode } from '@braid/proto';
 import type { Delivery } from '@braid/proto';
-import { startLocalCluster } from '@braid/testkit';
-import type { LocalCluster } from '@braid/testkit';
-import { channelOptions, clients, createSubscription, createTopic, publish } from './grpc-helpers.js';
+import { createSubscription, createTopic, publish } from './grpc-helpers.js';
+import { useLocalCluster } from './cluster-fixture.js';
 import { Status, SubscribeClient } from './subscribe-client.js';
 
-let cluster: LocalCluster;
-let api: ReturnType<typeof clients>;
-let consumers: ConsumerServiceClient;
 
-beforeAll(async () => {
-  cluster = await startLocalCluster();
-  api = clients(cluster.broker.address);
-  consumers = new ConsumerServiceClient(cluster.broker.address, credentials.createInsecure(), channelOptions);
-});
+const t = useLocalCluster();
 
-afterAll(async () => {
-  consumers.close();
-  api.close();
-  await cluster.destroy();
-});
 
 async function publishKeyed(topic: string, count: number, keys: number): Promise<void> {
   const records = Array.from({ length: count }, (_, i) => ({ key: Buffer.from(`k${i % keys}`), value: Buffer.from(`v${i}`), headers: {} }));
-  for (let i = 0; i < records.length; i += 500) await publish(api.producer, { topic, records: records.slice(i, i + 500) });
+  for (let i = 0; i < records.length; i += 500) await publish(t.api.producer, { topic, records: records.slice(i, i + 500) });
 }
 
 const valueOf = (d: Delivery): string => Buffer.from(d.record?.value ?? []).toString();
 
 describe('consume path', () => {
   it('delivers every record to every subscription (fanout), in order per partition', async () => {
-    await createTopic(api.admin, 'fan', { partitions: 4 });
+    await createTopic(t.api.admin, 'fan', { partitions: 4 });
     await publishKeyed('fan', 20_000, 50);
     const subs = ['push', 'search', 'analytics'].map((name) => {
-      const client = new SubscribeClient(consumers, true);
+      const client = new SubscribeClient(t.consumers, true);
       client.open('fan', name, { credit: 50_000 });
       return client;
     });
@@ -58,9 +44,9 @@ describe('consume path', () => {
   });
 
   it('never sends beyond the credit granted', async () => {
-    await createTopic(api.admin, 'credit', { partitions: 2 });
+    await createTopic(t.api.admin, 'credit', { partitions: 2 });
     await publishKeyed('credit', 100, 10);
-    const client = new SubscribeClient(consumers);
+    const client = new SubscribeClient(t.consumers);
     client.open('credit', 'c1', { credit: 10 });
     await client.waitFor(10);
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -76,15 +62,15 @@ describe('consume path', () => {
   });
 
   it('redelivers with attempt + 1 when a lease expires', async () => {
-    await createTopic(api.admin, 'leases', { partitions: 1 });
+    await createTopic(t.api.admin, 'leases', { partitions: 1 });
     await publishKeyed('leases', 3, 3);
     // A 1 ms backoff: the expired records come again almost at once.
-    await createSubscription(api.admin, 'leases', 'slow', {
+    await createSubscription(t.api.admin, 'leases', 'slow', {
       startPosition: StartPosition.START_POSITION_EARLIEST,
       ackTimeoutMs: 300,
       retryPolicy: { initialBackoffMs: 1, maxBackoffMs: 1, jitter: Jitter.JITTER_NONE },
     });
-    const client = new SubscribeClient(consumers);
+    const client = new SubscribeClient(t.consumers);
     client.open('leases', 'slow', { credit: 100, ackTimeoutMs: 300 });
     await client.waitFor(6);
     expect(client.deliveries.slice(0, 3).map((d) => d.attempt)).toEqual([1, 1, 1]);
@@ -95,29 +81,29 @@ describe('consume path', () => {
   });
 
   it('answers protocol violations with precise statuses', async () => {
-    const early = new SubscribeClient(consumers);
+    const early = new SubscribeClient(t.consumers);
     early.credit(5);
     await early.ended;
     expect(early.status?.code).toBe(Status.FAILED_PRECONDITION);
 
-    const unknown = new SubscribeClient(consumers);
+    const unknown = new SubscribeClient(t.consumers);
     unknown.send({ kind: { $case: 'open', value: { topic: 'nope', subscription: 's', memberId: '', createIfMissing: false } } });
     await unknown.ended;
     expect(unknown.status?.code).toBe(Status.NOT_FOUND);
 
-    await createTopic(api.admin, 'strict-consume', { partitions: 1 });
-    const missing = new SubscribeClient(consumers);
+    await createTopic(t.api.admin, 'strict-consume', { partitions: 1 });
+    const missing = new SubscribeClient(t.consumers);
     missing.send({ kind: { $case: 'open', value: { topic: 'strict-consume', subscription: 'absent', memberId: '', createIfMissing: false } } });
     await missing.ended;
     expect(missing.status?.code).toBe(Status.NOT_FOUND);
 
-    const negative = new SubscribeClient(consumers);
+    const negative = new SubscribeClient(t.consumers);
     negative.open('strict-consume', 'neg');
     negative.credit(-1);
     await negative.ended;
     expect(negative.status?.code).toBe(Status.INVALID_ARGUMENT);
 
-    const stray = new SubscribeClient(consumers);
+    const stray = new SubscribeClient(t.consumers);
     stray.open('strict-consume', 'stray', { credit: 1 });
     stray.send({ kind: { $case: 'ack', value: { ranges: [{ partition: 0, first: 40, last: 41 }] } } });
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -127,22 +113,17 @@ describe('consume path', () => {
   });
 
   it('after a broker restart redelivers only what was not acknowledged', async () => {
-    await createTopic(api.admin, 'restart', { partitions: 2 });
+    await createTopic(t.api.admin, 'restart', { partitions: 2 });
     await publishKeyed('restart', 200, 20);
-    const first = new SubscribeClient(consumers);
+    const first = new SubscribeClient(t.consumers);
     first.open('restart', 'durable', { credit: 200 });
     await first.waitFor(200);
     const acked = first.deliveries.slice(0, 150);
     first.ack(acked);
     // Let the acks reach storage (group-committed), then crash the broker.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    await cluster.broker.kill9();
-    await cluster.restartBroker();
-    consumers.close();
-    consumers = new ConsumerServiceClient(cluster.broker.address, credentials.createInsecure(), channelOptions);
-    api.close();
-    api = clients(cluster.broker.address);
-    const second = new SubscribeClient(consumers);
+    await t.restartBroker({ kill9: true });
+    const second = new SubscribeClient(t.consumers);
     second.open('restart', 'durable', { credit: 500 });
     await second.waitFor(50);
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -156,10 +137,10 @@ describe('consume path', () => {
   });
 
   it('KEY_SHARED: a key stays with one member and keeps its order', async () => {
-    await createTopic(api.admin, 'keyed', { partitions: 2 });
+    await createTopic(t.api.admin, 'keyed', { partitions: 2 });
     await publishKeyed('keyed', 1000, 40);
     const members = ['a', 'b', 'c'].map((memberId) => {
-      const client = new SubscribeClient(consumers);
+      const client = new SubscribeClient(t.consumers);
       client.open('keyed', 'ks', { memberId, credit: 1000, mode: SubscriptionMode.SUBSCRIPTION_MODE_KEY_SHARED });
       return client;
     });
@@ -184,24 +165,24 @@ describe('consume path', () => {
 describe('describe and seek', () => {
   it('describes per-partition progress and members, and seek replays from an offset', async () => {
     const { call } = await import('./grpc-helpers.js');
-    await createTopic(api.admin, 'replay', { partitions: 1 });
+    await createTopic(t.api.admin, 'replay', { partitions: 1 });
     await publishKeyed('replay', 20, 2);
-    const client = new SubscribeClient(consumers, true);
+    const client = new SubscribeClient(t.consumers, true);
     client.open('replay', 'r', { memberId: 'reader', credit: 100 });
     await client.waitFor(20);
     await expect
       .poll(async () => {
         const described = await call<{ partitions: { committedOffset: number; lag: number }[] }>((cb) => {
-          api.admin.describeSubscription({ topic: 'replay', name: 'r' }, cb);
+          t.api.admin.describeSubscription({ topic: 'replay', name: 'r' }, cb);
         });
         return described.partitions[0];
       })
       .toMatchObject({ committedOffset: 20, lag: 0 });
-    const described = await call<{ members: { memberId: string }[] }>((cb) => { api.admin.describeSubscription({ topic: 'replay', name: 'r' }, cb); });
+    const described = await call<{ members: { memberId: string }[] }>((cb) => { t.api.admin.describeSubscription({ topic: 'replay', name: 'r' }, cb); });
     expect(described.members.map((m) => m.memberId)).toEqual(['reader']);
 
     const sought = await call<{ positions: { partition: number; offset: number }[] }>((cb) => {
-      api.admin.seek({ topic: 'replay', name: 'r', target: { $case: 'offsets', value: { positions: [{ partition: 0, offset: 15 }] } } }, cb);
+      t.api.admin.seek({ topic: 'replay', name: 'r', target: { $case: 'offsets', value: { positions: [{ partition: 0, offset: 15 }] } } }, cb);
     });
     expect(sought.positions).toEqual([{ partition: 0, offset: 15 }]);
     await client.waitFor(25);

@@ -2,33 +2,19 @@
 // (issue 5): 4 members share 100 records/s (every 5-second window within
 // 10%, nobody starves, the limit changes at runtime), and a failure burst
 // opens the breaker, which probes after its cool-down and closes again.
-import { credentials } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CircuitState, ConsumerServiceClient, NoticeType, StartPosition, SubscriptionConfig, SubscriptionMode } from '@braid/proto';
-import { startLocalCluster } from '@braid/testkit';
-import type { LocalCluster } from '@braid/testkit';
-import { call, channelOptions, clients, createSubscription, createTopic, describeSubscription, publish } from './grpc-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { CircuitState, NoticeType, StartPosition, SubscriptionConfig, SubscriptionMode } from '@braid/proto';
+import { call, createSubscription, createTopic, describeSubscription, publish } from './grpc-helpers.js';
+import { useLocalCluster } from './cluster-fixture.js';
 import { SubscribeClient } from './subscribe-client.js';
 
-let cluster: LocalCluster;
-let api: ReturnType<typeof clients>;
-let consumers: ConsumerServiceClient;
 
-beforeAll(async () => {
-  cluster = await startLocalCluster();
-  api = clients(cluster.broker.address);
-  consumers = new ConsumerServiceClient(cluster.broker.address, credentials.createInsecure(), channelOptions);
-});
+const t = useLocalCluster();
 
-afterAll(async () => {
-  consumers.close();
-  api.close();
-  await cluster.destroy();
-});
 
 async function publishMany(topic: string, count: number): Promise<void> {
   for (let i = 0; i < count; i += 500) {
-    await publish(api.producer, {
+    await publish(t.api.producer, {
       topic,
       records: Array.from({ length: Math.min(500, count - i) }, (_, j) => ({ key: Buffer.from(`k${(i + j) % 97}`), value: Buffer.from(`sms-${i + j}`), headers: {} })),
     });
@@ -39,17 +25,17 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 describe('subscription rate limit', () => {
   it('holds 4 members together to 100 records/s, shared fairly, and follows a runtime change', async () => {
-    await createTopic(api.admin, 'sms', { partitions: 4 });
+    await createTopic(t.api.admin, 'sms', { partitions: 4 });
     const config = {
       mode: SubscriptionMode.SUBSCRIPTION_MODE_SHARED,
       startPosition: StartPosition.START_POSITION_EARLIEST,
       rateLimit: { recordsPerSecond: 100, burst: 10 },
     };
-    await createSubscription(api.admin, 'sms', 'provider', config);
+    await createSubscription(t.api.admin, 'sms', 'provider', config);
     await publishMany('sms', 5000);
     const arrivals: { at: number; member: number }[] = [];
     const members = [0, 1, 2, 3].map((member) => {
-      const client = new SubscribeClient(consumers, true);
+      const client = new SubscribeClient(t.consumers, true);
       client.open('sms', 'provider', { memberId: `m${member}`, credit: 100_000, mode: SubscriptionMode.SUBSCRIPTION_MODE_SHARED });
       return client;
     });
@@ -74,7 +60,7 @@ describe('subscription rate limit', () => {
 
     // Raise the limit at runtime; after the change reaches the broker, 200/s.
     await call((cb) => {
-      api.admin.updateSubscription(
+      t.api.admin.updateSubscription(
         { topic: 'sms', name: 'provider', config: SubscriptionConfig.fromPartial({ ...config, rateLimit: { recordsPerSecond: 200, burst: 10 } }) },
         cb,
       );
@@ -92,15 +78,15 @@ describe('subscription rate limit', () => {
 
 describe('circuit breaker', () => {
   it('opens on a failure burst, probes after the cool-down and closes when probes succeed', async () => {
-    await createTopic(api.admin, 'webhooks', { partitions: 1 });
-    await createSubscription(api.admin, 'webhooks', 'partner', {
+    await createTopic(t.api.admin, 'webhooks', { partitions: 1 });
+    await createSubscription(t.api.admin, 'webhooks', 'partner', {
       mode: SubscriptionMode.SUBSCRIPTION_MODE_SHARED,
       startPosition: StartPosition.START_POSITION_EARLIEST,
       retryPolicy: { maxAttempts: 1000, initialBackoffMs: 1, maxBackoffMs: 1 },
       circuitBreaker: { enabled: true, failureRatio: 0.5, windowMs: 10_000, minSettlements: 10, cooldownMs: 1500, probeRecords: 3 },
     });
     await publishMany('webhooks', 200);
-    const client = new SubscribeClient(consumers);
+    const client = new SubscribeClient(t.consumers);
     client.open('webhooks', 'partner', { credit: 5, mode: SubscriptionMode.SUBSCRIPTION_MODE_SHARED });
     // The partner is down: every delivery fails.
     let healthy = false;
@@ -124,7 +110,7 @@ describe('circuit breaker', () => {
         }
       })();
     await noticeOf(NoticeType.NOTICE_TYPE_CIRCUIT_OPEN);
-    expect((await describeSubscription(api.admin, 'webhooks', 'partner')).circuitState).toBe(CircuitState.CIRCUIT_STATE_OPEN);
+    expect((await describeSubscription(t.api.admin, 'webhooks', 'partner')).circuitState).toBe(CircuitState.CIRCUIT_STATE_OPEN);
     // Paused: nothing is delivered during the cool-down.
     const pausedAt = client.deliveries.length;
     await sleep(1000);
@@ -132,7 +118,7 @@ describe('circuit breaker', () => {
     healthy = true;
     await noticeOf(NoticeType.NOTICE_TYPE_CIRCUIT_HALF_OPEN);
     await noticeOf(NoticeType.NOTICE_TYPE_CIRCUIT_CLOSED);
-    expect((await describeSubscription(api.admin, 'webhooks', 'partner')).circuitState).toBe(CircuitState.CIRCUIT_STATE_CLOSED);
+    expect((await describeSubscription(t.api.admin, 'webhooks', 'partner')).circuitState).toBe(CircuitState.CIRCUIT_STATE_CLOSED);
     // Delivery resumed: the rest arrives.
     await client.waitFor(pausedAt + 50, 20_000);
     clearInterval(settle);

@@ -4,38 +4,18 @@
 // attempt; BLOCK_KEY holds a key back while its record waits; 10,000
 // pending retries and delayed records survive a crash; a crash between the
 // dead-letter write and the settle leaves exactly one dead letter.
-import { credentials } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConsumerServiceClient, DeadLetter, Disposition, Jitter, RetryOrder, StartPosition, SubscriptionMode } from '@braid/proto';
+import { describe, expect, it } from 'vitest';
+import { DeadLetter, Disposition, Jitter, RetryOrder, StartPosition, SubscriptionMode } from '@braid/proto';
 import type { Delivery } from '@braid/proto';
-import { startLocalCluster } from '@braid/testkit';
-import type { LocalCluster } from '@braid/testkit';
-import { channelOptions, clients, createSubscription, createTopic, describeBroker, describeSubscription, publish } from './grpc-helpers.js';
+import { createSubscription, createTopic, describeBroker, describeSubscription, publish } from './grpc-helpers.js';
+import { useLocalCluster } from './cluster-fixture.js';
 import { Status, SubscribeClient } from './subscribe-client.js';
 
-let cluster: LocalCluster;
-let api: ReturnType<typeof clients>;
-let consumers: ConsumerServiceClient;
 
-function connect(): void {
-  api = clients(cluster.broker.address);
-  consumers = new ConsumerServiceClient(cluster.broker.address, credentials.createInsecure(), channelOptions);
-}
 
-function disconnect(): void {
-  consumers.close();
-  api.close();
-}
 
-beforeAll(async () => {
-  cluster = await startLocalCluster();
-  connect();
-});
+const t = useLocalCluster();
 
-afterAll(async () => {
-  disconnect();
-  await cluster.destroy();
-});
 
 const valueOf = (d: Delivery | undefined): string => Buffer.from(d?.record?.value ?? []).toString();
 
@@ -66,13 +46,13 @@ function reject(client: SubscribeClient, d: Delivery, reason: string): void {
  */
 async function deadLetters(topic: string, count: number): Promise<{ delivery: Delivery; letter: DeadLetter }[]> {
   const deadline = Date.now() + 30_000;
-  let reader = new SubscribeClient(consumers, true);
+  let reader = new SubscribeClient(t.consumers, true);
   for (;;) {
     reader.open(topic, `reader-${Date.now()}`, { credit: 1000 });
     await reader.waitFor(count, 30_000);
     if (reader.status?.code !== Status.NOT_FOUND || Date.now() > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
-    reader = new SubscribeClient(consumers, true);
+    reader = new SubscribeClient(t.consumers, true);
   }
   expect(reader.status).toBeUndefined();
   // A moment for an unexpected extra dead letter to show up.
@@ -83,13 +63,13 @@ async function deadLetters(topic: string, count: number): Promise<{ delivery: De
 
 describe('retries and dead letters', () => {
   it('retries with the backoff policy, then dead-letters with a 5-entry ledger', async () => {
-    await createTopic(api.admin, 'orders', { partitions: 1 });
-    await createSubscription(api.admin, 'orders', 'billing', {
+    await createTopic(t.api.admin, 'orders', { partitions: 1 });
+    await createSubscription(t.api.admin, 'orders', 'billing', {
       mode: SubscriptionMode.SUBSCRIPTION_MODE_PARTITIONED,
       retryPolicy: { maxAttempts: 5, initialBackoffMs: 200, multiplier: 2, maxBackoffMs: 1000, jitter: Jitter.JITTER_EQUAL },
     });
-    await publish(api.producer, { topic: 'orders', records: [{ key: Buffer.from('user-1'), value: Buffer.from('create'), headers: { trace: 't1' } }] });
-    const client = new SubscribeClient(consumers);
+    await publish(t.api.producer, { topic: 'orders', records: [{ key: Buffer.from('user-1'), value: Buffer.from('create'), headers: { trace: 't1' } }] });
+    const client = new SubscribeClient(t.consumers);
     client.open('orders', 'billing', { credit: 100 });
     const arrivals: number[] = [];
     for (let attempt = 1; attempt <= 5; attempt++) {
@@ -117,7 +97,7 @@ describe('retries and dead letters', () => {
     expect(Buffer.from(dead?.delivery.record?.key ?? []).toString()).toBe('user-1');
     expect(dead?.delivery.record?.headers['braid-dlq-origin']).toBe('orders/0/0/billing');
     // Operators can alert on the counter.
-    expect((await describeBroker(api.admin)).deadLetteredRecords).toBe(1);
+    expect((await describeBroker(t.api.admin)).deadLetteredRecords).toBe(1);
     // Settled on the main topic: nothing comes again.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(client.deliveries).toHaveLength(5);
@@ -125,19 +105,19 @@ describe('retries and dead letters', () => {
   });
 
   it('dead-letters a rejected record at once, and counts an expired lease as a failed attempt', async () => {
-    await createTopic(api.admin, 'payments', { partitions: 1 });
-    await createSubscription(api.admin, 'payments', 'ledger', {
+    await createTopic(t.api.admin, 'payments', { partitions: 1 });
+    await createSubscription(t.api.admin, 'payments', 'ledger', {
       ackTimeoutMs: 300,
       retryPolicy: { maxAttempts: 2, initialBackoffMs: 0, maxBackoffMs: 1000 },
     });
-    await publish(api.producer, {
+    await publish(t.api.producer, {
       topic: 'payments',
       records: [
         { key: Buffer.from('a'), value: Buffer.from('poison'), headers: {} },
         { key: Buffer.from('b'), value: Buffer.from('slow'), headers: {} },
       ],
     });
-    const client = new SubscribeClient(consumers);
+    const client = new SubscribeClient(t.consumers);
     client.open('payments', 'ledger', { credit: 100, ackTimeoutMs: 300 });
     await client.waitFor(2);
     const poison = client.deliveries.find((d) => valueOf(d) === 'poison');
@@ -161,19 +141,19 @@ describe('retries and dead letters', () => {
   });
 
   it('BLOCK_KEY holds later records of a failed key back while other keys flow; SKIP does not', async () => {
-    await createTopic(api.admin, 'users', { partitions: 1 });
+    await createTopic(t.api.admin, 'users', { partitions: 1 });
     for (const [name, order] of [
       ['block', RetryOrder.RETRY_ORDER_BLOCK_KEY],
       ['skip', RetryOrder.RETRY_ORDER_SKIP],
     ] as const) {
-      await createSubscription(api.admin, 'users', name, { retryPolicy: { maxAttempts: 5, retryOrder: order } });
+      await createSubscription(t.api.admin, 'users', name, { retryPolicy: { maxAttempts: 5, retryOrder: order } });
     }
-    await publish(api.producer, {
+    await publish(t.api.producer, {
       topic: 'users',
       records: ['create', 'delete', 'other'].map((value) => ({ key: Buffer.from(value === 'other' ? 'u2' : 'u1'), value: Buffer.from(value), headers: {} })),
     });
     for (const name of ['block', 'skip']) {
-      const client = new SubscribeClient(consumers);
+      const client = new SubscribeClient(t.consumers);
       client.open('users', name, { credit: 1 });
       await client.waitFor(1);
       const create = client.deliveries[0];
@@ -195,36 +175,33 @@ describe('retries and dead letters', () => {
   });
 
   it('keeps 10,000 pending retries and delayed records, and their attempt counts, across a broker crash', async () => {
-    await createTopic(api.admin, 'jobs', { partitions: 4 });
-    await createSubscription(api.admin, 'jobs', 'workers', { retryPolicy: { maxAttempts: 10 }, maxUnackedPerMember: 20_000 });
+    await createTopic(t.api.admin, 'jobs', { partitions: 4 });
+    await createSubscription(t.api.admin, 'jobs', 'workers', { retryPolicy: { maxAttempts: 10 }, maxUnackedPerMember: 20_000 });
     const retried = 10_000;
     const delayed = 2_000;
     const records = (prefix: string, count: number, delayMs?: number) =>
       Array.from({ length: count }, (_, i) => ({ key: Buffer.from(`k${i % 1000}`), value: Buffer.from(`${prefix}-${i}`), headers: {}, delayMs }));
-    for (let i = 0; i < retried; i += 2_000) await publish(api.producer, { topic: 'jobs', records: records('job', retried).slice(i, i + 2_000) });
-    const first = new SubscribeClient(consumers);
+    for (let i = 0; i < retried; i += 2_000) await publish(t.api.producer, { topic: 'jobs', records: records('job', retried).slice(i, i + 2_000) });
+    const first = new SubscribeClient(t.consumers);
     first.open('jobs', 'workers', { credit: retried + delayed });
     // Without acking: the broker keeps sending while the credit lasts.
     await first.waitFor(retried, 60_000);
     // Fail every one: retried 8 s from now. Meanwhile, records published to
     // be delivered after the crash (other keys, so they do not wait behind the retries).
     for (const d of first.deliveries) nack(first, d, { delayMs: 8_000 });
-    await publish(api.producer, {
+    await publish(t.api.producer, {
       topic: 'jobs',
       records: records('later', delayed, 9_000).map((r, i) => ({ ...r, key: Buffer.from(`d${i}`) })),
     });
     // Every nack applied and saved before the crash.
     await expect
-      .poll(async () => (await describeSubscription(api.admin, 'jobs', 'workers')).partitions.reduce((sum, p) => sum + p.pendingRetries, 0), { timeout: 30_000, interval: 200 })
+      .poll(async () => (await describeSubscription(t.api.admin, 'jobs', 'workers')).partitions.reduce((sum, p) => sum + p.pendingRetries, 0), { timeout: 30_000, interval: 200 })
       .toBe(retried + delayed);
     expect(first.deliveries).toHaveLength(retried);
     // Counted when applied; durable once the group commit wrote them, milliseconds later.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    disconnect();
-    await cluster.broker.kill9();
-    await cluster.restartBroker();
-    connect();
-    const second = new SubscribeClient(consumers, true);
+    await t.restartBroker({ kill9: true });
+    const second = new SubscribeClient(t.consumers, true);
     second.open('jobs', 'workers', { credit: (retried + delayed) * 2 });
     await second.waitFor(retried + delayed, 90_000);
     // A moment for a duplicate to show up.
@@ -242,10 +219,10 @@ describe('retries and dead letters', () => {
 
 describe('delayed delivery', () => {
   it('delivers a delayed record when due, in key order, and keeps it across a restart', async () => {
-    await createTopic(api.admin, 'reminders', { partitions: 1 });
-    await createSubscription(api.admin, 'reminders', 'push', { startPosition: StartPosition.START_POSITION_EARLIEST });
+    await createTopic(t.api.admin, 'reminders', { partitions: 1 });
+    await createSubscription(t.api.admin, 'reminders', 'push', { startPosition: StartPosition.START_POSITION_EARLIEST });
     const published = Date.now();
-    await publish(api.producer, {
+    await publish(t.api.producer, {
       topic: 'reminders',
       records: [
         { key: Buffer.from('u1'), value: Buffer.from('later'), headers: {}, delayMs: 4000 },
@@ -253,7 +230,7 @@ describe('delayed delivery', () => {
         { key: Buffer.from('u2'), value: Buffer.from('now'), headers: {} },
       ],
     });
-    const first = new SubscribeClient(consumers, true);
+    const first = new SubscribeClient(t.consumers, true);
     first.open('reminders', 'push', { credit: 10 });
     await first.waitFor(1);
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -261,11 +238,8 @@ describe('delayed delivery', () => {
     expect(first.deliveries.map(valueOf)).toEqual(['now']);
     first.end();
     // The delay is durable: a broker crash does not lose or shorten it.
-    disconnect();
-    await cluster.broker.kill9();
-    await cluster.restartBroker();
-    connect();
-    const second = new SubscribeClient(consumers, true);
+    await t.restartBroker({ kill9: true });
+    const second = new SubscribeClient(t.consumers, true);
     second.open('reminders', 'push', { credit: 10 });
     await second.waitFor(2, 30_000);
     const arrived = Date.now();
@@ -277,24 +251,20 @@ describe('delayed delivery', () => {
 
 describe('dead-lettering crash safety', () => {
   it('a crash between the dead-letter write and the settle leaves exactly one dead letter', async () => {
-    await createTopic(api.admin, 'emails', { partitions: 1 });
-    await createSubscription(api.admin, 'emails', 'sender', {});
-    await publish(api.producer, { topic: 'emails', records: [{ key: Buffer.from('x'), value: Buffer.from('bounce'), headers: {} }] });
-    disconnect();
-    await cluster.restartBroker({ BRAID_FAULT_POINT: 'after-dead-letter-write' });
-    connect();
-    const client = new SubscribeClient(consumers);
+    await createTopic(t.api.admin, 'emails', { partitions: 1 });
+    await createSubscription(t.api.admin, 'emails', 'sender', {});
+    await publish(t.api.producer, { topic: 'emails', records: [{ key: Buffer.from('x'), value: Buffer.from('bounce'), headers: {} }] });
+    await t.restartBroker({ env: { BRAID_FAULT_POINT: 'after-dead-letter-write' } });
+    const client = new SubscribeClient(t.consumers);
     client.open('emails', 'sender', { credit: 10 });
     await client.waitFor(1);
     const d = client.deliveries[0];
     if (d) reject(client, d, 'hard bounce');
     // The broker kills itself right after the dead letter is durable.
     await client.ended;
-    expect((await cluster.broker.exited).signal).toBe('SIGKILL');
-    disconnect();
-    await cluster.restartBroker({});
-    connect();
-    const after = new SubscribeClient(consumers);
+    expect((await t.cluster.broker.exited).signal).toBe('SIGKILL');
+    await t.restartBroker({ env: {} });
+    const after = new SubscribeClient(t.consumers);
     after.open('emails', 'sender', { credit: 10 });
     const letters = await deadLetters('emails.sender.dlq', 1);
     expect(letters).toHaveLength(1);

@@ -2,13 +2,11 @@
 // broker's own report (DescribeBroker) shows that what it holds for the
 // member stays bounded, because it stops writing when the stream backs up
 // (HTTP/2 flow control -> grpc-js write() false -> wait for 'drain').
-import { credentials } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConsumerServiceClient, Durability, SubscriptionMode } from '@braid/proto';
+import { describe, expect, it } from 'vitest';
+import { Durability, SubscriptionMode } from '@braid/proto';
 import type { DescribeBrokerResponse } from '@braid/proto';
-import { startLocalCluster } from '@braid/testkit';
-import type { LocalCluster } from '@braid/testkit';
-import { PublishStreamClient, call, channelOptions, clients, createTopic, describeBroker } from './grpc-helpers.js';
+import { PublishStreamClient, call, createTopic, describeBroker } from './grpc-helpers.js';
+import { useLocalCluster } from './cluster-fixture.js';
 import { SubscribeClient } from './subscribe-client.js';
 
 const MiB = 1024 * 1024;
@@ -37,24 +35,12 @@ const queuedBytesBound = 16 * MiB;
  */
 const heapUsedBound = 300 * MiB;
 
-let cluster: LocalCluster;
-let api: ReturnType<typeof clients>;
-let consumers: ConsumerServiceClient;
 
-beforeAll(async () => {
-  cluster = await startLocalCluster();
-  api = clients(cluster.broker.address);
-  consumers = new ConsumerServiceClient(cluster.broker.address, credentials.createInsecure(), channelOptions);
-}, 120_000);
+const t = useLocalCluster();
 
-afterAll(async () => {
-  consumers.close();
-  api.close();
-  await cluster.destroy();
-});
 
 async function publishAll(topic: string): Promise<void> {
-  const stream = new PublishStreamClient(api.producer);
+  const stream = new PublishStreamClient(t.api.producer);
   const batch = 1_000;
   const inFlight: Promise<unknown>[] = [];
   for (let first = 0; first < records; first += batch) {
@@ -77,7 +63,7 @@ async function publishAll(topic: string): Promise<void> {
 
 async function handedOut(topic: string, subscription: string): Promise<{ unacked: number; highWatermark: number }> {
   const described = await call<{ partitions: { unacked: number; highWatermark: number }[] }>((cb) => {
-    api.admin.describeSubscription({ topic, name: subscription }, cb);
+    t.api.admin.describeSubscription({ topic, name: subscription }, cb);
   });
   return described.partitions.reduce((sum, p) => ({ unacked: sum.unacked + p.unacked, highWatermark: sum.highWatermark + p.highWatermark }), {
     unacked: 0,
@@ -87,12 +73,12 @@ async function handedOut(topic: string, subscription: string): Promise<{ unacked
 
 describe('a member that stops reading', () => {
   it('keeps the broker holding a bounded amount while 200,000 records are published, then gets them all', async () => {
-    await createTopic(api.admin, 'stalled', { partitions, durability: Durability.DURABILITY_WRITE });
-    const samples: DescribeBrokerResponse[] = [await describeBroker(api.admin)];
+    await createTopic(t.api.admin, 'stalled', { partitions, durability: Durability.DURABILITY_WRITE });
+    const samples: DescribeBrokerResponse[] = [await describeBroker(t.api.admin)];
     const baseline = samples[0];
     expect(baseline?.consume?.subscribeStreams).toBe(0);
 
-    const member = new SubscribeClient(consumers, true);
+    const member = new SubscribeClient(t.consumers, true);
     member.pause();
     member.open('stalled', 'slow', {
       memberId: 'stalled-member',
@@ -102,13 +88,13 @@ describe('a member that stops reading', () => {
       ackTimeoutMs: 600_000,
       maxUnackedPerMember: maxUnacked,
     });
-    await expect.poll(async () => (await describeBroker(api.admin)).consume?.subscribeStreams, { timeout: 20_000 }).toBe(1);
+    await expect.poll(async () => (await describeBroker(t.api.admin)).consume?.subscribeStreams, { timeout: 20_000 }).toBe(1);
 
     // Sample the broker's report all through the publishing.
     const published = new AbortController();
     const sampler = (async () => {
       while (!published.signal.aborted) {
-        samples.push(await describeBroker(api.admin));
+        samples.push(await describeBroker(t.api.admin));
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
@@ -122,7 +108,7 @@ describe('a member that stops reading', () => {
     await expect
       .poll(
         async () => {
-          const broker = await describeBroker(api.admin);
+          const broker = await describeBroker(t.api.admin);
           samples.push(broker);
           const { unacked } = await handedOut('stalled', 'slow');
           const settled = unacked === previous && (broker.consume?.queuedMessages ?? 0) > 0;
@@ -134,7 +120,7 @@ describe('a member that stops reading', () => {
       .toBe(true);
 
     const { unacked, highWatermark } = await handedOut('stalled', 'slow');
-    const last = await describeBroker(api.admin);
+    const last = await describeBroker(t.api.admin);
     samples.push(last);
     const peakQueuedBytes = Math.max(...samples.map((s) => s.consume?.queuedBytes ?? 0));
     const peakHeapUsed = Math.max(...samples.map((s) => s.memory?.heapUsedBytes ?? 0));
@@ -164,8 +150,8 @@ describe('a member that stops reading', () => {
     }
     expect([...byPartition.keys()].sort()).toEqual([0, 1, 2, 3]);
     for (const offsets of byPartition.values()) expect(offsets).toEqual(offsets.map((_, i) => i));
-    await expect.poll(async () => (await describeBroker(api.admin)).consume?.queuedMessages, { timeout: 20_000 }).toBe(0);
+    await expect.poll(async () => (await describeBroker(t.api.admin)).consume?.queuedMessages, { timeout: 20_000 }).toBe(0);
     member.end();
-    await expect.poll(async () => (await describeBroker(api.admin)).consume?.subscribeStreams, { timeout: 20_000 }).toBe(0);
+    await expect.poll(async () => (await describeBroker(t.api.admin)).consume?.subscribeStreams, { timeout: 20_000 }).toBe(0);
   }, 300_000);
 });
