@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Admin, Producer } from '@braid/client';
-import { AppProcess, freePort, startApp, waitUntilServing, workspaceRoot } from '@braid/testkit';
+import { AppProcess, freePort, runProcess, startApp, waitUntilServing, workspaceRoot } from '@braid/testkit';
 
 interface Manifest {
   name: string;
@@ -55,23 +55,10 @@ function hostEnv(): Record<string, string> {
   return env;
 }
 
-/** Runs a command without blocking the event loop; kills it after `timeoutMs`. */
-function run(command: string, args: string[], cwd: string, timeoutMs: number): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: hostEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); }, timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, output: `${command} ${args.join(' ')} (in ${cwd}) exited ${status}:\n${output}` });
-    });
-  });
+/** Runs a command as on a host with only the bundle; kills it after `timeoutMs`. */
+async function run(command: string, args: string[], cwd: string, timeoutMs: number): Promise<RunResult> {
+  const { code, stdout, stderr } = await runProcess(command, args, { cwd, env: hostEnv(), timeoutMs });
+  return { status: code, output: `${command} ${args.join(' ')} (in ${cwd}) exited ${code}:\n${stdout}${stderr}` };
 }
 
 describe('deployable broker bundle', () => {

@@ -4,11 +4,11 @@
 // with credit and acks. CI installs python3-grpcio and python3-grpc-tools
 // (.ci/run); without them this test fails rather than skips, so the Python
 // client cannot rot unnoticed.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalCluster, workspaceRoot } from '@braid/testkit';
+import { runProcess, startLocalCluster, workspaceRoot } from '@braid/testkit';
 import type { LocalCluster } from '@braid/testkit';
 
 const python = '/usr/bin/python3';
@@ -27,24 +27,6 @@ function vectorCount(): number {
 }
 
 /** Runs a Python script without blocking the event loop (the cluster's processes log through it). */
-function runPython(args: string[], timeoutMs: number): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, args, { cwd: workspaceRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); }, timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
 
 function pythonHasGrpc(): { ok: boolean; why: string } {
   const probe = spawnSync(python, ['-c', 'import grpc, grpc_tools'], { encoding: 'utf8' });
@@ -71,9 +53,9 @@ describe('Python client (examples/python)', () => {
   it('checks the partitioning vectors, publishes and consumes 1,000 records through a real broker', async () => {
     expect(pythonHasGrpc().ok, install).toBe(true);
     if (!cluster) throw new Error('cluster not started');
-    const result = await runPython(['examples/python/braid_example.py', '--broker', cluster.broker.address, '--timeout', '50'], 55_000);
-    const output = `status ${result.status}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
-    expect(result.status, output).toBe(0);
+    const result = await runProcess(python, ['examples/python/braid_example.py', '--broker', cluster.broker.address, '--timeout', '50'], { cwd: workspaceRoot, timeoutMs: 55_000 });
+    const output = `status ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+    expect(result.code, output).toBe(0);
     const total = vectorCount();
     expect(result.stdout, output).toContain(`partitioning vectors: ${total}/${total} passed`);
     expect(result.stdout, output).toMatch(/published 1000 records \(100 keys x 10\)/);

@@ -13,6 +13,8 @@ export { callEveryRpc } from './call-every-rpc.js';
 export type { CallEveryRpcOptions, RpcOutcome } from './call-every-rpc.js';
 export { runCli } from './run-cli.js';
 export type { CliResult } from './run-cli.js';
+export { runProcess } from './run-process.js';
+export type { ProcessResult, RunProcessOptions } from './run-process.js';
 export { startLocalCluster, LocalCluster } from './local-cluster.js';
 export type { LocalClusterOptions } from './local-cluster.js';
 export { startEtcd, EtcdServer, etcdBinary } from './etcd-server.js';
