@@ -33,21 +33,13 @@ async function candidate(prefix: string, address: string, options: Partial<Coord
   return { store, election };
 }
 
-async function eventually(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe('CoordinatorElection', () => {
   it('elects one candidate; the other stands by naming it, and takes over when the leader resigns', async () => {
     const prefix = `/braid-election-test-${++prefixes}/`;
     const a = await candidate(prefix, 'a:7400');
     await a.election.elected;
     const b = await candidate(prefix, 'b:7400');
-    await eventually(() => b.election.leaderAddress() === 'a:7400', 'b to observe a as the leader');
+    await expect.poll(() => b.election.leaderAddress(), { timeout: 10_000, interval: 20 }).toBe('a:7400');
     expect(a.election.isLeader).toBe(true);
     expect(b.election.isLeader).toBe(false);
     // The election keys live under the store's prefix (b may observe a's
@@ -69,7 +61,7 @@ describe('CoordinatorElection', () => {
     await a.election.elected;
     await a.store.put('topics/before', Buffer.from('1'));
     const b = await candidate(prefix, 'b:7400');
-    await eventually(() => b.election.leaderAddress() === 'a:7400', 'b to observe a as the leader');
+    await expect.poll(() => b.election.leaderAddress(), { timeout: 10_000, interval: 20 }).toBe('a:7400');
 
     // Its lease is revoked behind its back (as if it had expired during a pause).
     const [leaderKey] = await raw.getAll().prefix(`${prefix}election/coordinator/`).sort('Create', 'Ascend').exec().then((r) => r.kvs);
