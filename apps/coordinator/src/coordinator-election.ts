@@ -80,15 +80,10 @@ export class CoordinatorElection {
    * to name the leader.
    */
   private pollLeader(): void {
-    const { store, leaseTtlSeconds, clock } = this.options;
+    const { store, leaseTtlSeconds } = this.options;
     void (async () => {
-      while (!this.stopping.signal.aborted) {
-        const woke = await clock.sleep(this.checkIntervalMs, this.stopping.signal).then(
-          () => true,
-          () => false,
-        );
-        if (!woke) return;
-        if (this.leading) continue;
+      // Once leading, `checkLoop` watches the key instead.
+      while ((await this.checkIntervalPassed()) && !this.leading) {
         try {
           const value = await store.election(electionDefaults.name, leaseTtlSeconds).leader();
           if (!this.isLeader && value !== this.leader) this.onLeader(value);
@@ -97,6 +92,14 @@ export class CoordinatorElection {
         }
       }
     })();
+  }
+
+  /** Waits one check interval; false when the election stopped meanwhile. */
+  private checkIntervalPassed(): Promise<boolean> {
+    return this.options.clock.sleep(this.checkIntervalMs, this.stopping.signal).then(
+      () => !this.stopping.signal.aborted,
+      () => false,
+    );
   }
 
   /** Whether this coordinator leads. */
@@ -170,15 +173,9 @@ export class CoordinatorElection {
   /** Confirms now and then that the election key is still ours; see the file comment. */
   private async checkLoop(key: string, revision: string): Promise<void> {
     const { clock, store, leaseTtlSeconds } = this.options;
-    const { signal } = this.stopping;
     const ttlMs = leaseTtlSeconds * 1000;
     let confirmedAt = clock.now();
-    while (!signal.aborted) {
-      const woke = await clock.sleep(this.checkIntervalMs, signal).then(
-        () => true,
-        () => false,
-      );
-      if (!woke) return;
+    while (await this.checkIntervalPassed()) {
       const askedAt = clock.now();
       try {
         const current = await store.createRevisionOf(key, this.checkIntervalMs);
