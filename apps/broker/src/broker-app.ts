@@ -87,6 +87,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     logger: log.child({ component: 'coordinator-link' }),
     onMetadata: (metadata) => { cache.replace(metadata); },
+    onLease: (leaderEpoch) => { cache.setLeaderEpoch(leaderEpoch); },
+    onFenced: () => { cache.fence(); },
   });
   const topics = new TopicResolver(cache, (names) => link.fetchMetadata(names));
   const subscriptions = new SubscriptionResolver(cache, topics, link);

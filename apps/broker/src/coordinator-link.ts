@@ -14,6 +14,13 @@
  * reconnects. After a failover the new leader knows the broker's lease
  * (leases are kept in etcd), so heartbeats simply carry on; if it does not,
  * its NOT_FOUND makes the broker register again.
+ *
+ * Each registration comes with the broker's leader epoch (`onLease`). A
+ * registration refused because another process holds a live lease under
+ * this broker id (ALREADY_EXISTS: this process was paused or cut off long
+ * enough for its lease to lapse and a replacement to register) fences the
+ * broker (`onFenced`): it must not serve its partitions until it registers
+ * again.
  */
 import { Metadata, credentials } from '@grpc/grpc-js';
 import type { CallOptions, ClientReadableStream, ServiceError } from '@grpc/grpc-js';
@@ -35,6 +42,10 @@ export interface CoordinatorLinkOptions {
   logger: Logger;
   /** Called with every full metadata snapshot. */
   onMetadata: (metadata: GetMetadataResponse) => void;
+  /** Called after every registration with the broker's leader epoch. */
+  onLease?: (leaderEpoch: number) => void;
+  /** Called when a registration finds another live process under this broker id (see the file comment). */
+  onFenced?: () => void;
 }
 
 const rpcTimeoutMs = 5_000;
@@ -248,7 +259,11 @@ export class CoordinatorLink {
                   return;
                 }
                 this.leaseId = response.leaseId;
-                logger.info({ brokerId, address: advertisedAddress, leaseTtlMs: response.leaseTtlMs, coordinator: this.target }, 'registered with coordinator');
+                logger.info(
+                  { brokerId, address: advertisedAddress, leaseTtlMs: response.leaseTtlMs, leaderEpoch: response.leaderEpoch, coordinator: this.target },
+                  'registered with coordinator',
+                );
+                this.options.onLease?.(response.leaderEpoch);
                 resolve();
               });
             }),
@@ -261,7 +276,12 @@ export class CoordinatorLink {
         // The coordinator may simply not be up yet: keep trying until stopped.
         isRetriable: () => true,
         onRetry: ({ attempt, error }) => {
-          if (attempt % 10 === 1) logger.warn({ err: error, attempt }, 'coordinator not reachable; retrying registration');
+          if (fromGrpcError(error).code === Status.ALREADY_EXISTS) {
+            if (attempt % 10 === 1) logger.error({ err: error, attempt }, 'another process holds this broker id; not serving until this one registers again');
+            this.options.onFenced?.();
+          } else if (attempt % 10 === 1) {
+            logger.warn({ err: error, attempt }, 'coordinator not reachable; retrying registration');
+          }
         },
       },
     );

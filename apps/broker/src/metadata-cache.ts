@@ -3,6 +3,15 @@
  * (WatchMetadata) or fetched on a cache miss. Lookups are synchronous so the
  * publish path never waits for the coordinator; only unknown topics trigger a
  * fetch.
+ *
+ * It also holds this broker's leader epoch (from its latest registration):
+ * the broker leads a partition only while the metadata names it leader and
+ * shows no epoch above its own. A higher epoch means another process
+ * registered under this broker id since (this one is a "zombie" that was
+ * paused or cut off): it must not serve. A lower one is metadata that has
+ * not caught up with the broker's latest registration yet, which is fine.
+ * Until its first registration, and while fenced (`fence`), the broker
+ * leads nothing.
  */
 import { EventEmitter } from 'node:events';
 import { Durability, PartitionStatus } from '@braid/proto';
@@ -49,10 +58,44 @@ export class MetadataCache extends EventEmitter<{ change: [previous: ReadonlyMap
   private topics = new Map<string, TopicView>();
   private currentVersion = -1;
   private brokerAddresses = new Map<string, string>();
+  private ownEpoch: number | undefined;
+  private isFenced = false;
 
   /** Version of the metadata held (-1 before the first update). */
   get version(): number {
     return this.currentVersion;
+  }
+
+  /** This broker's leader epoch from its latest registration; undefined before the first. */
+  get leaderEpoch(): number | undefined {
+    return this.ownEpoch;
+  }
+
+  /** Whether the broker is fenced: another process holds its id (see `fence`). */
+  get fenced(): boolean {
+    return this.isFenced;
+  }
+
+  /**
+   * Sets this broker's leader epoch after a registration (which also ends
+   * a fence). Leadership may change, so listeners hear `change` (with the
+   * topics unchanged).
+   */
+  setLeaderEpoch(epoch: number): void {
+    if (epoch === this.ownEpoch && !this.isFenced) return;
+    this.ownEpoch = epoch;
+    this.isFenced = false;
+    this.emit('change', this.topics);
+  }
+
+  /**
+   * Fences the broker: a registration found another live process under
+   * its id, so it leads nothing until it registers again.
+   */
+  fence(): void {
+    if (this.isFenced) return;
+    this.isFenced = true;
+    this.emit('change', this.topics);
   }
 
   /** Replaces the whole view (WatchMetadata sends full snapshots). */
@@ -97,11 +140,21 @@ export class MetadataCache extends EventEmitter<{ change: [previous: ReadonlyMap
     return led;
   }
 
-  /** Whether `brokerId` leads `partition` of `topic` and the partition is available. */
+  /**
+   * Whether `brokerId` (this broker) leads `partition` of `topic`: the
+   * partition is available, names it leader, and shows no epoch above this
+   * broker's (see the file comment).
+   */
   leadership(topic: TopicView, partition: number, brokerId: string): { leads: boolean; info: PartitionInfo | undefined } {
     const info = topic.partitionInfo.find((p) => p.partition === partition);
     if (!info) return { leads: false, info };
-    return { leads: info.leaderId === brokerId && info.status !== PartitionStatus.PARTITION_STATUS_UNAVAILABLE, info };
+    const leads =
+      info.leaderId === brokerId &&
+      info.status !== PartitionStatus.PARTITION_STATUS_UNAVAILABLE &&
+      !this.isFenced &&
+      this.ownEpoch !== undefined &&
+      info.leaderEpoch <= this.ownEpoch;
+    return { leads, info };
   }
 
   /** The address of a broker, if known. */

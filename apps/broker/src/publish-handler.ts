@@ -156,9 +156,12 @@ export class PublishHandler {
   }
 
   private checkLeadership(topic: TopicView, partition: number, leaderEpoch: number): void {
-    const info = assertLeads(this.options.cache, this.options.brokerId, topic, partition);
-    if (leaderEpoch !== 0 && leaderEpoch !== info.leaderEpoch) {
-      throw new StaleEpochError(topic.name, partition, leaderEpoch, info.leaderEpoch);
-    }
+    const { cache, brokerId } = this.options;
+    assertLeads(cache, brokerId, topic, partition);
+    // Against this broker's own epoch, not the cached metadata's, which may
+    // lag behind its latest registration. A client that sends a newer
+    // epoch knows of a later registration under this id: refused (fencing).
+    const own = cache.leaderEpoch ?? 0;
+    if (leaderEpoch !== 0 && leaderEpoch !== own) throw new StaleEpochError(topic.name, partition, leaderEpoch, own);
   }
 }

@@ -2,7 +2,8 @@ import { status as Status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BraidError } from '@braid/core';
 import { metadataKeys } from './metadata-keys.js';
-import { buildCoordinatorParts } from './testing.js';
+import { putJson } from './metadata-store.js';
+import { MemoryMetadataStore, buildCoordinatorParts } from './testing.js';
 import type { CoordinatorParts } from './testing.js';
 
 const built: CoordinatorParts[] = [];
@@ -31,9 +32,9 @@ describe('BrokerRegistry', () => {
   it('registers a broker with a lease that heartbeats keep alive', async () => {
     const p = await parts();
     const lease = await p.brokers.register('b1', '127.0.0.1:7401');
-    expect(lease).toEqual({ leaseId: 'lease-1', leaseTtlMs: 1000 });
+    expect(lease).toEqual({ leaseId: 'lease-1', leaseTtlMs: 1000, leaderEpoch: 1 });
     expect(p.brokers.get('b1')).toMatchObject({ address: '127.0.0.1:7401', live: true, registeredAtMs: p.clock.now(), leaseExpiresAtMs: p.clock.now() + 1000 });
-    expect(p.store.json(metadataKeys.broker('b1'))).toEqual({ brokerId: 'b1', address: '127.0.0.1:7401', registeredAtMs: p.clock.now() });
+    expect(p.store.json(metadataKeys.broker('b1'))).toEqual({ brokerId: 'b1', address: '127.0.0.1:7401', registeredAtMs: p.clock.now(), term: 1 });
     for (let i = 0; i < 10; i++) {
       await p.clock.advance(500);
       expect(p.brokers.heartbeat('b1', lease.leaseId)).toEqual(lease);
@@ -144,7 +145,7 @@ describe('BrokerRegistry', () => {
     await first.clock.advance(500);
     first.brokers.heartbeat('b1', b1.leaseId);
     await first.clock.advance(700); // b2 lapsed at 1000, b1 renewed until 1500
-    expect(first.store.json(metadataKeys.broker('b2'))).toEqual({ brokerId: 'b2', address: '127.0.0.1:7402', registeredAtMs: start });
+    expect(first.store.json(metadataKeys.broker('b2'))).toEqual({ brokerId: 'b2', address: '127.0.0.1:7402', registeredAtMs: start, term: 2 });
     await first.brokers.stop();
 
     // The takeover 1200 ms after the first registration: b1 keeps its lease until 1200 + 1000.
@@ -160,6 +161,32 @@ describe('BrokerRegistry', () => {
     await next.clock.advance(1100);
     expect(next.brokers.liveBrokerIds()).toEqual([]);
     expect(next.store.json(metadataKeys.broker('b1'))).not.toHaveProperty('leaseId');
+  });
+
+  it('gives every registration a leader epoch above all earlier ones, kept across a coordinator restart', async () => {
+    const first = await parts();
+    expect((await first.brokers.register('b1', '127.0.0.1:7401')).leaderEpoch).toBe(1);
+    expect((await first.brokers.register('b2', '127.0.0.1:7402')).leaderEpoch).toBe(2);
+    // b1 restarted before its lease ran out: a new registration, a new epoch.
+    const again = await first.brokers.register('b1', '127.0.0.1:7401');
+    expect(again.leaderEpoch).toBe(3);
+    expect(first.brokers.heartbeat('b1', again.leaseId).leaderEpoch).toBe(3);
+    await first.brokers.stop();
+
+    const restarted = await parts({ store: first.store, clock: first.clock });
+    expect(restarted.brokers.list().map((b) => [b.brokerId, b.term])).toEqual([
+      ['b1', 3],
+      ['b2', 2],
+    ]);
+    expect((await restarted.brokers.register('b2', '127.0.0.1:7402')).leaderEpoch).toBe(4);
+  });
+
+  it('reads registrations stored before terms as term 1', async () => {
+    const store = new MemoryMetadataStore();
+    await store.commit([putJson(metadataKeys.broker('old'), { brokerId: 'old', address: '127.0.0.1:7409', registeredAtMs: 5 })]);
+    const p = await parts({ store });
+    expect(p.brokers.get('old')?.term).toBe(1);
+    expect((await p.brokers.register('old', '127.0.0.1:7409')).leaderEpoch).toBe(2);
   });
 
   it('stops its expiry loop', async () => {

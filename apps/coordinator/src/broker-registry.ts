@@ -16,6 +16,15 @@
  * later than it would have been. A heartbeat with an unknown or expired
  * lease gets NOT_FOUND, which tells the broker to register again.
  *
+ * Every registration starts a new leader epoch for the broker's
+ * partitions: the broker's `term`, one above every term issued before (the
+ * largest stored term + 1; registrations are never deleted, so terms never
+ * repeat). The term is stored with the registration, so it survives
+ * coordinator restarts and failovers. A broker process that lost its lease
+ * while another process registered under its id (a paused or partitioned
+ * "zombie") holds an older term, and brokers refuse to lead with a term
+ * below the one in the metadata: see `leader_epoch` in coordinator.proto.
+ *
  * Expiry is checked by a loop on the injected `Clock`, so tests drive it
  * with a `FakeClock` instead of sleeping.
  */
@@ -23,7 +32,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '@braid/core';
 import type { Clock, Logger } from '@braid/core';
-import { leaseCheckIntervalMs } from './defaults.js';
+import { clusterDefaults, leaseCheckIntervalMs } from './defaults.js';
 import { isHostPort } from './host-port.js';
 import type { MetadataChanges } from './metadata-changes.js';
 import { metadataKeys } from './metadata-keys.js';
@@ -44,12 +53,16 @@ export interface BrokerState {
   leaseId: string | undefined;
   /** When the lease ends unless renewed (Unix ms); 0 if it never had one since the coordinator started. */
   leaseExpiresAtMs: number;
+  /** The leader epoch of its latest registration (see the file comment). */
+  term: number;
 }
 
 /** What `RegisterBroker` returns. */
 export interface Lease {
   leaseId: string;
   leaseTtlMs: number;
+  /** The broker's term: the leader epoch of its partitions under this lease. */
+  leaderEpoch: number;
 }
 
 /** Options of `BrokerRegistry.load`. */
@@ -77,6 +90,8 @@ const storedBrokerSchema = z.object({
   registeredAtMs: z.number().int(),
   /** The live lease, with `persistLeases`; absent once it expired. */
   leaseId: z.string().min(1).optional(),
+  /** The term of its latest registration; absent in data written before terms (counts as 1, the first leader epoch). */
+  term: z.number().int().positive().optional(),
 });
 type StoredBroker = z.infer<typeof storedBrokerSchema>;
 
@@ -126,12 +141,12 @@ export class BrokerRegistry implements LiveBrokers {
     for (const { key, value } of await options.store.list(metadataKeys.brokerPrefix)) {
       const result = storedBrokerSchema.safeParse(parseJson(value));
       if (!result.success) throw new Error(`metadata store holds a corrupt ${key}: ${result.error.message}`);
-      const { leaseId, ...stored } = result.data;
+      const { leaseId, term = clusterDefaults.firstLeaderEpoch, ...stored } = result.data;
       if (options.persistLeases === true && leaseId !== undefined) {
-        registry.brokers.set(stored.brokerId, { ...stored, live: true, leaseId, leaseExpiresAtMs: now + options.leaseTtlMs });
+        registry.brokers.set(stored.brokerId, { ...stored, term, live: true, leaseId, leaseExpiresAtMs: now + options.leaseTtlMs });
         options.logger.info({ brokerId: stored.brokerId, address: stored.address, graceMs: options.leaseTtlMs }, 'broker lease restored from the store');
       } else {
-        registry.brokers.set(stored.brokerId, { ...stored, live: false, leaseId: undefined, leaseExpiresAtMs: 0 });
+        registry.brokers.set(stored.brokerId, { ...stored, term, live: false, leaseId: undefined, leaseExpiresAtMs: 0 });
       }
     }
     return registry;
@@ -176,15 +191,16 @@ export class BrokerRegistry implements LiveBrokers {
         );
       }
       const leaseId = this.newLeaseId();
-      const broker: BrokerState = { brokerId, address, registeredAtMs: now, live: true, leaseId, leaseExpiresAtMs: now + leaseTtlMs };
-      const stored: StoredBroker = { brokerId, address, registeredAtMs: now, ...(this.options.persistLeases === true ? { leaseId } : {}) };
+      const term = this.nextTerm();
+      const broker: BrokerState = { brokerId, address, registeredAtMs: now, live: true, leaseId, leaseExpiresAtMs: now + leaseTtlMs, term };
+      const stored: StoredBroker = { brokerId, address, registeredAtMs: now, term, ...(this.options.persistLeases === true ? { leaseId } : {}) };
       return {
         ops: [putJson(metadataKeys.broker(brokerId), stored)],
         apply: () => {
           this.brokers.set(brokerId, broker);
-          logger.info({ brokerId, address, previousAddress: existing?.address, leaseTtlMs }, 'broker registered');
+          logger.info({ brokerId, address, previousAddress: existing?.address, leaseTtlMs, leaderEpoch: term }, 'broker registered');
         },
-        result: { leaseId, leaseTtlMs },
+        result: { leaseId, leaseTtlMs, leaderEpoch: term },
       };
     });
   }
@@ -203,7 +219,14 @@ export class BrokerRegistry implements LiveBrokers {
       });
     }
     broker.leaseExpiresAtMs = now + this.options.leaseTtlMs;
-    return { leaseId, leaseTtlMs: this.options.leaseTtlMs };
+    return { leaseId, leaseTtlMs: this.options.leaseTtlMs, leaderEpoch: broker.term };
+  }
+
+  /** One above every term issued so far (called inside a change, so terms are issued one at a time). */
+  private nextTerm(): number {
+    let highest = 0;
+    for (const broker of this.brokers.values()) highest = Math.max(highest, broker.term);
+    return highest + 1;
   }
 
   /** Every registered broker, ordered by id. */
@@ -241,7 +264,12 @@ export class BrokerRegistry implements LiveBrokers {
         ops:
           this.options.persistLeases === true
             ? expired.map((broker) =>
-                putJson(metadataKeys.broker(broker.brokerId), { brokerId: broker.brokerId, address: broker.address, registeredAtMs: broker.registeredAtMs } satisfies StoredBroker),
+                putJson(metadataKeys.broker(broker.brokerId), {
+                  brokerId: broker.brokerId,
+                  address: broker.address,
+                  registeredAtMs: broker.registeredAtMs,
+                  term: broker.term,
+                } satisfies StoredBroker),
               )
             : [],
         apply: () => {

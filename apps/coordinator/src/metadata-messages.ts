@@ -35,7 +35,9 @@ export function partitionInfos(topic: TopicState, brokers: ReadonlyMap<string, B
       partition,
       leaderId: assignment.leaderId,
       leaderAddress: leader?.address ?? '',
-      leaderEpoch: assignment.leaderEpoch,
+      // The placement's epoch, raised to the leader's term: every
+      // registration of the leader starts a new epoch (broker-registry.ts).
+      leaderEpoch: Math.max(assignment.leaderEpoch, leader?.term ?? 0),
       status: leader?.live === true ? PartitionStatus.PARTITION_STATUS_AVAILABLE : PartitionStatus.PARTITION_STATUS_UNAVAILABLE,
       highWatermark: 0,
       logStartOffset: 0,

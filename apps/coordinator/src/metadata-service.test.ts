@@ -66,7 +66,8 @@ describe('MetadataService.snapshot', () => {
         partition,
         leaderId: a.leaderId,
         leaderAddress: a.leaderId === 'b1' ? '127.0.0.1:7401' : '127.0.0.1:7402',
-        leaderEpoch: 1,
+        // Each registration starts a new epoch: b2 registered first.
+        leaderEpoch: a.leaderId === 'b1' ? 2 : 1,
         status: PartitionStatus.PARTITION_STATUS_AVAILABLE,
         highWatermark: 0,
         logStartOffset: 0,

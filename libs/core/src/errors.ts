@@ -181,7 +181,11 @@ export class NotLeaderError extends BraidError {
 /** A request carried a leader epoch other than the partition's. */
 export class StaleEpochError extends BraidError {
   constructor(topic: string, partition: number, sent: number, current: number) {
-    super('STALE_EPOCH', `leader epoch ${sent} for ${topic}/${partition} is stale (current ${current})`, {
+    const message =
+      sent > current
+        ? `leader epoch ${sent} for ${topic}/${partition} is newer than this broker's (${current}): another process registered as its leader since; refresh metadata`
+        : `leader epoch ${sent} for ${topic}/${partition} is stale (current ${current}); refresh metadata`;
+    super('STALE_EPOCH', message, {
       metadata: { topic, partition: String(partition), sent: String(sent), current: String(current) },
     });
   }

@@ -36,6 +36,15 @@ export interface RegisterBrokerResponse {
   leaseId: string;
   /** Lease length (ms); heartbeat well within it. */
   leaseTtlMs: number;
+  /**
+   * Leader epoch of every partition the broker leads under this lease. Each
+   * registration gets an epoch above every epoch issued before, so a
+   * broker that registered again (after a restart or a lapsed lease)
+   * fences its earlier incarnation: a broker refuses to lead a partition
+   * whose metadata shows a higher epoch than its own, and refuses writes
+   * tagged with an epoch other than its own (STALE_EPOCH).
+   */
+  leaderEpoch: number;
 }
 
 /** HeartbeatRequest renews a lease. */
@@ -156,7 +165,7 @@ export const RegisterBrokerRequest: MessageFns<RegisterBrokerRequest> = {
 };
 
 function createBaseRegisterBrokerResponse(): RegisterBrokerResponse {
-  return { leaseId: "", leaseTtlMs: 0 };
+  return { leaseId: "", leaseTtlMs: 0, leaderEpoch: 0 };
 }
 
 export const RegisterBrokerResponse: MessageFns<RegisterBrokerResponse> = {
@@ -166,6 +175,9 @@ export const RegisterBrokerResponse: MessageFns<RegisterBrokerResponse> = {
     }
     if (message.leaseTtlMs !== 0) {
       writer.uint32(16).int64(message.leaseTtlMs);
+    }
+    if (message.leaderEpoch !== 0) {
+      writer.uint32(24).int64(message.leaderEpoch);
     }
     return writer;
   },
@@ -199,6 +211,14 @@ export const RegisterBrokerResponse: MessageFns<RegisterBrokerResponse> = {
             message.leaseTtlMs = longToNumber(reader.int64());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.leaderEpoch = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -223,6 +243,11 @@ export const RegisterBrokerResponse: MessageFns<RegisterBrokerResponse> = {
         : isSet(object.lease_ttl_ms)
         ? globalThis.Number(object.lease_ttl_ms)
         : 0,
+      leaderEpoch: isSet(object.leaderEpoch)
+        ? globalThis.Number(object.leaderEpoch)
+        : isSet(object.leader_epoch)
+        ? globalThis.Number(object.leader_epoch)
+        : 0,
     };
   },
 
@@ -234,6 +259,9 @@ export const RegisterBrokerResponse: MessageFns<RegisterBrokerResponse> = {
     if (message.leaseTtlMs !== 0) {
       obj.leaseTtlMs = Math.round(message.leaseTtlMs);
     }
+    if (message.leaderEpoch !== 0) {
+      obj.leaderEpoch = Math.round(message.leaderEpoch);
+    }
     return obj;
   },
 
@@ -244,6 +272,7 @@ export const RegisterBrokerResponse: MessageFns<RegisterBrokerResponse> = {
     const message = createBaseRegisterBrokerResponse();
     message.leaseId = object.leaseId ?? "";
     message.leaseTtlMs = object.leaseTtlMs ?? 0;
+    message.leaderEpoch = object.leaderEpoch ?? 0;
     return message;
   },
 };
