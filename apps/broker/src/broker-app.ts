@@ -21,6 +21,7 @@ import { StreamBuffers } from './consume/stream-buffers.js';
 import { consumerService } from './consumer-service.js';
 import { CoordinatorLink } from './coordinator-link.js';
 import { MetadataCache } from './metadata-cache.js';
+import { PeerAdmin } from './peer-admin.js';
 import type { TopicView } from './metadata-cache.js';
 import { producerService } from './producer-service.js';
 import { PublishHandler } from './publish-handler.js';
@@ -144,6 +145,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     dispatchers.refresh();
   });
 
+  const peers = new PeerAdmin();
   // What Subscribe streams hold for members, for DescribeBroker.
   const streamBuffers = new StreamBuffers();
   const server = createServer({
@@ -158,6 +160,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
         cache,
         topics,
         registry: dispatchers,
+        peers,
+        selfAddress: advertisedAddress,
         describeBroker: () => ({
           brokerId,
           address: advertisedAddress(),
@@ -183,6 +187,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       timers.close();
       await dispatchers.close();
       link.stop();
+      peers.close();
       await store.close();
     },
   };
