@@ -24,6 +24,7 @@ import { MetadataCache } from './metadata-cache.js';
 import { PeerAdmin } from './peer-admin.js';
 import type { TopicView } from './metadata-cache.js';
 import { producerService } from './producer-service.js';
+import { PublishForwarder } from './publish-forwarder.js';
 import { PublishHandler } from './publish-handler.js';
 import { SubscriptionResolver } from './subscription-resolver.js';
 import { TopicResolver } from './topic-resolver.js';
@@ -96,6 +97,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   // Publishes wake dispatch, and dispatch dead-letters through the publish
   // path: the callbacks below use `dispatchers`, built further down (they
   // run only once the server serves).
+  const forwarder = config.forwardToLeader ? new PublishForwarder() : undefined;
   const handler = new PublishHandler({
     brokerId,
     store,
@@ -104,6 +106,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     clock: systemClock,
     memoryWatermarkBytes: config.memoryWatermarkBytes,
     onAppended: (topicId, partition) => { dispatchers.appended(topicId, partition); },
+    forwarder,
   });
   const deadLetters = new DeadLetterWriter({
     store,
@@ -188,6 +191,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       await dispatchers.close();
       link.stop();
       peers.close();
+      forwarder?.close();
       await store.close();
     },
   };

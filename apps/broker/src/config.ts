@@ -17,6 +17,7 @@ const schema = z.object({
   memoryWatermarkBytes: z.coerce.number().int('must be an integer').min(1024 * 1024, 'must be at least 1 MiB'),
   heartbeatIntervalMs: z.coerce.number().int().min(100, 'must be at least 100'),
   retentionCheckIntervalMs: z.coerce.number().int().min(10, 'must be at least 10'),
+  forwardToLeader: z.union([z.boolean(), z.stringbool()]),
 });
 
 /** Validated broker configuration. */
@@ -69,6 +70,13 @@ export const brokerConfigSpec: ConfigSpec<typeof schema> = {
       env: 'BRAID_BROKER_RETENTION_CHECK_INTERVAL_MS',
       description: 'how often retention deletes records past a topic\'s age or size limit',
       default: '30000',
+    },
+    {
+      key: 'forwardToLeader',
+      flag: '--forward-to-leader',
+      env: 'BRAID_BROKER_FORWARD_TO_LEADER',
+      description: 'forwarding mode for thin clients: publish records of partitions led by another broker there, instead of answering NOT_LEADER',
+      default: 'false',
     },
   ],
   schema,

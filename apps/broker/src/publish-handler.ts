@@ -6,10 +6,15 @@
  * returning a promise that resolves once they are durable; a stream that
  * calls `start()` for its requests one after another therefore keeps their
  * order per partition while their durability overlaps.
+ *
+ * Records for partitions led elsewhere get NOT_LEADER, unless a
+ * `forwarder` is given (forwarding mode): then they are published at
+ * their leader and its answer is merged in (`publish-forwarder.ts`).
  */
 import {
   InvalidArgumentError,
   MemoryPressureError,
+  NotLeaderError,
   PartitionOutOfRangeError,
   RecordTooLargeError,
   StaleEpochError,
@@ -20,6 +25,7 @@ import type { PublishRequest, PublishResponse, PublishResult } from '@braid/prot
 import type { LogStore } from '@braid/storage';
 import type { MetadataCache, TopicView } from './metadata-cache.js';
 import { assertLeads } from './partition-leadership.js';
+import type { PublishForwarder } from './publish-forwarder.js';
 import { encodeStoredRecord, recordSize } from './record-codec.js';
 import type { TopicResolver } from './topic-resolver.js';
 
@@ -34,6 +40,8 @@ export interface PublishHandlerOptions {
   memoryWatermarkBytes: number;
   /** Told after records became durable (wakes dispatch). */
   onAppended?: (topicId: number, partition: number) => void;
+  /** Forwarding mode: publish records of partitions led elsewhere at their leader (see the file comment). */
+  forwarder?: PublishForwarder;
 }
 
 /** Suggested wait before retrying after memory pressure (ms). */
@@ -43,6 +51,8 @@ interface PartitionGroup {
   partition: number;
   indexes: number[];
   payloads: Buffer[];
+  /** The leader's address when the group is forwarded there. */
+  forwardTo?: string;
 }
 
 /** See the file comment. */
@@ -98,14 +108,18 @@ export class PublishHandler {
       group.payloads.push(payload);
     });
 
-    for (const partition of groups.keys()) this.checkLeadership(topic, partition, request.leaderEpoch);
+    for (const group of groups.values()) {
+      group.forwardTo = this.checkLeadership(topic, group.partition, request.leaderEpoch);
+      if (group.forwardTo !== undefined) bytes -= group.payloads.reduce((sum, payload) => sum + payload.length, 0);
+    }
 
     const held = store.unflushedBytes;
     if (held + bytes > memoryWatermarkBytes) throw new MemoryPressureError(held, memoryWatermarkBytes, memoryPressureRetryAfterMs);
 
     const results: PublishResult[] = new Array<PublishResult>(request.records.length);
-    const appends = [...groups.values()].map((group) =>
-      store
+    const appends = [...groups.values()].map((group) => {
+      if (group.forwardTo !== undefined) return this.forward(group, group.forwardTo, request, results);
+      return store
         .partition(topic.id, group.partition)
         .append(
           {
@@ -120,9 +134,24 @@ export class PublishHandler {
             results[recordIndex] = { partition: group.partition, offset: baseOffset + i, duplicate };
           });
           if (!duplicate) this.options.onAppended?.(topic.id, group.partition);
-        }),
-    );
+        });
+    });
     return Promise.all(appends).then(() => ({ results }));
+  }
+
+  /** Publishes `group` at its leader (forwarding mode) and fills in its results. */
+  private async forward(group: PartitionGroup, address: string, request: PublishRequest, results: PublishResult[]): Promise<void> {
+    const forwarder = this.options.forwarder;
+    if (!forwarder) throw new Error('forward() without a forwarder');
+    const records = group.indexes.flatMap((index) => {
+      const record = request.records[index];
+      return record ? [{ ...record, partition: group.partition }] : [];
+    });
+    const response = await forwarder.forward(address, group.partition, { ...request, partition: group.partition, records });
+    group.indexes.forEach((recordIndex, i) => {
+      const result = response.results[i];
+      if (result) results[recordIndex] = result;
+    });
   }
 
   private partitionFor(topic: TopicView, request: PublishRequest, explicit: number | undefined, key: Uint8Array | undefined): number {
@@ -155,13 +184,24 @@ export class PublishHandler {
     return partition;
   }
 
-  private checkLeadership(topic: TopicView, partition: number, leaderEpoch: number): void {
-    const { cache, brokerId } = this.options;
-    assertLeads(cache, brokerId, topic, partition);
+  /**
+   * Checks that this broker leads `partition` (and the epoch, if tagged).
+   * Returns the leader's address instead when another broker leads it and
+   * forwarding is on.
+   */
+  private checkLeadership(topic: TopicView, partition: number, leaderEpoch: number): string | undefined {
+    const { cache, brokerId, forwarder } = this.options;
+    try {
+      assertLeads(cache, brokerId, topic, partition);
+    } catch (error) {
+      if (forwarder && error instanceof NotLeaderError && error.leaderAddress !== '') return error.leaderAddress;
+      throw error;
+    }
     // Against this broker's own epoch, not the cached metadata's, which may
     // lag behind its latest registration. A client that sends a newer
     // epoch knows of a later registration under this id: refused (fencing).
     const own = cache.leaderEpoch ?? 0;
     if (leaderEpoch !== 0 && leaderEpoch !== own) throw new StaleEpochError(topic.name, partition, leaderEpoch, own);
+    return undefined;
   }
 }
