@@ -19,9 +19,9 @@ const metadata: GetMetadataResponse = {
   version: 12,
   // Out of id order on purpose: the output is sorted.
   brokers: [
-    { brokerId: 'b-2', address: '10.0.0.2:7401', live: false, leaseExpiresAtMs: nowMs - 3_000, registeredAtMs: nowMs - 60_000 },
-    { brokerId: 'b-1', address: '10.0.0.1:7401', live: true, leaseExpiresAtMs: nowMs + 7_200, registeredAtMs: nowMs - 60_000 },
-    { brokerId: 'b-3', address: '10.0.0.3:7401', live: false, leaseExpiresAtMs: 0, registeredAtMs: 0 },
+    { brokerId: 'b-2', address: '10.0.0.2:7401', live: false, leaseExpiresAtMs: nowMs - 3_000, registeredAtMs: nowMs - 60_000, leaderEpoch: 2 },
+    { brokerId: 'b-1', address: '10.0.0.1:7401', live: true, leaseExpiresAtMs: nowMs + 7_200, registeredAtMs: nowMs - 60_000, leaderEpoch: 4 },
+    { brokerId: 'b-3', address: '10.0.0.3:7401', live: false, leaseExpiresAtMs: 0, registeredAtMs: 0, leaderEpoch: 0 },
   ],
   topics: [
     { topic: { name: 'orders', id: 1, createdAtMs: 0, config }, partitions: [partition(0, 'b-1'), partition(1, 'b-2'), partition(2, 'b-1')], subscriptions: [] },
@@ -30,20 +30,20 @@ const metadata: GetMetadataResponse = {
 };
 
 describe('cluster formatting', () => {
-  it('lists brokers by id with status, lease against now and partitions led', () => {
+  it('lists brokers by id with status, lease against now, leader epoch and partitions led', () => {
     expect(formatBrokerList(metadata, nowMs)).toBe(
       [
-        'BROKER_ID  ADDRESS        STATUS  LEASE             PARTITIONS_LED',
-        'b-1        10.0.0.1:7401  live    expires in 7.2 s  3',
-        'b-2        10.0.0.2:7401  down    expired 3 s ago   1',
-        'b-3        10.0.0.3:7401  down    -                 0',
+        'BROKER_ID  ADDRESS        STATUS  LEASE             EPOCH  PARTITIONS_LED',
+        'b-1        10.0.0.1:7401  live    expires in 7.2 s  4      3',
+        'b-2        10.0.0.2:7401  down    expired 3 s ago   2      1',
+        'b-3        10.0.0.3:7401  down    -                 -      0',
         '',
       ].join('\n'),
     );
   });
 
   it('prints only the header without brokers', () => {
-    expect(formatBrokerList({ brokers: [], topics: [] }, nowMs)).toBe('BROKER_ID  ADDRESS  STATUS  LEASE  PARTITIONS_LED\n');
+    expect(formatBrokerList({ brokers: [], topics: [] }, nowMs)).toBe('BROKER_ID  ADDRESS  STATUS  LEASE  EPOCH  PARTITIONS_LED\n');
   });
 
   it('prints one JSON object per broker per line', () => {
@@ -52,13 +52,13 @@ describe('cluster formatting', () => {
     expect(parsed).toEqual([
       {
         brokerId: 'b-1', address: '10.0.0.1:7401', live: true, status: 'live',
-        leaseExpiresAt: '2025-01-02T03:04:12.200Z', leaseRemainingMs: 7_200, registeredAt: '2025-01-02T03:03:05.000Z', partitionsLed: 3,
+        leaseExpiresAt: '2025-01-02T03:04:12.200Z', leaseRemainingMs: 7_200, registeredAt: '2025-01-02T03:03:05.000Z', leaderEpoch: 4, partitionsLed: 3,
       },
       {
         brokerId: 'b-2', address: '10.0.0.2:7401', live: false, status: 'down',
-        leaseExpiresAt: '2025-01-02T03:04:02.000Z', leaseRemainingMs: -3_000, registeredAt: '2025-01-02T03:03:05.000Z', partitionsLed: 1,
+        leaseExpiresAt: '2025-01-02T03:04:02.000Z', leaseRemainingMs: -3_000, registeredAt: '2025-01-02T03:03:05.000Z', leaderEpoch: 2, partitionsLed: 1,
       },
-      { brokerId: 'b-3', address: '10.0.0.3:7401', live: false, status: 'down', leaseExpiresAt: null, leaseRemainingMs: null, registeredAt: null, partitionsLed: 0 },
+      { brokerId: 'b-3', address: '10.0.0.3:7401', live: false, status: 'down', leaseExpiresAt: null, leaseRemainingMs: null, registeredAt: null, leaderEpoch: null, partitionsLed: 0 },
     ]);
     expect(formatBrokerListJson({ brokers: [], topics: [] }, nowMs)).toBe('');
   });

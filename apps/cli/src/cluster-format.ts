@@ -1,7 +1,8 @@
 /**
  * How `braid cluster brokers` prints the registered brokers of a
  * `GetMetadata` answer: one table row per broker (id, address, live or down,
- * how its lease stands against now, how many partitions it leads) or, with
+ * how its lease stands against now, its leader epoch, how many partitions
+ * it leads) or, with
  * `--json`, one object per line.
  */
 import type { GetMetadataResponse } from '@braid/client';
@@ -54,12 +55,13 @@ function byId(metadata: Pick<GetMetadataResponse, 'brokers'>): BrokerInfo[] {
 export function formatBrokerList(metadata: Pick<GetMetadataResponse, 'brokers' | 'topics'>, nowMs: number): string {
   const led = partitionsLedBy(metadata);
   return formatTable(
-    ['BROKER_ID', 'ADDRESS', 'STATUS', 'LEASE', 'PARTITIONS_LED'],
+    ['BROKER_ID', 'ADDRESS', 'STATUS', 'LEASE', 'EPOCH', 'PARTITIONS_LED'],
     byId(metadata).map((b) => [
       b.brokerId,
       b.address || '-',
       brokerStatus(b),
       formatLease(b.leaseExpiresAtMs, nowMs),
+      b.leaderEpoch > 0 ? String(b.leaderEpoch) : '-',
       String(led.get(b.brokerId) ?? 0),
     ]),
   );
@@ -77,6 +79,8 @@ export interface BrokerJson {
   leaseRemainingMs: number | null;
   /** ISO 8601 registration time; null when unknown. */
   registeredAt: string | null;
+  /** Leader epoch of its latest registration; null when unknown. */
+  leaderEpoch: number | null;
   partitionsLed: number;
 }
 
@@ -95,6 +99,7 @@ export function formatBrokerListJson(metadata: Pick<GetMetadataResponse, 'broker
         leaseExpiresAt: isoOrNull(b.leaseExpiresAtMs),
         leaseRemainingMs: b.leaseExpiresAtMs > 0 ? b.leaseExpiresAtMs - nowMs : null,
         registeredAt: isoOrNull(b.registeredAtMs),
+        leaderEpoch: b.leaderEpoch > 0 ? b.leaderEpoch : null,
         partitionsLed: led.get(b.brokerId) ?? 0,
       };
       return `${JSON.stringify(json)}\n`;

@@ -44,9 +44,9 @@ describe('braid cluster brokers against a real cluster', () => {
     const result = await runCli(['--broker', running().broker.address, 'cluster', 'brokers']);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     const [header, ...rows] = result.stdout.trimEnd().split('\n');
-    expect(header?.split(/\s{2,}/)).toEqual(['BROKER_ID', 'ADDRESS', 'STATUS', 'LEASE', 'PARTITIONS_LED']);
+    expect(header?.split(/\s{2,}/)).toEqual(['BROKER_ID', 'ADDRESS', 'STATUS', 'LEASE', 'EPOCH', 'PARTITIONS_LED']);
     expect(rows).toHaveLength(1);
-    expect(rows[0]?.split(/\s{2,}/)).toEqual([brokerId, running().broker.address, 'live', expect.stringMatching(/^expires in \d+(\.\d)? s$/), '3']);
+    expect(rows[0]?.split(/\s{2,}/)).toEqual([brokerId, running().broker.address, 'live', expect.stringMatching(/^expires in \d+(\.\d)? s$/), expect.stringMatching(/^[1-9]\d*$/), '3']);
   });
 
   it('prints one JSON object per broker with --json, also when asked through the coordinator', async () => {
@@ -56,6 +56,7 @@ describe('braid cluster brokers against a real cluster', () => {
     expect(lines).toHaveLength(1);
     const broker = JSON.parse(lines[0] ?? '') as BrokerJson;
     expect(broker).toMatchObject({ brokerId, address: running().broker.address, live: true, status: 'live', partitionsLed: 3 });
+    expect(broker.leaderEpoch).toBeGreaterThan(0);
     expect(broker.leaseRemainingMs).toBeGreaterThan(0);
     expect(Date.parse(broker.leaseExpiresAt ?? '')).toBeGreaterThan(Date.now() - 1_000);
     expect(Date.parse(broker.registeredAt ?? '')).toBeLessThanOrEqual(Date.now());

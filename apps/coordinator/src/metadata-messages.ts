@@ -20,6 +20,7 @@ export function brokerInfo(broker: BrokerState): BrokerInfo {
     live: broker.live,
     leaseExpiresAtMs: broker.leaseExpiresAtMs,
     registeredAtMs: broker.registeredAtMs,
+    leaderEpoch: broker.term,
   };
 }
 

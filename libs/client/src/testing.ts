@@ -421,7 +421,7 @@ export class FakeBroker {
           const t = this.requireTopic(name);
           return { topic: t.topic, partitions: this.partitionInfos(t), subscriptions: this.subscriptions.of(name) };
         });
-        return { brokers: [{ brokerId: 'fake-1', address: this.address, live: true, leaseExpiresAtMs: 0, registeredAtMs: 0 }], topics, version: 1 };
+        return { brokers: [{ brokerId: 'fake-1', address: this.address, live: true, leaseExpiresAtMs: 0, registeredAtMs: 0, leaderEpoch: 1 }], topics, version: 1 };
       }),
       // This (test) process's memory; the fake does not meter its stream writes, so nothing counts as queued.
       describeBroker: unary(() => {

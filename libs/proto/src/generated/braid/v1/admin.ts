@@ -349,6 +349,11 @@ export interface BrokerInfo {
   leaseExpiresAtMs: number;
   /** Registration time (Unix ms). */
   registeredAtMs: number;
+  /**
+   * Leader epoch of the broker's latest registration: the epoch of every
+   * partition it leads (each registration starts a new one).
+   */
+  leaderEpoch: number;
 }
 
 /** TopicMetadata is the routing view of one topic. */
@@ -3073,7 +3078,7 @@ export const SeekResponse: MessageFns<SeekResponse> = {
 };
 
 function createBaseBrokerInfo(): BrokerInfo {
-  return { brokerId: "", address: "", live: false, leaseExpiresAtMs: 0, registeredAtMs: 0 };
+  return { brokerId: "", address: "", live: false, leaseExpiresAtMs: 0, registeredAtMs: 0, leaderEpoch: 0 };
 }
 
 export const BrokerInfo: MessageFns<BrokerInfo> = {
@@ -3092,6 +3097,9 @@ export const BrokerInfo: MessageFns<BrokerInfo> = {
     }
     if (message.registeredAtMs !== 0) {
       writer.uint32(40).int64(message.registeredAtMs);
+    }
+    if (message.leaderEpoch !== 0) {
+      writer.uint32(48).int64(message.leaderEpoch);
     }
     return writer;
   },
@@ -3149,6 +3157,14 @@ export const BrokerInfo: MessageFns<BrokerInfo> = {
             message.registeredAtMs = longToNumber(reader.int64());
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.leaderEpoch = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3180,6 +3196,11 @@ export const BrokerInfo: MessageFns<BrokerInfo> = {
         : isSet(object.registered_at_ms)
         ? globalThis.Number(object.registered_at_ms)
         : 0,
+      leaderEpoch: isSet(object.leaderEpoch)
+        ? globalThis.Number(object.leaderEpoch)
+        : isSet(object.leader_epoch)
+        ? globalThis.Number(object.leader_epoch)
+        : 0,
     };
   },
 
@@ -3200,6 +3221,9 @@ export const BrokerInfo: MessageFns<BrokerInfo> = {
     if (message.registeredAtMs !== 0) {
       obj.registeredAtMs = Math.round(message.registeredAtMs);
     }
+    if (message.leaderEpoch !== 0) {
+      obj.leaderEpoch = Math.round(message.leaderEpoch);
+    }
     return obj;
   },
 
@@ -3213,6 +3237,7 @@ export const BrokerInfo: MessageFns<BrokerInfo> = {
     message.live = object.live ?? false;
     message.leaseExpiresAtMs = object.leaseExpiresAtMs ?? 0;
     message.registeredAtMs = object.registeredAtMs ?? 0;
+    message.leaderEpoch = object.leaderEpoch ?? 0;
     return message;
   },
 };
