@@ -35,6 +35,11 @@ for (const app of apps) {
     cwd: root,
     env: process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: a Ctrl-C at the terminal reaches only this
+    // script, which passes on one SIGTERM. Otherwise each app got the
+    // terminal's SIGINT and our SIGTERM together, took the second as
+    // "exit now" and skipped its graceful stop.
+    detached: true,
   });
   children.set(app.name, child);
   prefixLines(child.stdout, app.name, process.stdout);

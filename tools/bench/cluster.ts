@@ -1,61 +1,86 @@
 /**
- * A throwaway Braid cluster for benchmarks: coordinator and broker built
- * into their production bundles and started as real processes
- * (`@braid/testkit` `startApp`) on free loopback ports, with storage in a
- * temp dir that is removed afterwards.
+ * A throwaway Braid cluster for benchmarks: the coordinator and one or more
+ * brokers built into their production bundles and started as real
+ * processes (`@braid/testkit` `startLocalCluster`) on free loopback ports,
+ * with storage in a temp dir that is removed afterwards.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startApp, workspaceRoot } from '@braid/testkit';
+import { readFileSync } from 'node:fs';
+import { startLocalCluster, workspaceRoot } from '@braid/testkit';
 import type { AppProcess } from '@braid/testkit';
 
-/** A running coordinator + broker. */
+/** A running coordinator + brokers. */
 export interface BenchCluster {
-  /** The broker's address. */
+  /**
+   * The first broker's address: the one address the SDK clients are given
+   * (they learn the others from its metadata and route each partition to
+   * its leader).
+   */
   readonly brokerAddress: string;
-  /** The broker process (for RSS and CPU), if started here. */
+  /** The brokers started here (for RSS and CPU), in start order; empty for an external broker. */
+  readonly brokers: readonly AppProcess[];
+  /** Their names: `broker` alone, else `broker-1`, `broker-2`, ... (their broker ids). */
+  readonly brokerNames: readonly string[];
+  /** The first broker process, if started here. */
   readonly broker: AppProcess | undefined;
   /** The coordinator process, if started here. */
   readonly coordinator: AppProcess | undefined;
-  /** Stops the processes and deletes the data dir. */
+  /** Stops the processes gracefully (so `--cpu-prof` profiles are written) and deletes the data dir. */
   stop(): Promise<void>;
 }
 
-/** Starts coordinator + broker with extra broker flags. */
-export async function startCluster(brokerArgs: string[] = []): Promise<BenchCluster> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'braid-bench-'));
-  let coordinator: AppProcess | undefined;
-  let broker: AppProcess | undefined;
-  const stop = async (): Promise<void> => {
-    await broker?.stop();
-    await coordinator?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  try {
-    // Measure what production runs: the bundles, not tsx over the sources.
-    for (const app of ['coordinator', 'broker']) {
-      execFileSync(process.execPath, ['tools/bundle-app.mjs', app], { cwd: workspaceRoot, stdio: 'inherit' });
-    }
-    const env = { BRAID_LOG_LEVEL: 'warn' };
-    coordinator = await startApp('coordinator', { args: ['--data-dir', join(dataDir, 'coordinator')], env, bundle: true });
-    broker = await startApp('broker', {
-      args: ['--coordinator', coordinator.address, '--data-dir', join(dataDir, 'broker'), ...brokerArgs],
-      env,
-      bundle: true,
-      nodeArgs: brokerNodeArgs(),
-    });
-  } catch (error) {
-    await stop();
-    throw error;
+/** Options of {@link startCluster}. */
+export interface BenchClusterOptions {
+  /** How many brokers (default 1). */
+  brokers?: number;
+  /** Extra flags of every broker. */
+  brokerArgs?: string[];
+}
+
+/** Builds the coordinator and broker bundles and starts the coordinator and `brokers` brokers from them. */
+export async function startCluster(options: BenchClusterOptions = {}): Promise<BenchCluster> {
+  // Measure what production runs: the bundles, not tsx over the sources.
+  for (const app of ['coordinator', 'broker']) {
+    execFileSync(process.execPath, ['tools/bundle-app.mjs', app], { cwd: workspaceRoot, stdio: 'inherit' });
   }
-  return { brokerAddress: broker.address, broker, coordinator, stop };
+  const cluster = await startLocalCluster({
+    brokers: options.brokers ?? 1,
+    bundle: true,
+    env: { BRAID_LOG_LEVEL: 'warn' },
+    brokerArgs: options.brokerArgs,
+    brokerNodeArgs: brokerNodeArgs(),
+  });
+  return {
+    brokerAddress: cluster.broker.address,
+    brokers: cluster.brokers,
+    brokerNames: cluster.brokers.map((_, i) => cluster.brokerId(i) ?? 'broker'),
+    broker: cluster.broker,
+    coordinator: cluster.coordinator,
+    stop: () => cluster.stop(),
+  };
 }
 
 /** An already running broker (nothing to stop, no process to measure). */
 export function externalCluster(address: string): BenchCluster {
-  return { brokerAddress: address, broker: undefined, coordinator: undefined, stop: () => Promise.resolve() };
+  return { brokerAddress: address, brokers: [], brokerNames: [], broker: undefined, coordinator: undefined, stop: () => Promise.resolve() };
+}
+
+/** CPU seconds used so far by each broker started here (undefined where unknown). */
+export function brokersCpuSeconds(cluster: BenchCluster): (number | undefined)[] {
+  return cluster.brokers.map((broker) => cpuSeconds(broker.pid));
+}
+
+/** Peak RSS of each broker started here. */
+export function brokersPeakRssBytes(cluster: BenchCluster): (number | undefined)[] {
+  return cluster.brokers.map((broker) => peakRssBytes(broker.pid));
+}
+
+/** CPU cores each broker used between two `brokersCpuSeconds` readings `seconds` apart. */
+export function coresBetween(before: readonly (number | undefined)[], after: readonly (number | undefined)[], seconds: number): (number | undefined)[] {
+  return after.map((end, i) => {
+    const start = before[i];
+    return end === undefined || start === undefined ? undefined : (end - start) / seconds;
+  });
 }
 
 /**

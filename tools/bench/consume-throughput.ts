@@ -8,21 +8,27 @@
  * - end-to-end throughput per subscription: records delivered and handled
  *   (the handler returns, which acks) per second, first `send()` to the
  *   handling of the last missing record;
- * - the delivery checks (lost, duplicates, per-key out-of-order) and the
- *   broker's peak RSS.
+ * - the delivery checks (lost, duplicates, per-key out-of-order), each
+ *   broker's peak RSS and CPU, and with several brokers how the partitions'
+ *   leaders were spread over them.
+ *
+ * Producer and consumers are given only the first broker's address; the
+ * SDK learns the others from its metadata and routes every partition to
+ * its leader, as an application would.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Admin, Producer } from '@braid/client';
 import { Durability } from '@braid/client';
 import { startCheckedConsumer } from './checked-consumer.js';
 import type { BenchMode, CheckedConsumer, RetryOrderName } from './checked-consumer.js';
-import { startCluster, peakRssBytes } from './cluster.js';
+import { brokersCpuSeconds, brokersPeakRssBytes, coresBetween, startCluster } from './cluster.js';
+import type { BenchCluster } from './cluster.js';
 import { withBenchSession } from './bench-session.js';
 import { PublishedRecords, formatChecks } from './delivery-checks.js';
 import type { DeliveryCounts } from './delivery-checks.js';
-import { formatRows, machineInfo, machineRow } from './report.js';
+import { brokerRows, formatLeaders, formatRows, machineInfo, machineRow } from './report.js';
 import type { MachineInfo } from './report.js';
-import { grouped, median, mib } from './stats.js';
+import { grouped, median, mib, sumKnown } from './stats.js';
 import { keyBytes, workload } from './workload.js';
 import type { RecordFactory } from './workload.js';
 
@@ -56,6 +62,8 @@ export interface ThroughputBenchOptions {
   failRatio: number;
   /** `retry_order` of the subscriptions. */
   retryOrder: RetryOrderName;
+  /** Brokers in the cluster (default 1). */
+  brokers: number;
 }
 
 /** What one subscription got in one run. */
@@ -75,6 +83,10 @@ export interface ThroughputRunFigures {
   /** Records acknowledged to the producer per second. */
   publishRecordsPerSecond: number;
   subscriptions: SubscriptionFigures[];
+  /** CPU cores each broker used, first `send()` to the last record handled. */
+  brokerCpuCores: (number | undefined)[];
+  /** Partitions of the run's topic led by each broker id (at the end of the run). */
+  leaders: Record<string, number>;
 }
 
 /** Everything `bench throughput` / `fanout` measured. */
@@ -87,6 +99,9 @@ export interface ThroughputReport {
   median: { publishRecordsPerSecond: number; endToEndRecordsPerSecond: number[] };
   /** Checks summed over the runs, per subscription. */
   checks: DeliveryCounts[];
+  /** Each broker: name (its id with several), peak RSS, median CPU cores over the runs. */
+  brokers: { name: string; peakRssBytes: number | undefined; cpuCores: number | undefined }[];
+  /** Peak RSS summed over the brokers. */
   brokerPeakRssBytes: number | undefined;
 }
 
@@ -129,7 +144,7 @@ async function measureRun(
   options: ThroughputBenchOptions,
   admin: Admin,
   producer: Producer,
-  brokerAddress: string,
+  cluster: BenchCluster,
   recordAt: RecordFactory,
   run: number,
 ): Promise<ThroughputRunFigures> {
@@ -144,7 +159,7 @@ async function measureRun(
     for (let s = 0; s < options.subscriptions; s++) {
       consumers.push(
         await startCheckedConsumer({
-          brokerAddress,
+          brokerAddress: cluster.brokerAddress,
           topic,
           subscription: `bench-sub-${s}`,
           mode: options.mode,
@@ -156,9 +171,13 @@ async function measureRun(
         }),
       );
     }
+    const cpuBefore = brokersCpuSeconds(cluster);
     const started = performance.now();
     const lastAck = await publishTracked(producer, topic, options.records, recordAt, published);
     await Promise.all(consumers.map((c) => Promise.race([c.checker.whenDelivered(published.size, options.idleMs), c.running])));
+    const brokerCpuCores = coresBetween(cpuBefore, brokersCpuSeconds(cluster), (performance.now() - started) / 1000);
+    const leaders: Record<string, number> = {};
+    for (const partition of (await admin.describeTopic(topic)).partitions) leaders[partition.leaderId] = (leaders[partition.leaderId] ?? 0) + 1;
     // A moment for stray redeliveries to show up as duplicates (not timed).
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const publishSeconds = (lastAck - started) / 1000;
@@ -170,6 +189,8 @@ async function measureRun(
         const seconds = ((c.checker.completedAt ?? c.checker.lastProgressAt) - started) / 1000;
         return { subscription: `bench-sub-${s}`, seconds, recordsPerSecond: checks.delivered / seconds, checks };
       }),
+      brokerCpuCores,
+      leaders,
     };
   } finally {
     await Promise.all(consumers.map((c) => c.close()));
@@ -185,17 +206,18 @@ function sumCounts(counts: readonly DeliveryCounts[]): DeliveryCounts {
   return total;
 }
 
-/** Runs the benchmark on a fresh coordinator + broker. */
+/** Runs the benchmark on a fresh coordinator + `options.brokers` brokers. */
 export async function benchThroughput(command: string, options: ThroughputBenchOptions): Promise<ThroughputReport> {
   const startedAt = new Date().toISOString();
-  const cluster = await startCluster();
+  const cluster = await startCluster({ brokers: options.brokers });
   return withBenchSession(cluster, { maxInFlightBytes: options.bufferBytes }, async ({ admin, producer }) => {
     const recordAt = workload(options.size, options.keys);
     const runs: ThroughputRunFigures[] = [];
     for (let run = 0; run < options.runs; run++) {
-      runs.push(await measureRun(options, admin, producer, cluster.brokerAddress, recordAt, run));
+      runs.push(await measureRun(options, admin, producer, cluster, recordAt, run));
     }
     const subscriptions = Array.from({ length: options.subscriptions }, (_, s) => s);
+    const peakRss = brokersPeakRssBytes(cluster);
     return {
       command,
       options,
@@ -207,7 +229,11 @@ export async function benchThroughput(command: string, options: ThroughputBenchO
         endToEndRecordsPerSecond: subscriptions.map((s) => median(runs.map((r) => r.subscriptions[s]?.recordsPerSecond ?? Number.NaN))),
       },
       checks: subscriptions.map((s) => sumCounts(runs.flatMap((r) => r.subscriptions[s]?.checks ?? []))),
-      brokerPeakRssBytes: cluster.broker ? peakRssBytes(cluster.broker.pid) : undefined,
+      brokers: cluster.brokerNames.map((name, b) => {
+        const cores = runs.map((r) => r.brokerCpuCores[b]).filter((c): c is number => c !== undefined);
+        return { name, peakRssBytes: peakRss[b], cpuCores: cores.length > 0 ? median(cores) : undefined };
+      }),
+      brokerPeakRssBytes: sumKnown(peakRss),
     };
   });
 }
@@ -221,10 +247,16 @@ export function formatThroughputReport(report: ThroughputReport): string {
     ['workload', `${grouped(o.records)} records x ${o.runs} run${o.runs === 1 ? '' : 's'}, ${o.size} B values, ${keys}, ${o.partitions} partitions, durability ${o.durability}`],
     ['consumers', `${o.subscriptions} subscription${o.subscriptions === 1 ? '' : 's'} (${o.mode}, from earliest), one Consumer each: run() concurrency ${o.concurrency}, prefetch ${grouped(o.prefetch)}, ack on return${o.failRatio > 0 ? `, ${(o.failRatio * 100).toFixed(0)}% of first attempts fail (retried, ${o.retryOrder === 'skip' ? 'SKIP' : 'BLOCK_KEY'})` : ''}`],
     ['producer', `SDK defaults, buffer ${mib(o.bufferBytes)}, publishing while the consumers consume`],
+    [
+      'cluster',
+      `coordinator + ${o.brokers === 1 ? '1 broker' : `${o.brokers} brokers`} from their bundles (dist/apps), embedded storage in a temp dir` +
+        (o.brokers > 1 ? `; producer and consumers bootstrap from ${report.brokers[0]?.name ?? 'the first broker'} only, the SDK routes each partition to its leader` : ''),
+    ],
   ];
   for (const [i, r] of report.runs.entries()) {
     const perSub = r.subscriptions.map((s) => grouped(s.recordsPerSecond)).join(' / ');
-    rows.push([`run ${i + 1}`, `publish ${grouped(r.publishRecordsPerSecond)} records/s (${r.publishSeconds.toFixed(2)} s), end-to-end ${perSub} records/s`]);
+    const leaders = o.brokers > 1 ? `; leaders ${formatLeaders(r.leaders)}` : '';
+    rows.push([`run ${i + 1}`, `publish ${grouped(r.publishRecordsPerSecond)} records/s (${r.publishSeconds.toFixed(2)} s), end-to-end ${perSub} records/s${leaders}`]);
   }
   const med = report.runs.length > 1 ? ' (median)' : '';
   rows.push([`publish${med}`, `${grouped(report.median.publishRecordsPerSecond)} records/s acknowledged (first send() to last ack)`]);
@@ -235,6 +267,7 @@ export function formatThroughputReport(report: ThroughputReport): string {
   for (const [s, checks] of report.checks.entries()) {
     rows.push([o.subscriptions === 1 ? 'checks' : `checks sub-${s}`, formatChecks(checks)]);
   }
-  rows.push(['broker', `peak RSS ${mib(report.brokerPeakRssBytes)} (VmHWM)`]);
+  // CPU: first send() to the last record handled, median over the runs.
+  rows.push(...brokerRows(report.brokers.map((b) => b.name), report.brokers.map((b) => b.peakRssBytes), report.brokers.map((b) => b.cpuCores)));
   return formatRows(`braid bench ${report.command}, ${report.startedAt}`, rows);
 }

@@ -15,13 +15,13 @@ import type { Admin, Producer } from '@braid/client';
 import { Durability } from '@braid/client';
 import { startCheckedConsumer } from './checked-consumer.js';
 import type { BenchMode, CheckedConsumer } from './checked-consumer.js';
-import { peakRssBytes, startCluster } from './cluster.js';
+import { brokersPeakRssBytes, startCluster } from './cluster.js';
 import { withBenchSession } from './bench-session.js';
 import { PublishedRecords, formatChecks } from './delivery-checks.js';
 import type { DeliveryCounts } from './delivery-checks.js';
-import { formatRows, machineInfo, machineRow } from './report.js';
+import { brokerRows, formatRows, machineInfo, machineRow } from './report.js';
 import type { MachineInfo } from './report.js';
-import { grouped, median, mib, ms, quantile } from './stats.js';
+import { grouped, median, ms, quantile, sumKnown } from './stats.js';
 import { keyBytes, workload } from './workload.js';
 import type { RecordFactory } from './workload.js';
 
@@ -48,6 +48,8 @@ export interface LatencyBenchOptions {
   /** Give up waiting for deliveries after this long without a new one, in ms. */
   idleMs: number;
   runs: number;
+  /** Brokers in the cluster (default 1). */
+  brokers: number;
 }
 
 /** Figures of one measured run. */
@@ -70,6 +72,9 @@ export interface LatencyReport {
   startedAt: string;
   runs: LatencyRunFigures[];
   median: { p50Ms: number; p99Ms: number; p999Ms: number; maxMs: number; achievedRate: number };
+  /** Each broker's name and peak RSS. */
+  brokers: { name: string; peakRssBytes: number | undefined }[];
+  /** Peak RSS summed over the brokers. */
   brokerPeakRssBytes: number | undefined;
 }
 
@@ -161,11 +166,12 @@ async function measureRun(options: LatencyBenchOptions, admin: Admin, producer: 
 /** Runs the benchmark on a fresh coordinator + broker. */
 export async function benchLatency(options: LatencyBenchOptions): Promise<LatencyReport> {
   const startedAt = new Date().toISOString();
-  const cluster = await startCluster();
+  const cluster = await startCluster({ brokers: options.brokers });
   return withBenchSession(cluster, { lingerMs: options.lingerMs }, async ({ admin, producer }) => {
     const recordAt = workload(options.size, options.keys);
     const runs: LatencyRunFigures[] = [];
     for (let run = 0; run < options.runs; run++) runs.push(await measureRun(options, admin, producer, cluster.brokerAddress, recordAt, run));
+    const peakRss = brokersPeakRssBytes(cluster);
     return {
       options,
       machine: machineInfo(),
@@ -178,7 +184,8 @@ export async function benchLatency(options: LatencyBenchOptions): Promise<Latenc
         maxMs: median(runs.map((r) => r.maxMs)),
         achievedRate: median(runs.map((r) => r.achievedRate)),
       },
-      brokerPeakRssBytes: cluster.broker ? peakRssBytes(cluster.broker.pid) : undefined,
+      brokers: cluster.brokerNames.map((name, b) => ({ name, peakRssBytes: peakRss[b] })),
+      brokerPeakRssBytes: sumKnown(peakRss),
     };
   });
 }
@@ -201,6 +208,6 @@ export function formatLatencyReport(report: LatencyReport): string {
   rows.push([`latency${med}`, `p50 ${ms(m.p50Ms)}, p99 ${ms(m.p99Ms)}, p999 ${ms(m.p999Ms)}, max ${ms(m.maxMs)} (header set before send() to handler called)`]);
   rows.push([`offered${med}`, `${grouped(m.achievedRate)} records/s sent`]);
   for (const [i, r] of report.runs.entries()) rows.push([report.runs.length === 1 ? 'checks' : `checks run ${i + 1}`, formatChecks(r.checks)]);
-  rows.push(['broker', `peak RSS ${mib(report.brokerPeakRssBytes)} (VmHWM)`]);
+  rows.push(...brokerRows(report.brokers.map((b) => b.name), report.brokers.map((b) => b.peakRssBytes)));
   return formatRows(`braid bench latency, ${report.startedAt}`, rows);
 }

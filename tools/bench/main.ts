@@ -4,6 +4,7 @@
  *
  *   npm run bench -- publish --records 1000000 --durability write
  *   npm run bench -- throughput --records 200000
+ *   npm run bench -- throughput --records 200000 --brokers 3
  *   npm run bench -- fanout --subscriptions 3
  *   npm run bench -- latency --rate 5000 --seconds 10
  *   npm run bench -- timers --pending 100000 --far 1000000
@@ -39,6 +40,7 @@ interface PublishFlags {
   rate: number;
   warmup?: number;
   runs: number;
+  brokers: number;
   broker?: string;
   json?: boolean;
 }
@@ -61,6 +63,7 @@ program
   .option('--rate <records/s>', 'offered load; 0: as fast as possible', count(0), 0)
   .option('--warmup <n>', 'unmeasured records before each run (default: 10% of --records, at most 100000)', count(0))
   .option('--runs <n>', 'measured runs (reports each and the median)', count(1), 1)
+  .option('--brokers <n>', 'brokers to start (the producer bootstraps from the first; the SDK routes to partition leaders)', count(1), 1)
   .option('--broker <host:port>', 'use a running broker instead of starting one (no broker RSS/CPU then)')
   .option('--json', 'print the report as JSON')
   .action(async (flags: PublishFlags) => {
@@ -82,6 +85,7 @@ interface ConsumeFlags {
   concurrency: number;
   idleMs: number;
   runs: number;
+  brokers: number;
   json?: boolean;
 }
 
@@ -112,6 +116,7 @@ function consumeOptions(command: Command): Command {
     .option('--concurrency <n>', 'run() concurrency (each key stays serial)', count(1), 16)
     .option('--idle-ms <ms>', 'stop waiting for deliveries after this long without one (the rest count as lost)', count(1), 30_000)
     .option('--runs <n>', 'measured runs, each on a fresh topic (reports each and the median)', count(1), 1)
+    .option('--brokers <n>', 'brokers to start; producer and consumers bootstrap from the first, the SDK routes to partition leaders', count(1), 1)
     .option('--json', 'print the report as JSON');
 }
 

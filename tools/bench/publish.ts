@@ -14,10 +14,11 @@ import { cpus, totalmem } from 'node:os';
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { Durability } from '@braid/client';
 import type { Producer, ProducerRecord } from '@braid/client';
-import { cpuSeconds, externalCluster, peakRssBytes, startCluster } from './cluster.js';
+import { brokersCpuSeconds, brokersPeakRssBytes, externalCluster, peakRssBytes, startCluster } from './cluster.js';
 import { withBenchSession } from './bench-session.js';
 import type { BenchCluster } from './cluster.js';
-import { grouped, median, mib, ms, quantile } from './stats.js';
+import { brokerRows } from './report.js';
+import { grouped, median, mib, ms, quantile, sumKnown } from './stats.js';
 
 /** Settings of one `bench publish`. */
 export interface PublishBenchOptions {
@@ -47,6 +48,8 @@ export interface PublishBenchOptions {
   warmup: number;
   /** Measured runs; the report gives each and their median. */
   runs: number;
+  /** Brokers to start (default 1); the producer bootstraps from the first. */
+  brokers: number;
   /** Use this running broker instead of starting coordinator + broker (no broker RSS/CPU then). */
   broker: string | undefined;
 }
@@ -60,6 +63,7 @@ export interface RunFigures {
   latencyP50Ms: number;
   latencyP99Ms: number;
   latencyMaxMs: number;
+  /** CPU cores used by all brokers together during the run. */
   brokerCpuCores: number | undefined;
   producerCpuCores: number;
 }
@@ -71,6 +75,9 @@ export interface PublishReport {
   startedAt: string;
   runs: RunFigures[];
   median: Omit<RunFigures, 'records' | 'seconds'>;
+  /** Each broker's name and peak RSS (none for an external broker). */
+  brokers: { name: string; peakRssBytes: number | undefined }[];
+  /** Peak RSS summed over the brokers. */
   brokerPeakRssBytes: number | undefined;
   coordinatorPeakRssBytes: number | undefined;
   producerPeakRssBytes: number;
@@ -121,7 +128,7 @@ async function publish(
 /** Runs the benchmark. */
 export async function benchPublish(options: PublishBenchOptions): Promise<PublishReport> {
   const startedAt = new Date().toISOString();
-  const cluster: BenchCluster = options.broker ? externalCluster(options.broker) : await startCluster();
+  const cluster: BenchCluster = options.broker ? externalCluster(options.broker) : await startCluster({ brokers: options.brokers });
   return withBenchSession(cluster, {
     lingerMs: options.lingerMs,
     maxBatchRecords: options.batchRecords,
@@ -143,13 +150,13 @@ export async function benchPublish(options: PublishBenchOptions): Promise<Publis
       await publish(producer, topic, options.warmup, recordAt, 0, undefined);
 
       const latencies = new Float64Array(options.records);
-      const brokerCpu = cluster.broker ? cpuSeconds(cluster.broker.pid) : undefined;
+      const brokerCpu = sumKnown(brokersCpuSeconds(cluster));
       const producerCpu = process.cpuUsage();
       const started = performance.now();
       await publish(producer, topic, options.records, (i) => recordAt(i + options.warmup), options.rate, latencies);
       const seconds = (performance.now() - started) / 1000;
       const producerCpuUsed = process.cpuUsage(producerCpu);
-      const brokerCpuAfter = cluster.broker ? cpuSeconds(cluster.broker.pid) : undefined;
+      const brokerCpuAfter = sumKnown(brokersCpuSeconds(cluster));
 
       latencies.sort();
       runs.push({
@@ -166,6 +173,7 @@ export async function benchPublish(options: PublishBenchOptions): Promise<Publis
       await admin.deleteTopic(topic).catch(() => undefined);
     }
     const brokerCpus = runs.map((r) => r.brokerCpuCores).filter((c): c is number => c !== undefined);
+    const peakRss = brokersPeakRssBytes(cluster);
     return {
       options,
       machine: {
@@ -186,7 +194,8 @@ export async function benchPublish(options: PublishBenchOptions): Promise<Publis
         brokerCpuCores: brokerCpus.length > 0 ? median(brokerCpus) : undefined,
         producerCpuCores: median(runs.map((r) => r.producerCpuCores)),
       },
-      brokerPeakRssBytes: cluster.broker ? peakRssBytes(cluster.broker.pid) : undefined,
+      brokers: cluster.brokerNames.map((name, b) => ({ name, peakRssBytes: peakRss[b] })),
+      brokerPeakRssBytes: sumKnown(peakRss),
       coordinatorPeakRssBytes: cluster.coordinator ? peakRssBytes(cluster.coordinator.pid) : undefined,
       producerPeakRssBytes: process.resourceUsage().maxRSS * 1024,
     };
@@ -207,7 +216,12 @@ export function formatReport(report: PublishReport): string {
     ['workload', `${grouped(o.records)} records x ${o.runs} run${o.runs === 1 ? '' : 's'} (+${grouped(o.warmup)} warm-up each), ${o.size} B values, ${keys}, ${o.partitions} partitions, durability ${o.durability}`],
     ['offered load', o.rate > 0 ? `${grouped(o.rate)} records/s` : 'as fast as acknowledgements allow'],
     ['producer', `lingerMs ${o.lingerMs}, maxBatchRecords ${o.batchRecords}, maxBatchBytes ${mib(o.batchBytes)}, buffer ${mib(o.bufferBytes)}, ${o.inFlight} in flight/partition, idempotent`],
-    ['broker', o.broker ? `external ${o.broker}` : 'coordinator + broker from their bundles (dist/apps), embedded storage in a temp dir'],
+    [
+      'broker',
+      o.broker
+        ? `external ${o.broker}`
+        : `coordinator + ${o.brokers === 1 ? 'broker' : `${o.brokers} brokers (the producer bootstraps from the first)`} from their bundles (dist/apps), embedded storage in a temp dir`,
+    ],
   ];
   for (const [i, r] of report.runs.entries()) {
     rows.push([
@@ -223,7 +237,8 @@ export function formatReport(report: PublishReport): string {
       `p50 ${ms(m.latencyP50Ms)}, p99 ${ms(m.latencyP99Ms)}, max ${ms(m.latencyMaxMs)}` +
         (o.rate > 0 ? '' : ' (send() to ack, including time queued in the full buffer; --rate N measures latency at a given load)'),
     ],
-    ['broker', `peak RSS ${mib(report.brokerPeakRssBytes)} (VmHWM), CPU ${cores(m.brokerCpuCores)}`],
+    ...brokerRows(report.brokers.map((b) => b.name), report.brokers.map((b) => b.peakRssBytes)),
+    [report.brokers.length > 1 ? 'brokers CPU' : 'broker CPU', cores(m.brokerCpuCores)],
     ['producer', `peak RSS ${mib(report.producerPeakRssBytes)}, CPU ${cores(m.producerCpuCores)}`],
   );
   if (report.coordinatorPeakRssBytes !== undefined) rows.push(['coordinator', `peak RSS ${mib(report.coordinatorPeakRssBytes)}`]);

@@ -1,6 +1,6 @@
 /** Shared pieces of the consume benchmarks' reports: the machine and the label/value layout. */
 import { cpus, totalmem } from 'node:os';
-import { mib } from './stats.js';
+import { mib, sumKnown } from './stats.js';
 
 /** The machine a report was measured on. */
 export interface MachineInfo {
@@ -31,4 +31,31 @@ export function machineRow(machine: MachineInfo): [string, string] {
 export function formatRows(title: string, rows: readonly [string, string][]): string {
   const width = Math.max(...rows.map(([label]) => label.length));
   return [title, ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`)].join('\n') + '\n';
+}
+
+function cores(value: number | undefined): string {
+  return value === undefined ? 'n/a' : `${value.toFixed(2)} cores`;
+}
+
+/**
+ * One row per broker (peak RSS, and CPU cores if measured), and with
+ * several brokers a row of their sums; `n/a` for an external broker.
+ */
+export function brokerRows(names: readonly string[], peakRss: readonly (number | undefined)[], cpuCores?: readonly (number | undefined)[]): [string, string][] {
+  const row = (rss: number | undefined, cpu: number | undefined): string =>
+    `peak RSS ${mib(rss)} (VmHWM)${cpuCores === undefined ? '' : `, CPU ${cores(cpu)}`}`;
+  if (names.length === 0) return [['broker', row(undefined, undefined)]];
+  const rows = names.map((name, i): [string, string] => [name, row(peakRss[i], cpuCores?.[i])]);
+  if (names.length > 1) {
+    rows.push(['brokers (sum)', row(sumKnown(peakRss), cpuCores === undefined ? undefined : sumKnown(cpuCores))]);
+  }
+  return rows;
+}
+
+/** `broker-1 3 / broker-2 3 / broker-3 2`: partitions led per broker id. */
+export function formatLeaders(leaders: Readonly<Record<string, number>>): string {
+  return Object.entries(leaders)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([id, count]) => `${id === '' ? '(none)' : id} ${count}`)
+    .join(' / ');
 }

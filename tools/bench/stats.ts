@@ -30,3 +30,9 @@ export function ms(value: number): string {
   if (!Number.isFinite(value)) return 'n/a';
   return value < 10 ? `${value.toFixed(2)} ms` : `${value.toFixed(1)} ms`;
 }
+
+/** The sum of `values`, or undefined when any is unknown or there are none. */
+export function sumKnown(values: readonly (number | undefined)[]): number | undefined {
+  if (values.length === 0 || values.some((v) => v === undefined)) return undefined;
+  return values.reduce<number>((sum, v) => sum + (v ?? 0), 0);
+}

@@ -100,7 +100,7 @@ describe('crash recovery', () => {
     expect(duplicatesReported).toBeGreaterThanOrEqual(partitions);
     await cluster.broker.stop();
 
-    const store = await LogStore.open(join(cluster.brokerDataDir, 'log'));
+    const store = await LogStore.open(join(cluster.brokerDataDir(), 'log'));
     try {
       for (let p = 0; p < partitions; p++) {
         const entries = await store.partition(topic.id, p).read(0, { maxRecords: 10_000_000, maxBytes: 1 << 30 });

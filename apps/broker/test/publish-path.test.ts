@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 async function readLog(topicId: number, partitions: number): Promise<Map<number, { offset: number; record: StoredRecord }[]>> {
-  const store = await LogStore.open(join(cluster.brokerDataDir, 'log'));
+  const store = await LogStore.open(join(cluster.brokerDataDir(), 'log'));
   try {
     const logs = new Map<number, { offset: number; record: StoredRecord }[]>();
     for (let p = 0; p < partitions; p++) {

@@ -38,6 +38,11 @@ export interface StartAppOptions {
   bundle?: boolean;
   /** Extra Node.js options before the entry point (e.g. `--cpu-prof`). */
   nodeArgs?: string[];
+  /**
+   * Start it in its own process group (default false): a Ctrl-C at the
+   * terminal then reaches only the parent, which decides how to stop it.
+   */
+  detached?: boolean;
 }
 
 /** Exit of a child: code or signal. */
@@ -125,6 +130,7 @@ export async function startApp(app: string, options: StartAppOptions = {}): Prom
       cwd: workspaceRoot,
       env: { ...process.env, BRAID_LOG_LEVEL: 'info', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.detached ?? false,
     },
   );
   const handle = new AppProcess(app, child, port);

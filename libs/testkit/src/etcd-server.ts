@@ -29,6 +29,8 @@ export interface StartEtcdOptions {
   readyTimeoutMs?: number;
   /** The etcd binary. Default: `/usr/bin/etcd`, else `etcd` on PATH. */
   binary?: string;
+  /** Start it in its own process group (default false), out of reach of a terminal's Ctrl-C. */
+  detached?: boolean;
 }
 
 /** Where Debian installs etcd; PATH is searched when it is not there. */
@@ -181,7 +183,7 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdSer
       '--logger', 'zap',
       '--log-outputs', 'stderr',
     ],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false },
   );
   const server = new EtcdServer(child, clientPort, dataDir, ownsDataDir);
   try {

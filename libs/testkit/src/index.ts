@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-export { freePort } from './free-port.js';
+export { freePort, isPortFree } from './free-port.js';
 export { startApp, waitUntilServing, waitUntilListening, AppProcess, workspaceRoot } from './app-process.js';
 export type { StartAppOptions, AppExit } from './app-process.js';
 export { callEveryRpc } from './call-every-rpc.js';
@@ -16,7 +16,7 @@ export type { CliResult } from './run-cli.js';
 export { runProcess } from './run-process.js';
 export type { ProcessResult, RunProcessOptions } from './run-process.js';
 export { startLocalCluster, LocalCluster } from './local-cluster.js';
-export type { LocalClusterOptions } from './local-cluster.js';
+export type { LocalClusterOptions, LocalClusterPorts } from './local-cluster.js';
 export { startEtcd, EtcdServer, etcdBinary } from './etcd-server.js';
 export type { StartEtcdOptions } from './etcd-server.js';
 export { call, failure } from './grpc-calls.js';
