@@ -1,6 +1,6 @@
 /** The broker's configuration: flags and `BRAID_BROKER_*` variables. */
 import { z } from 'zod';
-import { serverAppOptions, serverAppSchema } from '@braid/server';
+import { requireAdvertisedAddress, serverAppOptions, serverAppSchema } from '@braid/server';
 import type { ConfigSpec } from '@braid/server';
 
 const schema = z.object({
@@ -18,7 +18,7 @@ const schema = z.object({
   heartbeatIntervalMs: z.coerce.number().int().min(100, 'must be at least 100'),
   retentionCheckIntervalMs: z.coerce.number().int().min(10, 'must be at least 10'),
   forwardToLeader: z.union([z.boolean(), z.stringbool()]),
-});
+}).superRefine(requireAdvertisedAddress);
 
 /** Validated broker configuration. */
 export type BrokerConfig = z.infer<typeof schema>;

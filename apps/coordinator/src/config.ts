@@ -1,6 +1,6 @@
 /** The coordinator's configuration: flags and `BRAID_COORDINATOR_*` variables. */
 import { z } from 'zod';
-import { serverAppOptions, serverAppSchema } from '@braid/server';
+import { requireAdvertisedAddress, serverAppOptions, serverAppSchema } from '@braid/server';
 import type { ConfigSpec } from '@braid/server';
 import { clusterDefaults, electionDefaults, etcdStoreDefaults } from './defaults.js';
 import { isHostPort } from './host-port.js';
@@ -34,6 +34,9 @@ const schema = z.object({
   etcdDialTimeoutMs: z.coerce.number().int('must be an integer').min(100, 'must be at least 100').max(600_000, 'must be at most 600000'),
   etcdLeaseTtlS: z.coerce.number().int('must be an integer').min(2, 'must be at least 2').max(600, 'must be at most 600'),
   advertisedAddress: z.string().refine((value) => value === '' || isHostPort(value), 'must be host:port with a port in 1-65535'),
+}).superRefine((config, context) => {
+  // Only a coordinator on etcd publishes its address (standbys name the leader).
+  if (config.etcdEndpoints.length > 0) requireAdvertisedAddress(config, context);
 });
 
 /** Validated coordinator configuration. */

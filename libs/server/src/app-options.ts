@@ -36,3 +36,24 @@ export const serverAppSchema = {
   dataDir: z.string().min(1, 'must not be empty'),
   logLevel: z.enum(logLevels),
 };
+
+/** Whether `host` listens on every interface (`0.0.0.0`, `::`): not an address anyone can connect to. */
+export function isWildcardHost(host: string): boolean {
+  return ['0.0.0.0', '::', '[::]'].includes(host.trim());
+}
+
+/**
+ * A zod check for apps that register their own address with others: with
+ * a wildcard `host`, `advertisedAddress` must be given, since other hosts
+ * cannot reach `0.0.0.0:<port>` (Kafka refuses the same for
+ * `advertised.listeners`). Use as `schema.superRefine(requireAdvertisedAddress)`.
+ */
+export function requireAdvertisedAddress(config: { host: string; advertisedAddress: string }, context: z.core.$RefinementCtx): void {
+  if (config.advertisedAddress === '' && isWildcardHost(config.host)) {
+    context.addIssue({
+      code: 'custom',
+      path: ['advertisedAddress'],
+      message: `required when listening on ${config.host}: others cannot connect to a wildcard address; give the host:port they reach this app at`,
+    });
+  }
+}

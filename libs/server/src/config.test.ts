@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { requireAdvertisedAddress } from './app-options.js';
 import { ConfigError, parseConfig } from './config.js';
 
 const spec = {
@@ -45,5 +46,23 @@ describe('parseConfig', () => {
       expect((error as ConfigError).exitCode).toBe(0);
     }
     expect(out).toContain('BRAID_TEST_PORT');
+  });
+});
+
+describe('requireAdvertisedAddress', () => {
+  const advertised = {
+    ...spec,
+    options: [...spec.options, { key: 'advertisedAddress', flag: '--advertised-address <host:port>', env: 'BRAID_TEST_ADVERTISED_ADDRESS', description: 'address', default: '' }],
+    schema: z.object({ port: z.coerce.number(), host: z.string(), advertisedAddress: z.string() }).superRefine(requireAdvertisedAddress),
+  };
+
+  it('refuses a wildcard host without an advertised address, naming the flag and variable', () => {
+    expect(() => parseConfig(advertised, argv('--host', '0.0.0.0'), {})).toThrow(/--advertised-address \/ BRAID_TEST_ADVERTISED_ADDRESS: required when listening on 0\.0\.0\.0/);
+    expect(() => parseConfig(advertised, argv('--host', '::'), {})).toThrow(ConfigError);
+  });
+
+  it('accepts a wildcard host with an advertised address, and a concrete host without one', () => {
+    expect(parseConfig(advertised, argv('--host', '0.0.0.0', '--advertised-address', 'b1.example:7401'), {}).advertisedAddress).toBe('b1.example:7401');
+    expect(parseConfig(advertised, argv('--host', '10.0.0.5'), {}).advertisedAddress).toBe('');
   });
 });

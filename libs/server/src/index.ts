@@ -21,7 +21,7 @@ export { createLogger, logLevels } from './logger.js';
 export type { LogLevel } from './logger.js';
 export { stopOnSignals } from './lifecycle.js';
 export { serverDefaults } from './defaults.js';
-export { serverAppOptions, serverAppSchema } from './app-options.js';
+export { isWildcardHost, requireAdvertisedAddress, serverAppOptions, serverAppSchema } from './app-options.js';
 export type { AppOptionDefaults } from './app-options.js';
 export { runApp } from './run-app.js';
 export type { RunningApp, RunAppOptions } from './run-app.js';
