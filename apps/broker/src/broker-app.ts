@@ -189,6 +189,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       await server.shutdown();
       timers.close();
       await dispatchers.close();
+      await link.deregister();
       link.stop();
       peers.close();
       forwarder?.close();

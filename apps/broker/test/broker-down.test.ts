@@ -72,4 +72,18 @@ describe('broker down', () => {
     reader.end();
     consumers.close();
   }, 120_000);
+
+  it('reports a gracefully stopped broker\'s partitions UNAVAILABLE as soon as it has exited (it deregisters), and it registers again on restart', async () => {
+    const coordinator = clients(cluster.coordinator.address);
+    const describe = (): Promise<DescribeTopicResponse> => call((cb) => { coordinator.admin.describeTopic({ name: 'orders' }, cb); });
+    await expect.poll(async () => statuses(await describe()), { timeout: 30_000, interval: 100 }).toEqual(Array(4).fill(PartitionStatus.PARTITION_STATUS_AVAILABLE));
+    const exit = await cluster.broker.stop();
+    expect(exit.code).toBe(0);
+    // No polling: the lease ended before the process exited, not one lease later.
+    expect(statuses(await describe())).toEqual(Array(4).fill(PartitionStatus.PARTITION_STATUS_UNAVAILABLE));
+    expect(cluster.coordinator.logs).toContain('broker deregistered');
+    await cluster.restartBroker();
+    await expect.poll(async () => statuses(await describe()), { timeout: 30_000, interval: 100 }).toEqual(Array(4).fill(PartitionStatus.PARTITION_STATUS_AVAILABLE));
+    coordinator.close();
+  }, 120_000);
 });

@@ -189,6 +189,23 @@ describe('BrokerRegistry', () => {
     expect((await p.brokers.register('old', '127.0.0.1:7409')).leaderEpoch).toBe(2);
   });
 
+  it('deregisters a live lease at once (one version bump, stored lease removed), and refuses an unknown or ended one', async () => {
+    const p = await parts({ persistLeases: true });
+    const lease = await p.brokers.register('b1', '127.0.0.1:7401');
+    const versions: number[] = [];
+    p.changes.onChange((v) => versions.push(v));
+    await p.brokers.deregister('b1', lease.leaseId);
+    expect(p.brokers.get('b1')).toMatchObject({ live: false, leaseId: undefined });
+    expect(p.brokers.liveBrokerIds()).toEqual([]);
+    expect(versions).toHaveLength(1);
+    expect(p.store.json(metadataKeys.broker('b1'))).not.toHaveProperty('leaseId');
+    await expect(p.brokers.deregister('b1', lease.leaseId)).rejects.toMatchObject({ code: Status.NOT_FOUND });
+    await expect(p.brokers.deregister('nobody', 'x')).rejects.toMatchObject({ code: Status.NOT_FOUND });
+    // Not live any more, so it may register from another address at once.
+    await p.brokers.register('b1', '127.0.0.1:8401');
+    expect(p.brokers.get('b1')?.address).toBe('127.0.0.1:8401');
+  });
+
   it('stops its expiry loop', async () => {
     const p = await parts();
     expect(p.clock.pendingSleeps).toBe(1);

@@ -37,7 +37,7 @@ import { isHostPort } from './host-port.js';
 import type { MetadataChanges } from './metadata-changes.js';
 import { metadataKeys } from './metadata-keys.js';
 import { parseJson, putJson } from './metadata-store.js';
-import type { MetadataStore } from './metadata-store.js';
+import type { MetadataStore, StoreOp } from './metadata-store.js';
 import type { LiveBrokers } from './topic-registry.js';
 
 /** A broker as the coordinator knows it. */
@@ -260,29 +260,60 @@ export class BrokerRegistry implements LiveBrokers {
       // this change waited for its turn.
       const expired = due();
       return {
-        // A stored lease is removed, so that a later leader does not revive it.
-        ops:
-          this.options.persistLeases === true
-            ? expired.map((broker) =>
-                putJson(metadataKeys.broker(broker.brokerId), {
-                  brokerId: broker.brokerId,
-                  address: broker.address,
-                  registeredAtMs: broker.registeredAtMs,
-                  term: broker.term,
-                } satisfies StoredBroker),
-              )
-            : [],
-        apply: () => {
-          for (const broker of expired) {
-            broker.live = false;
-            broker.leaseId = undefined;
-            logger.warn({ brokerId: broker.brokerId, address: broker.address, leaseExpiresAtMs: broker.leaseExpiresAtMs }, 'broker lease expired; its partitions are unavailable');
-          }
-        },
+        ...this.endLeases(expired, (broker) => {
+          logger.warn({ brokerId: broker.brokerId, address: broker.address, leaseExpiresAtMs: broker.leaseExpiresAtMs }, 'broker lease expired; its partitions are unavailable');
+        }),
         result: undefined,
         noop: expired.length === 0,
       };
     });
+  }
+
+  /**
+   * Ends the lease of `brokerId` now (a broker stopping gracefully): its
+   * partitions become unavailable at once. NOT_FOUND like `heartbeat` when
+   * the lease is unknown or over.
+   */
+  async deregister(brokerId: string, leaseId: string): Promise<void> {
+    const { changes, logger } = this.options;
+    this.heartbeat(brokerId, leaseId);
+    await changes.run(() => {
+      // Checked again inside the change: the lease may have ended meanwhile.
+      const broker = this.brokers.get(brokerId);
+      const live = broker !== undefined && broker.leaseId === leaseId && isLeaseLive(broker, this.options.clock.now()) ? [broker] : [];
+      return {
+        ...this.endLeases(live, (ended) => {
+          logger.info({ brokerId: ended.brokerId, address: ended.address }, 'broker deregistered; its partitions are unavailable');
+        }),
+        result: undefined,
+        noop: live.length === 0,
+      };
+    });
+  }
+
+  /** The store writes and in-memory update that end the leases of `brokers`. */
+  private endLeases(brokers: BrokerState[], log: (broker: BrokerState) => void): { ops: StoreOp[]; apply: () => void } {
+    return {
+      // A stored lease is removed, so that a later leader does not revive it.
+      ops:
+        this.options.persistLeases === true
+          ? brokers.map((broker) =>
+              putJson(metadataKeys.broker(broker.brokerId), {
+                brokerId: broker.brokerId,
+                address: broker.address,
+                registeredAtMs: broker.registeredAtMs,
+                term: broker.term,
+              } satisfies StoredBroker),
+            )
+          : [],
+      apply: () => {
+        for (const broker of brokers) {
+          broker.live = false;
+          broker.leaseId = undefined;
+          log(broker);
+        }
+      },
+    };
   }
 
   private async runExpiryLoop(): Promise<void> {

@@ -22,6 +22,10 @@ export function coordinatorService({ brokers, changes, metadata }: CoordinatorSe
       const lease = brokers.heartbeat(request.brokerId, request.leaseId);
       return Promise.resolve({ leaseTtlMs: lease.leaseTtlMs, metadataVersion: changes.version });
     }),
+    deregisterBroker: unary(async (request) => {
+      await brokers.deregister(request.brokerId, request.leaseId);
+      return {};
+    }),
     watchMetadata: serverStream((call) => metadata.watch(call)),
   };
   // Every RPC is implemented; the wrapper only keeps the shape uniform with

@@ -55,6 +55,18 @@ export interface HeartbeatRequest {
   leaseId: string;
 }
 
+/** DeregisterBrokerRequest ends a lease. */
+export interface DeregisterBrokerRequest {
+  /** Broker id. */
+  brokerId: string;
+  /** Lease id from RegisterBroker. */
+  leaseId: string;
+}
+
+/** DeregisterBrokerResponse confirms the lease ended. */
+export interface DeregisterBrokerResponse {
+}
+
 /** HeartbeatResponse confirms a renewal. */
 export interface HeartbeatResponse {
   /** Lease length from now (ms). */
@@ -370,6 +382,151 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
   },
 };
 
+function createBaseDeregisterBrokerRequest(): DeregisterBrokerRequest {
+  return { brokerId: "", leaseId: "" };
+}
+
+export const DeregisterBrokerRequest: MessageFns<DeregisterBrokerRequest> = {
+  encode(message: DeregisterBrokerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.brokerId !== "") {
+      writer.uint32(10).string(message.brokerId);
+    }
+    if (message.leaseId !== "") {
+      writer.uint32(18).string(message.leaseId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeregisterBrokerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeregisterBrokerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.brokerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.leaseId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeregisterBrokerRequest {
+    return {
+      brokerId: isSet(object.brokerId)
+        ? globalThis.String(object.brokerId)
+        : isSet(object.broker_id)
+        ? globalThis.String(object.broker_id)
+        : "",
+      leaseId: isSet(object.leaseId)
+        ? globalThis.String(object.leaseId)
+        : isSet(object.lease_id)
+        ? globalThis.String(object.lease_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DeregisterBrokerRequest): unknown {
+    const obj: any = {};
+    if (message.brokerId !== "") {
+      obj.brokerId = message.brokerId;
+    }
+    if (message.leaseId !== "") {
+      obj.leaseId = message.leaseId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeregisterBrokerRequest>): DeregisterBrokerRequest {
+    return DeregisterBrokerRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeregisterBrokerRequest>): DeregisterBrokerRequest {
+    const message = createBaseDeregisterBrokerRequest();
+    message.brokerId = object.brokerId ?? "";
+    message.leaseId = object.leaseId ?? "";
+    return message;
+  },
+};
+
+function createBaseDeregisterBrokerResponse(): DeregisterBrokerResponse {
+  return {};
+}
+
+export const DeregisterBrokerResponse: MessageFns<DeregisterBrokerResponse> = {
+  encode(_: DeregisterBrokerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeregisterBrokerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeregisterBrokerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeregisterBrokerResponse {
+    return {};
+  },
+
+  toJSON(_: DeregisterBrokerResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeregisterBrokerResponse>): DeregisterBrokerResponse {
+    return DeregisterBrokerResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<DeregisterBrokerResponse>): DeregisterBrokerResponse {
+    const message = createBaseDeregisterBrokerResponse();
+    return message;
+  },
+};
+
 function createBaseHeartbeatResponse(): HeartbeatResponse {
   return { leaseTtlMs: 0, metadataVersion: 0 };
 }
@@ -640,6 +797,23 @@ export const CoordinatorServiceService = {
     responseDeserialize: (value: Buffer): HeartbeatResponse => HeartbeatResponse.decode(value),
   },
   /**
+   * DeregisterBroker ends a lease at once: a broker stopping gracefully
+   * calls it, so its partitions are reported unavailable now rather than
+   * when the lease would have lapsed, and the id may register again from
+   * another address. NOT_FOUND when the lease is unknown or already over.
+   */
+  deregisterBroker: {
+    path: "/braid.v1.CoordinatorService/DeregisterBroker" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeregisterBrokerRequest): Buffer =>
+      Buffer.from(DeregisterBrokerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeregisterBrokerRequest => DeregisterBrokerRequest.decode(value),
+    responseSerialize: (value: DeregisterBrokerResponse): Buffer =>
+      Buffer.from(DeregisterBrokerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeregisterBrokerResponse => DeregisterBrokerResponse.decode(value),
+  },
+  /**
    * WatchMetadata streams the full metadata at once and again after every
    * change, so a broker learns of new topics and leadership changes without
    * a restart.
@@ -667,6 +841,13 @@ export interface CoordinatorServiceServer extends UntypedServiceImplementation {
    * expired: the broker must register again.
    */
   heartbeat: handleUnaryCall<HeartbeatRequest, HeartbeatResponse>;
+  /**
+   * DeregisterBroker ends a lease at once: a broker stopping gracefully
+   * calls it, so its partitions are reported unavailable now rather than
+   * when the lease would have lapsed, and the id may register again from
+   * another address. NOT_FOUND when the lease is unknown or already over.
+   */
+  deregisterBroker: handleUnaryCall<DeregisterBrokerRequest, DeregisterBrokerResponse>;
   /**
    * WatchMetadata streams the full metadata at once and again after every
    * change, so a broker learns of new topics and leadership changes without
@@ -713,6 +894,27 @@ export interface CoordinatorServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: HeartbeatResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * DeregisterBroker ends a lease at once: a broker stopping gracefully
+   * calls it, so its partitions are reported unavailable now rather than
+   * when the lease would have lapsed, and the id may register again from
+   * another address. NOT_FOUND when the lease is unknown or already over.
+   */
+  deregisterBroker(
+    request: DeregisterBrokerRequest,
+    callback: (error: ServiceError | null, response: DeregisterBrokerResponse) => void,
+  ): ClientUnaryCall;
+  deregisterBroker(
+    request: DeregisterBrokerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeregisterBrokerResponse) => void,
+  ): ClientUnaryCall;
+  deregisterBroker(
+    request: DeregisterBrokerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeregisterBrokerResponse) => void,
   ): ClientUnaryCall;
   /**
    * WatchMetadata streams the full metadata at once and again after every
