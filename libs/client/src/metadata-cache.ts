@@ -6,6 +6,7 @@
  */
 import { InternalError, TopicNotFoundError } from '@braid/core';
 import type { Clock, Logger } from '@braid/core';
+import { PartitionStatus } from '@braid/proto';
 import type { GetMetadataResponse } from '@braid/proto';
 
 /** Where to send one partition's batches. */
@@ -14,6 +15,8 @@ export interface PartitionRoute {
   readonly address: string;
   /** The leader epoch to send (0: not checked by the broker). */
   readonly leaderEpoch: number;
+  /** False when the metadata reports the partition UNAVAILABLE (its leader is down); absent: available. */
+  readonly available?: boolean;
 }
 
 /** Routing view of one topic. */
@@ -65,7 +68,11 @@ export function topicRoute(fetched: FetchedMetadata, topic: string, now: number)
   const leaders: PartitionRoute[] = Array.from({ length: partitions }, () => fallback);
   for (const info of entry.partitions) {
     if (info.partition < 0 || info.partition >= partitions) continue;
-    leaders[info.partition] = { address: info.leaderAddress || fetched.address, leaderEpoch: info.leaderEpoch };
+    leaders[info.partition] = {
+      address: info.leaderAddress || fetched.address,
+      leaderEpoch: info.leaderEpoch,
+      ...(info.status === PartitionStatus.PARTITION_STATUS_UNAVAILABLE ? { available: false } : {}),
+    };
   }
   return { topic, partitions, leaders, maxRecordBytes: entry.topic?.config?.maxRecordBytes ?? 0, fetchedAt: now };
 }

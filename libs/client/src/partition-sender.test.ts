@@ -218,4 +218,17 @@ describe('PartitionSender', () => {
     expect(outcome.error?.message).toBe('still down');
     expect(s.calls).toHaveLength(3);
   });
+
+  it('gives up with PARTITION_UNAVAILABLE, not the connection error, when the metadata reports the leader down', async () => {
+    const s = setup({ deliveryTimeoutMs: 250 });
+    const outcome = s.batch(1);
+    s.state.route = { address: 'a:1', leaderEpoch: 1, available: false };
+    s.fail(0, new UnavailableError('No connection established: connect ECONNREFUSED'), false);
+    await s.clock.advance(100);
+    s.fail(1, new UnavailableError('No connection established: connect ECONNREFUSED'), false);
+    await s.clock.advance(100);
+    s.fail(2, new UnavailableError('No connection established: connect ECONNREFUSED'), false);
+    expect(outcome.error).toMatchObject({ code: Status.UNAVAILABLE, reason: 'PARTITION_UNAVAILABLE' });
+    expect(outcome.error?.message).toContain('t/0 is unavailable');
+  });
 });

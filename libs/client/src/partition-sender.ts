@@ -39,7 +39,7 @@ import { randomUUID } from 'node:crypto';
 import { status as Status } from '@grpc/grpc-js';
 import { Backoff } from '@braid/backoff';
 import type { BackoffPolicy } from '@braid/backoff';
-import { DeadlineExceededError, UnavailableError } from '@braid/core';
+import { DeadlineExceededError, PartitionUnavailableError, UnavailableError } from '@braid/core';
 import type { BraidError, Clock, Logger, Random } from '@braid/core';
 import type { PublishRequest } from '@braid/proto';
 import type { PartitionRoute } from './metadata-cache.js';
@@ -290,7 +290,16 @@ export class PartitionSender {
       { topic: this.options.topic, partition: this.options.partition, records: batch.count, attempts: batch.attempts, err: error },
       'publish failed; giving up on the batch',
     );
-    batch.fail(error);
+    batch.fail(this.explain(error));
+  }
+
+  /**
+   * A connection failure to a leader the metadata reports down is told as
+   * what it is: PARTITION_UNAVAILABLE (the broker would have said so).
+   */
+  private explain(error: BraidError): BraidError {
+    if (error.code !== Status.UNAVAILABLE || error.reason === 'PARTITION_UNAVAILABLE' || this.options.route().available !== false) return error;
+    return new PartitionUnavailableError(this.options.topic, this.options.partition);
   }
 
   private requeue(batch: ProducerBatch): void {
@@ -358,6 +367,10 @@ export class PartitionSender {
     const now = this.options.clock.now();
     for (let head = this.queue[0]; head && now - head.createdAt >= this.options.deliveryTimeoutMs; head = this.queue[0]) {
       this.queue.shift();
+      if (this.options.route().available === false) {
+        head.fail(new PartitionUnavailableError(this.options.topic, this.options.partition));
+        continue;
+      }
       head.fail(
         new DeadlineExceededError(
           `batch of ${head.count} records for ${this.options.topic}/${this.options.partition} not sent within ${this.options.deliveryTimeoutMs} ms` +
