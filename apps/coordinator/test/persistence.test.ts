@@ -95,13 +95,20 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)('coordinator restart after %s', (
       for (const p of topic.partitions) expect(p.status).toBe(PartitionStatus.PARTITION_STATUS_UNAVAILABLE);
     }
 
-    // A broker registering again makes its partitions available; placement is unchanged.
+    // A broker registering again makes its partitions available; placement
+    // is unchanged, and each registration started a new, higher epoch.
     await registerBroker(second.clients, 'b1', '127.0.0.1:17401');
     await registerBroker(second.clients, 'b2', '127.0.0.1:17402');
     const back = await metadata(second.clients);
-    expect(durablePart(back).topics).toEqual(durablePart(before).topics);
+    const placement = (m: GetMetadataResponse): unknown[] => m.topics.map((t) => [t.topic?.name, t.partitions.map((p) => [p.partition, p.leaderId, p.leaderAddress])]);
+    expect(placement(back)).toEqual(placement(before));
+    const epochs = (m: GetMetadataResponse): Map<string, number> => new Map(m.brokers.map((b) => [b.brokerId, b.leaderEpoch]));
     for (const topic of back.topics) {
-      for (const p of topic.partitions) expect(p.status).toBe(PartitionStatus.PARTITION_STATUS_AVAILABLE);
+      for (const p of topic.partitions) {
+        expect(p.status).toBe(PartitionStatus.PARTITION_STATUS_AVAILABLE);
+        expect(p.leaderEpoch).toBe(epochs(back).get(p.leaderId));
+        expect(p.leaderEpoch).toBeGreaterThan(Math.max(...epochs(before).values()));
+      }
     }
 
     // Ids are never reused, not even the id of a topic deleted before the restart.

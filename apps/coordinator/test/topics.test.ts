@@ -65,7 +65,7 @@ describe('topics through AdminService', () => {
     const leaders = balancedRendezvous(described.partitions.map((p) => partitionItem('orders', p.partition)), ['b1', 'b2']);
     for (const p of described.partitions) {
       const leader = leaders[p.partition];
-      expect(p).toMatchObject({ leaderId: leader, leaderAddress: leader === 'b1' ? '127.0.0.1:17401' : '127.0.0.1:17402', leaderEpoch: 1, status: PartitionStatus.PARTITION_STATUS_AVAILABLE });
+      expect(p).toMatchObject({ leaderId: leader, leaderAddress: leader === 'b1' ? '127.0.0.1:17401' : '127.0.0.1:17402', leaderEpoch: leader === 'b1' ? 1 : 2, status: PartitionStatus.PARTITION_STATUS_AVAILABLE });
     }
 
     await deleteTopic('audit');
