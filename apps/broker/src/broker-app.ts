@@ -117,10 +117,11 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       const { results } = await handler.publish({
         topic,
         partition,
-        records: [{ ...record, partition, deliverAtMs: 0, delayMs: 0 }],
+        records: [{ ...record, partition, deliverAtMs: 0, delayMs: 0, redriveCount: 0 }],
         producerId: '',
         baseSequence: 0,
         leaderEpoch: 0,
+        targetSubscription: '',
       });
       return results[0]?.offset ?? 0;
     },

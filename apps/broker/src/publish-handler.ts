@@ -90,6 +90,12 @@ export class PublishHandler {
       }
     }
 
+    if (request.targetSubscription !== '' && !topic.subscriptions.has(request.targetSubscription)) {
+      throw new InvalidArgumentError(`target_subscription "${request.targetSubscription}" is not a subscription of topic "${topic.name}"`, {
+        metadata: { field: 'target_subscription' },
+      });
+    }
+
     const now = clock.now();
     const groups = new Map<number, PartitionGroup>();
     let bytes = 0;
@@ -97,7 +103,7 @@ export class PublishHandler {
       const size = recordSize(record);
       if (size > topic.maxRecordBytes) throw new RecordTooLargeError(topic.name, size, topic.maxRecordBytes);
       const partition = this.partitionFor(topic, request, record.partition, record.key);
-      const payload = encodeStoredRecord(record, now);
+      const payload = encodeStoredRecord(record, now, request.targetSubscription);
       bytes += payload.length;
       let group = groups.get(partition);
       if (!group) {

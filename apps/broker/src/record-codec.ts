@@ -30,8 +30,11 @@ export function deliverAt(record: PublishedRecord, publishTimeMs: number): numbe
  */
 const writer = new BinaryWriter();
 
-/** Encodes `record` for the partition log. */
-export function encodeStoredRecord(record: PublishedRecord, publishTimeMs: number): Buffer {
+/**
+ * Encodes `record` for the partition log; `targetSubscription` (a redrive)
+ * makes it a record for that subscription only.
+ */
+export function encodeStoredRecord(record: PublishedRecord, publishTimeMs: number, targetSubscription = ''): Buffer {
   StoredRecord.encode(
     {
       topic: '',
@@ -42,6 +45,8 @@ export function encodeStoredRecord(record: PublishedRecord, publishTimeMs: numbe
       headers: record.headers,
       publishTimeMs,
       deliverAtMs: deliverAt(record, publishTimeMs),
+      targetSubscription,
+      redriveCount: record.redriveCount,
     },
     writer,
   );

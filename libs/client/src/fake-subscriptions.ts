@@ -846,6 +846,8 @@ function storedRecord(topic: string, partition: number, record: FakeLogRecord): 
     headers: record.headers,
     publishTimeMs: record.publishTimeMs,
     deliverAtMs: 0,
+    targetSubscription: '',
+    redriveCount: 0,
   };
 }
 

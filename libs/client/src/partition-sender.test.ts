@@ -57,7 +57,7 @@ function setup(options: Partial<PartitionSenderOptions> = {}) {
       { completionDone: () => undefined },
     );
     for (let i = 0; i < records; i++) {
-      b.add({ key: undefined, value: Buffer.from(`r${i}`), headers: {}, partition: 0, deliverAtMs: 0, delayMs: 0 }, 2, completion, i);
+      b.add({ key: undefined, value: Buffer.from(`r${i}`), headers: {}, partition: 0, deliverAtMs: 0, delayMs: 0, redriveCount: 0 }, 2, completion, i);
     }
     sender.enqueue(b);
     return outcome;

@@ -74,6 +74,8 @@ export interface PartitionSenderOptions {
   logger: Logger;
   /** The partition's current leader. */
   route: () => PartitionRoute;
+  /** `PublishRequest.target_subscription`: '' for every subscription. */
+  targetSubscription?: string;
   /** Sends one batch to a broker. */
   publish: (address: string, request: PublishRequest, callback: PublishCallback) => void;
   /**
@@ -215,6 +217,7 @@ export class PartitionSender {
       partition: idempotent ? partition : undefined,
       baseSequence: idempotent ? batch.baseSequence : 0,
       leaderEpoch: route.leaderEpoch,
+      targetSubscription: this.options.targetSubscription ?? '',
     };
     this.options.publish(route.address, request, (outcome) => { this.onOutcome(batch, outcome); });
   }

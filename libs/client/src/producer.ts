@@ -61,6 +61,13 @@ export interface ProducerOptions extends ConnectionOptions {
    * in flight per partition it may land after later batches.
    */
   idempotent?: boolean;
+  /**
+   * Deliver every record of this producer to this one subscription of its
+   * topic; the topic's other subscriptions skip them. For redriving dead
+   * letters to the subscription that failed them (dlq-admin does); leave
+   * unset to publish to every subscription.
+   */
+  targetSubscription?: string;
   /** Delays between attempts (default: 100 ms doubling to 5 s, full jitter, no attempt limit). */
   retry?: BackoffPolicy;
   /** Give up on a record this long after it was batched, in ms (default 120000). */
@@ -165,6 +172,7 @@ export class Producer {
   private readonly maxBatchBytes: number;
   private readonly maxInFlightRequestsPerPartition: number;
   private readonly idempotent: boolean;
+  private readonly targetSubscription: string;
   private readonly retry: BackoffPolicy;
   private readonly deliveryTimeoutMs: number;
   private readonly requestTimeoutMs: number;
@@ -185,6 +193,7 @@ export class Producer {
       1,
     );
     this.idempotent = options.idempotent ?? producerDefaults.idempotent;
+    this.targetSubscription = options.targetSubscription ?? '';
     if (this.idempotent && this.maxInFlightRequestsPerPartition > maxInFlightWithIdempotence) {
       // The broker remembers a producer's last five batches per partition;
       // a retry of an older one could not be recognised as a duplicate.
@@ -433,6 +442,7 @@ export class Producer {
         topic: topic.name,
         partition,
         idempotent: this.idempotent,
+        targetSubscription: this.targetSubscription,
         producerId: this.producerId,
         maxInFlight: this.maxInFlightRequestsPerPartition,
         maxBatchRecords: this.maxBatchRecords,

@@ -24,7 +24,7 @@ function setup(options: Partial<RecordAccumulatorOptions> = {}) {
   let n = 0;
   const append = (partition: number, size = 10): void => {
     const value = Buffer.from(`v${n}`);
-    accumulator.append(partition, { key: undefined, value, headers: {}, partition, deliverAtMs: 0, delayMs: 0 }, size, completion, n++);
+    accumulator.append(partition, { key: undefined, value, headers: {}, partition, deliverAtMs: 0, delayMs: 0, redriveCount: 0 }, size, completion, n++);
   };
   const shape = (): [number, string[]][] => sealed.map((b) => [b.partition, b.records.map((r) => r.value.toString())]);
   return { clock, sealed, state, accumulator, append, shape };

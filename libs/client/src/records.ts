@@ -31,6 +31,11 @@ export interface ProducerRecord {
   deliverAt?: Date | number | undefined;
   /** Deliver no earlier than this long after the publish, in ms. */
   delayMs?: number | undefined;
+  /**
+   * Times an operator redrove this record from a dead-letter queue (set by
+   * dlq-admin's redrive; consumers see it as `message.redriveCount`).
+   */
+  redriveCount?: number | undefined;
 }
 
 /** Where an acknowledged record landed. */
@@ -121,6 +126,7 @@ export function normalizeRecord(record: ProducerRecord, index = 0): NormalizedRe
     partition,
     deliverAtMs: record.deliverAt === undefined ? 0 : deliverAtMs(record.deliverAt, index),
     delayMs: record.delayMs === undefined ? 0 : nonNegativeInteger(record.delayMs, 'delayMs', index),
+    redriveCount: record.redriveCount === undefined ? 0 : nonNegativeInteger(record.redriveCount, 'redriveCount', index),
     size,
     explicitPartition: partition,
   };

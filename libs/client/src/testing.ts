@@ -454,6 +454,8 @@ export class FakeBroker {
           headers: { ...r.headers },
           publishTimeMs: r.publishTimeMs,
           deliverAtMs: 0,
+          targetSubscription: '',
+          redriveCount: 0,
         }));
         const last = records.at(-1);
         return { records, nextOffset: last ? last.offset + 1 : request.fromOffset, highWatermark: log.length, logStartOffset: 0 };

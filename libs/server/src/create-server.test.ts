@@ -78,7 +78,7 @@ function call<T>(fn: (cb: (error: ServiceError | null, response?: T) => void) =>
 describe('createServer', () => {
   it('answers unimplemented RPCs with UNIMPLEMENTED naming the RPC', async () => {
     const client = new ProducerServiceClient(address, credentials.createInsecure());
-    const error = await call<PublishResponse>((cb) => client.publish({ topic: 't', records: [], producerId: '', baseSequence: 0, leaderEpoch: 0 }, cb)).catch(
+    const error = await call<PublishResponse>((cb) => client.publish({ topic: 't', records: [], producerId: '', baseSequence: 0, leaderEpoch: 0, targetSubscription: '' }, cb)).catch(
       (e: unknown) => e,
     );
     expect(fromGrpcError(error).code).toBe(Status.UNIMPLEMENTED);

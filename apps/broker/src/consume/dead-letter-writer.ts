@@ -107,7 +107,8 @@ export class DeadLetterWriter {
         value: Buffer.from(record.value),
         headers: record.headers,
         attempts: toAttempts(request.attempts),
-        redriveCount: 0,
+        // How often an operator redrove it already: dlq-admin's loop guard.
+        redriveCount: record.redriveCount,
         deadLetteredAtMs: this.options.clock.now(),
         publishTimeMs: record.publishTimeMs,
         edits: [],

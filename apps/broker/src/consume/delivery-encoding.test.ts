@@ -5,7 +5,7 @@ import { encodeDeliveryBatch, scanStoredRecord, topicField } from './delivery-en
 
 function stored(key: string | undefined, value: string, headers: Record<string, string> = {}): Buffer {
   return encodeStoredRecord(
-    { key: key === undefined ? undefined : Buffer.from(key), value: Buffer.from(value), headers, deliverAtMs: 0, delayMs: 0 },
+    { key: key === undefined ? undefined : Buffer.from(key), value: Buffer.from(value), headers, deliverAtMs: 0, delayMs: 0, redriveCount: 0 },
     1_700_000_000_123,
   );
 }
@@ -44,8 +44,11 @@ describe('delivery encoding', () => {
       expect(scanned.valueLength).toBe(full.value.length);
       expect(scanned.deliverAtMs).toBe(0);
     }
-    const delayed = encodeStoredRecord({ key: undefined, value: Buffer.from('later'), headers: {}, deliverAtMs: 0, delayMs: 86_400_000 }, 1_700_000_000_000);
+    const delayed = encodeStoredRecord({ key: undefined, value: Buffer.from('later'), headers: {}, deliverAtMs: 0, delayMs: 86_400_000, redriveCount: 0 }, 1_700_000_000_000);
     expect(scanStoredRecord(delayed).deliverAtMs).toBe(1_700_086_400_000);
+    expect(scanStoredRecord(delayed)).toMatchObject({ targetSubscription: undefined, redriveCount: 0 });
+    const redriven = encodeStoredRecord({ key: Buffer.from('k'), value: Buffer.from('again'), headers: {}, deliverAtMs: 0, delayMs: 0, redriveCount: 2 }, 1_700_000_000_000, 'billing');
+    expect(scanStoredRecord(redriven)).toMatchObject({ targetSubscription: 'billing', redriveCount: 2, valueLength: 5 });
   });
 
   it('refuses a truncated record', () => {

@@ -47,6 +47,10 @@ export interface ScannedRecord {
   readonly valueLength: number;
   /** Earliest delivery time (Unix ms) asked for at publish; 0 if none. */
   readonly deliverAtMs: number;
+  /** The only subscription the record is for (a redrive); undefined: all. */
+  readonly targetSubscription: string | undefined;
+  /** Times the record was redriven from a dead-letter queue. */
+  readonly redriveCount: number;
 }
 
 const wireVarint = 0;
@@ -91,6 +95,8 @@ export function scanStoredRecord(payload: Uint8Array): ScannedRecord {
   let key: Buffer | undefined;
   let valueLength = 0;
   let deliverAtMs = 0;
+  let targetSubscription: string | undefined;
+  let redriveCount = 0;
   let at = 0;
   while (at < buffer.length) {
     const [tag, afterTag] = readVarint(buffer, at);
@@ -100,6 +106,7 @@ export function scanStoredRecord(payload: Uint8Array): ScannedRecord {
       case wireVarint: {
         const [value, next] = readVarint(buffer, at);
         if (field === 8) deliverAtMs = value;
+        else if (field === 10) redriveCount = value;
         at = next;
         break;
       }
@@ -114,6 +121,7 @@ export function scanStoredRecord(payload: Uint8Array): ScannedRecord {
         at = start + length;
         if (field === 4) key = buffer.subarray(start, at);
         else if (field === 5) valueLength = length;
+        else if (field === 9 && length > 0) targetSubscription = buffer.toString('utf8', start, at);
         break;
       }
       default:
@@ -121,7 +129,7 @@ export function scanStoredRecord(payload: Uint8Array): ScannedRecord {
     }
   }
   if (at !== buffer.length) throw new RangeError('truncated field in a stored record');
-  return { key, valueLength, deliverAtMs };
+  return { key, valueLength, deliverAtMs, targetSubscription, redriveCount };
 }
 
 /** `StoredRecord.topic` (field 1) encoded once per dispatcher. */

@@ -10,6 +10,8 @@ const record = (offset: number): FeedRecord => ({
   keyId: 'k',
   bytes: 3,
   deliverAtMs: 0,
+  targetSubscription: undefined,
+  redriveCount: 0,
 });
 
 describe('HeldRecords', () => {

@@ -21,7 +21,7 @@ afterEach(async () => {
 
 async function publish(count: number): Promise<void> {
   const payloads = Array.from({ length: count }, (_, i) =>
-    Buffer.from(StoredRecord.encode({ topic: '', partition: 0, offset: 0, key: Buffer.from(`k${i % 7}`), value: Buffer.from(`v${i}`), headers: {}, publishTimeMs: 1, deliverAtMs: 0 }).finish()),
+    Buffer.from(StoredRecord.encode({ topic: '', partition: 0, offset: 0, key: Buffer.from(`k${i % 7}`), value: Buffer.from(`v${i}`), headers: {}, publishTimeMs: 1, deliverAtMs: 0, targetSubscription: '', redriveCount: 0 }).finish()),
   );
   await store.partition(1, 0).append({ payloads, timestampMs: 1 }, 'write');
 }

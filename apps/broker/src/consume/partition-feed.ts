@@ -22,6 +22,10 @@ export interface FeedRecord {
   readonly bytes: number;
   /** Earliest delivery time (Unix ms) asked for at publish; 0 if none. */
   readonly deliverAtMs: number;
+  /** The only subscription the record is for (a redrive); undefined: all. */
+  readonly targetSubscription: string | undefined;
+  /** Times the record was redriven from a dead-letter queue. */
+  readonly redriveCount: number;
 }
 
 /** Records read ahead at most, per partition and subscription. */
@@ -31,7 +35,7 @@ const readChunkBytes = 1024 * 1024;
 
 /** Reads what dispatch needs from a stored payload. */
 export function feedRecord(partition: number, offset: number, payload: Uint8Array): FeedRecord {
-  const { key, valueLength, deliverAtMs } = scanStoredRecord(payload);
+  const { key, valueLength, deliverAtMs, targetSubscription, redriveCount } = scanStoredRecord(payload);
   return {
     partition,
     offset,
@@ -40,6 +44,8 @@ export function feedRecord(partition: number, offset: number, payload: Uint8Arra
     keyId: key === undefined ? undefined : key.toString('latin1'),
     bytes: (key?.length ?? 0) + valueLength,
     deliverAtMs,
+    targetSubscription,
+    redriveCount,
   };
 }
 

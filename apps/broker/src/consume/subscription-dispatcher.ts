@@ -1035,7 +1035,15 @@ export class SubscriptionDispatcher {
       const taken: number[] = [];
       const delays: RetryState[] = [];
       const now = this.options.clock.now();
+      let skipped = false;
       for (const { record, slot } of d.feed.records()) {
+        // Redriven for another subscription: settled here without delivery.
+        if (record.targetSubscription !== undefined && record.targetSubscription !== this.subscription.name) {
+          d.ledger.settle(record.offset);
+          taken.push(slot);
+          skipped = true;
+          continue;
+        }
         // Published for later: waits on a timer, out of the read-ahead
         // (unless too many are being saved: then it waits in the read-ahead,
         // and so do the records after it).
@@ -1058,6 +1066,7 @@ export class SubscriptionDispatcher {
       }
       for (const slot of taken) d.feed.remove(slot);
       if (delays.length > 0) this.saveDelays(d, delays);
+      if (skipped) this.save(d);
     }
     if (batch.length > 0) member.deliver(encodeDeliveryBatch(this.topicBytes, batch));
     // A full batch: the member may take more, and nothing else may come to
@@ -1119,7 +1128,7 @@ export class SubscriptionDispatcher {
         this.unblockKey(d, record.offset, record.keyId);
       }
     }
-    return { payload: record.payload, partition: d.partition, offset: record.offset, attempt: lease.attempt, leaseDeadlineMs: lease.deadline, redriveCount: 0 };
+    return { payload: record.payload, partition: d.partition, offset: record.offset, attempt: lease.attempt, leaseDeadlineMs: lease.deadline, redriveCount: record.redriveCount };
   }
 
   private forgetKeyHold(d: PartitionDispatch, lease: Lease): void {

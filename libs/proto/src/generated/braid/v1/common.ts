@@ -428,6 +428,11 @@ export interface Record {
    * both are set, the later time wins.
    */
   delayMs: number;
+  /**
+   * Times an operator redrove this record from a dead-letter queue (set by
+   * dlq-admin's redrive; consumers see it as `Delivery.redrive_count`).
+   */
+  redriveCount: number;
 }
 
 export interface Record_HeadersEntry {
@@ -455,6 +460,10 @@ export interface StoredRecord {
   publishTimeMs: number;
   /** Earliest delivery time (Unix ms); 0 if not delayed. */
   deliverAtMs: number;
+  /** The only subscription that receives the record (a redrive); empty: all. */
+  targetSubscription: string;
+  /** Times the record was redriven from a dead-letter queue. */
+  redriveCount: number;
 }
 
 export interface StoredRecord_HeadersEntry {
@@ -608,7 +617,15 @@ export interface OffsetRange {
 }
 
 function createBaseRecord(): Record {
-  return { key: undefined, value: Buffer.alloc(0), headers: {}, partition: undefined, deliverAtMs: 0, delayMs: 0 };
+  return {
+    key: undefined,
+    value: Buffer.alloc(0),
+    headers: {},
+    partition: undefined,
+    deliverAtMs: 0,
+    delayMs: 0,
+    redriveCount: 0,
+  };
 }
 
 export const Record: MessageFns<Record> = {
@@ -630,6 +647,9 @@ export const Record: MessageFns<Record> = {
     }
     if (message.delayMs !== 0) {
       writer.uint32(48).int64(message.delayMs);
+    }
+    if (message.redriveCount !== 0) {
+      writer.uint32(56).int32(message.redriveCount);
     }
     return writer;
   },
@@ -698,6 +718,14 @@ export const Record: MessageFns<Record> = {
             message.delayMs = longToNumber(reader.int64());
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.redriveCount = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -739,6 +767,11 @@ export const Record: MessageFns<Record> = {
         : isSet(object.delay_ms)
         ? globalThis.Number(object.delay_ms)
         : 0,
+      redriveCount: isSet(object.redriveCount)
+        ? globalThis.Number(object.redriveCount)
+        : isSet(object.redrive_count)
+        ? globalThis.Number(object.redrive_count)
+        : 0,
     };
   },
 
@@ -768,6 +801,9 @@ export const Record: MessageFns<Record> = {
     if (message.delayMs !== 0) {
       obj.delayMs = Math.round(message.delayMs);
     }
+    if (message.redriveCount !== 0) {
+      obj.redriveCount = Math.round(message.redriveCount);
+    }
     return obj;
   },
 
@@ -790,6 +826,7 @@ export const Record: MessageFns<Record> = {
     message.partition = object.partition ?? undefined;
     message.deliverAtMs = object.deliverAtMs ?? 0;
     message.delayMs = object.delayMs ?? 0;
+    message.redriveCount = object.redriveCount ?? 0;
     return message;
   },
 };
@@ -889,6 +926,8 @@ function createBaseStoredRecord(): StoredRecord {
     headers: {},
     publishTimeMs: 0,
     deliverAtMs: 0,
+    targetSubscription: "",
+    redriveCount: 0,
   };
 }
 
@@ -917,6 +956,12 @@ export const StoredRecord: MessageFns<StoredRecord> = {
     }
     if (message.deliverAtMs !== 0) {
       writer.uint32(64).int64(message.deliverAtMs);
+    }
+    if (message.targetSubscription !== "") {
+      writer.uint32(74).string(message.targetSubscription);
+    }
+    if (message.redriveCount !== 0) {
+      writer.uint32(80).int32(message.redriveCount);
     }
     return writer;
   },
@@ -1001,6 +1046,22 @@ export const StoredRecord: MessageFns<StoredRecord> = {
             message.deliverAtMs = longToNumber(reader.int64());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.targetSubscription = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.redriveCount = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1044,6 +1105,16 @@ export const StoredRecord: MessageFns<StoredRecord> = {
         : isSet(object.deliver_at_ms)
         ? globalThis.Number(object.deliver_at_ms)
         : 0,
+      targetSubscription: isSet(object.targetSubscription)
+        ? globalThis.String(object.targetSubscription)
+        : isSet(object.target_subscription)
+        ? globalThis.String(object.target_subscription)
+        : "",
+      redriveCount: isSet(object.redriveCount)
+        ? globalThis.Number(object.redriveCount)
+        : isSet(object.redrive_count)
+        ? globalThis.Number(object.redrive_count)
+        : 0,
     };
   },
 
@@ -1079,6 +1150,12 @@ export const StoredRecord: MessageFns<StoredRecord> = {
     if (message.deliverAtMs !== 0) {
       obj.deliverAtMs = Math.round(message.deliverAtMs);
     }
+    if (message.targetSubscription !== "") {
+      obj.targetSubscription = message.targetSubscription;
+    }
+    if (message.redriveCount !== 0) {
+      obj.redriveCount = Math.round(message.redriveCount);
+    }
     return obj;
   },
 
@@ -1103,6 +1180,8 @@ export const StoredRecord: MessageFns<StoredRecord> = {
     );
     message.publishTimeMs = object.publishTimeMs ?? 0;
     message.deliverAtMs = object.deliverAtMs ?? 0;
+    message.targetSubscription = object.targetSubscription ?? "";
+    message.redriveCount = object.redriveCount ?? 0;
     return message;
   },
 };

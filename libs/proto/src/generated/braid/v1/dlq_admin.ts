@@ -150,6 +150,12 @@ export interface DeadLetterFilter {
 export interface ListDeadLetterQueuesRequest {
   /** Only queues of this topic; empty: all. */
   topic: string;
+  /**
+   * Look for new dead-letter topics and read every dead-letter topic up to
+   * its end before answering (otherwise the answer reflects the last
+   * background poll, a few seconds old at most).
+   */
+  refresh: boolean;
 }
 
 /** ListDeadLetterQueuesResponse returns dead-letter queues. */
@@ -302,6 +308,64 @@ export interface PurgeRequest {
 export interface PurgeResponse {
   /** Records deleted (or that would be, in a dry run). */
   purged: number;
+  /** The records deleted (or that would be, in a dry run). */
+  refs: DeadLetterRef[];
+}
+
+/** AuditEntry is one mutating call as the audit log recorded it. */
+export interface AuditEntry {
+  /** Position in the audit log; larger is newer. */
+  id: number;
+  /** When the call started (Unix ms). */
+  timeMs: number;
+  /** Who asked: the request's `actor`, or "anonymous". */
+  actor: string;
+  /** What was done: "redrive", "purge" (later also alert-rule changes). */
+  action: string;
+  /** Topic of the dead-letter queue acted on (empty when none). */
+  topic: string;
+  /** Subscription of the dead-letter queue acted on (empty when none). */
+  subscription: string;
+  /**
+   * Which records, in words: "refs 0/12,0/13", "filter reason~timeout",
+   * "all", plus options such as "older than", "force", "edited value".
+   */
+  selection: string;
+  /** Records affected (redriven or purged; in a dry run: that would be). */
+  recordCount: number;
+  /** Whether it was a dry run. */
+  dryRun: boolean;
+  /** Records left alone (a redrive's records at the redrive limit). */
+  skipped: number;
+  /**
+   * How it ended: "ok", "running" (still running, or the process stopped
+   * before it ended) or "failed: <message>".
+   */
+  outcome: string;
+  /** When the call ended (Unix ms); 0 while running. */
+  finishedAtMs: number;
+}
+
+/** ListAuditEntriesRequest asks for a page of the audit log. */
+export interface ListAuditEntriesRequest {
+  /** Entries per page, 1-1000. Default 50. */
+  pageSize: number;
+  /** Token from the previous page; empty for the first page. */
+  pageToken: string;
+  /** Only entries about this topic; empty: all. */
+  topic: string;
+  /** Only entries about this subscription; empty: all. */
+  subscription: string;
+  /** Only entries of this action; empty: all. */
+  action: string;
+}
+
+/** ListAuditEntriesResponse returns a page of the audit log. */
+export interface ListAuditEntriesResponse {
+  /** Entries, newest first. */
+  entries: AuditEntry[];
+  /** Token for the next (older) page; empty on the last page. */
+  nextPageToken: string;
 }
 
 function createBaseDeadLetterQueue(): DeadLetterQueue {
@@ -1561,13 +1625,16 @@ export const DeadLetterFilter: MessageFns<DeadLetterFilter> = {
 };
 
 function createBaseListDeadLetterQueuesRequest(): ListDeadLetterQueuesRequest {
-  return { topic: "" };
+  return { topic: "", refresh: false };
 }
 
 export const ListDeadLetterQueuesRequest: MessageFns<ListDeadLetterQueuesRequest> = {
   encode(message: ListDeadLetterQueuesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.topic !== "") {
       writer.uint32(10).string(message.topic);
+    }
+    if (message.refresh !== false) {
+      writer.uint32(16).bool(message.refresh);
     }
     return writer;
   },
@@ -1593,6 +1660,14 @@ export const ListDeadLetterQueuesRequest: MessageFns<ListDeadLetterQueuesRequest
             message.topic = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.refresh = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1606,13 +1681,19 @@ export const ListDeadLetterQueuesRequest: MessageFns<ListDeadLetterQueuesRequest
   },
 
   fromJSON(object: any): ListDeadLetterQueuesRequest {
-    return { topic: isSet(object.topic) ? globalThis.String(object.topic) : "" };
+    return {
+      topic: isSet(object.topic) ? globalThis.String(object.topic) : "",
+      refresh: isSet(object.refresh) ? globalThis.Boolean(object.refresh) : false,
+    };
   },
 
   toJSON(message: ListDeadLetterQueuesRequest): unknown {
     const obj: any = {};
     if (message.topic !== "") {
       obj.topic = message.topic;
+    }
+    if (message.refresh !== false) {
+      obj.refresh = message.refresh;
     }
     return obj;
   },
@@ -1623,6 +1704,7 @@ export const ListDeadLetterQueuesRequest: MessageFns<ListDeadLetterQueuesRequest
   fromPartial(object: DeepPartial<ListDeadLetterQueuesRequest>): ListDeadLetterQueuesRequest {
     const message = createBaseListDeadLetterQueuesRequest();
     message.topic = object.topic ?? "";
+    message.refresh = object.refresh ?? false;
     return message;
   },
 };
@@ -3070,13 +3152,16 @@ export const PurgeRequest: MessageFns<PurgeRequest> = {
 };
 
 function createBasePurgeResponse(): PurgeResponse {
-  return { purged: 0 };
+  return { purged: 0, refs: [] };
 }
 
 export const PurgeResponse: MessageFns<PurgeResponse> = {
   encode(message: PurgeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.purged !== 0) {
       writer.uint32(8).int64(message.purged);
+    }
+    for (const v of message.refs) {
+      DeadLetterRef.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -3102,6 +3187,14 @@ export const PurgeResponse: MessageFns<PurgeResponse> = {
             message.purged = longToNumber(reader.int64());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.refs.push(DeadLetterRef.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3115,13 +3208,19 @@ export const PurgeResponse: MessageFns<PurgeResponse> = {
   },
 
   fromJSON(object: any): PurgeResponse {
-    return { purged: isSet(object.purged) ? globalThis.Number(object.purged) : 0 };
+    return {
+      purged: isSet(object.purged) ? globalThis.Number(object.purged) : 0,
+      refs: globalThis.Array.isArray(object?.refs) ? object.refs.map((e: any) => DeadLetterRef.fromJSON(e)) : [],
+    };
   },
 
   toJSON(message: PurgeResponse): unknown {
     const obj: any = {};
     if (message.purged !== 0) {
       obj.purged = Math.round(message.purged);
+    }
+    if (message.refs?.length) {
+      obj.refs = message.refs.map((e) => DeadLetterRef.toJSON(e));
     }
     return obj;
   },
@@ -3132,6 +3231,511 @@ export const PurgeResponse: MessageFns<PurgeResponse> = {
   fromPartial(object: DeepPartial<PurgeResponse>): PurgeResponse {
     const message = createBasePurgeResponse();
     message.purged = object.purged ?? 0;
+    message.refs = object.refs?.map((e) => DeadLetterRef.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAuditEntry(): AuditEntry {
+  return {
+    id: 0,
+    timeMs: 0,
+    actor: "",
+    action: "",
+    topic: "",
+    subscription: "",
+    selection: "",
+    recordCount: 0,
+    dryRun: false,
+    skipped: 0,
+    outcome: "",
+    finishedAtMs: 0,
+  };
+}
+
+export const AuditEntry: MessageFns<AuditEntry> = {
+  encode(message: AuditEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).int64(message.id);
+    }
+    if (message.timeMs !== 0) {
+      writer.uint32(16).int64(message.timeMs);
+    }
+    if (message.actor !== "") {
+      writer.uint32(26).string(message.actor);
+    }
+    if (message.action !== "") {
+      writer.uint32(34).string(message.action);
+    }
+    if (message.topic !== "") {
+      writer.uint32(42).string(message.topic);
+    }
+    if (message.subscription !== "") {
+      writer.uint32(50).string(message.subscription);
+    }
+    if (message.selection !== "") {
+      writer.uint32(58).string(message.selection);
+    }
+    if (message.recordCount !== 0) {
+      writer.uint32(64).int64(message.recordCount);
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(72).bool(message.dryRun);
+    }
+    if (message.skipped !== 0) {
+      writer.uint32(80).int64(message.skipped);
+    }
+    if (message.outcome !== "") {
+      writer.uint32(90).string(message.outcome);
+    }
+    if (message.finishedAtMs !== 0) {
+      writer.uint32(96).int64(message.finishedAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuditEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuditEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.timeMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.topic = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.subscription = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.selection = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.recordCount = longToNumber(reader.int64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.skipped = longToNumber(reader.int64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.finishedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuditEntry {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      timeMs: isSet(object.timeMs)
+        ? globalThis.Number(object.timeMs)
+        : isSet(object.time_ms)
+        ? globalThis.Number(object.time_ms)
+        : 0,
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      topic: isSet(object.topic) ? globalThis.String(object.topic) : "",
+      subscription: isSet(object.subscription) ? globalThis.String(object.subscription) : "",
+      selection: isSet(object.selection) ? globalThis.String(object.selection) : "",
+      recordCount: isSet(object.recordCount)
+        ? globalThis.Number(object.recordCount)
+        : isSet(object.record_count)
+        ? globalThis.Number(object.record_count)
+        : 0,
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : false,
+      skipped: isSet(object.skipped) ? globalThis.Number(object.skipped) : 0,
+      outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : "",
+      finishedAtMs: isSet(object.finishedAtMs)
+        ? globalThis.Number(object.finishedAtMs)
+        : isSet(object.finished_at_ms)
+        ? globalThis.Number(object.finished_at_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: AuditEntry): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.timeMs !== 0) {
+      obj.timeMs = Math.round(message.timeMs);
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.topic !== "") {
+      obj.topic = message.topic;
+    }
+    if (message.subscription !== "") {
+      obj.subscription = message.subscription;
+    }
+    if (message.selection !== "") {
+      obj.selection = message.selection;
+    }
+    if (message.recordCount !== 0) {
+      obj.recordCount = Math.round(message.recordCount);
+    }
+    if (message.dryRun !== false) {
+      obj.dryRun = message.dryRun;
+    }
+    if (message.skipped !== 0) {
+      obj.skipped = Math.round(message.skipped);
+    }
+    if (message.outcome !== "") {
+      obj.outcome = message.outcome;
+    }
+    if (message.finishedAtMs !== 0) {
+      obj.finishedAtMs = Math.round(message.finishedAtMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AuditEntry>): AuditEntry {
+    return AuditEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AuditEntry>): AuditEntry {
+    const message = createBaseAuditEntry();
+    message.id = object.id ?? 0;
+    message.timeMs = object.timeMs ?? 0;
+    message.actor = object.actor ?? "";
+    message.action = object.action ?? "";
+    message.topic = object.topic ?? "";
+    message.subscription = object.subscription ?? "";
+    message.selection = object.selection ?? "";
+    message.recordCount = object.recordCount ?? 0;
+    message.dryRun = object.dryRun ?? false;
+    message.skipped = object.skipped ?? 0;
+    message.outcome = object.outcome ?? "";
+    message.finishedAtMs = object.finishedAtMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseListAuditEntriesRequest(): ListAuditEntriesRequest {
+  return { pageSize: 0, pageToken: "", topic: "", subscription: "", action: "" };
+}
+
+export const ListAuditEntriesRequest: MessageFns<ListAuditEntriesRequest> = {
+  encode(message: ListAuditEntriesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
+    if (message.topic !== "") {
+      writer.uint32(26).string(message.topic);
+    }
+    if (message.subscription !== "") {
+      writer.uint32(34).string(message.subscription);
+    }
+    if (message.action !== "") {
+      writer.uint32(42).string(message.action);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAuditEntriesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAuditEntriesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.topic = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.subscription = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAuditEntriesRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+      topic: isSet(object.topic) ? globalThis.String(object.topic) : "",
+      subscription: isSet(object.subscription) ? globalThis.String(object.subscription) : "",
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+    };
+  },
+
+  toJSON(message: ListAuditEntriesRequest): unknown {
+    const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    if (message.topic !== "") {
+      obj.topic = message.topic;
+    }
+    if (message.subscription !== "") {
+      obj.subscription = message.subscription;
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAuditEntriesRequest>): ListAuditEntriesRequest {
+    return ListAuditEntriesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAuditEntriesRequest>): ListAuditEntriesRequest {
+    const message = createBaseListAuditEntriesRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    message.topic = object.topic ?? "";
+    message.subscription = object.subscription ?? "";
+    message.action = object.action ?? "";
+    return message;
+  },
+};
+
+function createBaseListAuditEntriesResponse(): ListAuditEntriesResponse {
+  return { entries: [], nextPageToken: "" };
+}
+
+export const ListAuditEntriesResponse: MessageFns<ListAuditEntriesResponse> = {
+  encode(message: ListAuditEntriesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      AuditEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAuditEntriesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAuditEntriesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(AuditEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAuditEntriesResponse {
+    return {
+      entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => AuditEntry.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListAuditEntriesResponse): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => AuditEntry.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAuditEntriesResponse>): ListAuditEntriesResponse {
+    return ListAuditEntriesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAuditEntriesResponse>): ListAuditEntriesResponse {
+    const message = createBaseListAuditEntriesResponse();
+    message.entries = object.entries?.map((e) => AuditEntry.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
     return message;
   },
 };
@@ -3208,6 +3812,21 @@ export const DlqAdminServiceService = {
     responseSerialize: (value: PurgeResponse): Buffer => Buffer.from(PurgeResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PurgeResponse => PurgeResponse.decode(value),
   },
+  /**
+   * ListAuditEntries lists the audit log of mutating calls (redrive, purge,
+   * ...), newest first, paged.
+   */
+  listAuditEntries: {
+    path: "/braid.v1.DlqAdminService/ListAuditEntries" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAuditEntriesRequest): Buffer =>
+      Buffer.from(ListAuditEntriesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAuditEntriesRequest => ListAuditEntriesRequest.decode(value),
+    responseSerialize: (value: ListAuditEntriesResponse): Buffer =>
+      Buffer.from(ListAuditEntriesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAuditEntriesResponse => ListAuditEntriesResponse.decode(value),
+  },
 } as const;
 
 export interface DlqAdminServiceServer extends UntypedServiceImplementation {
@@ -3232,6 +3851,11 @@ export interface DlqAdminServiceServer extends UntypedServiceImplementation {
   redrive: handleServerStreamingCall<RedriveRequest, RedriveResponse>;
   /** Purge deletes records from a dead-letter queue. */
   purge: handleUnaryCall<PurgeRequest, PurgeResponse>;
+  /**
+   * ListAuditEntries lists the audit log of mutating calls (redrive, purge,
+   * ...), newest first, paged.
+   */
+  listAuditEntries: handleUnaryCall<ListAuditEntriesRequest, ListAuditEntriesResponse>;
 }
 
 export interface DlqAdminServiceClient extends Client {
@@ -3316,6 +3940,25 @@ export interface DlqAdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PurgeResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ListAuditEntries lists the audit log of mutating calls (redrive, purge,
+   * ...), newest first, paged.
+   */
+  listAuditEntries(
+    request: ListAuditEntriesRequest,
+    callback: (error: ServiceError | null, response: ListAuditEntriesResponse) => void,
+  ): ClientUnaryCall;
+  listAuditEntries(
+    request: ListAuditEntriesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAuditEntriesResponse) => void,
+  ): ClientUnaryCall;
+  listAuditEntries(
+    request: ListAuditEntriesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAuditEntriesResponse) => void,
   ): ClientUnaryCall;
 }
 

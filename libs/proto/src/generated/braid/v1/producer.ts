@@ -52,6 +52,14 @@ export interface PublishRequest {
    * different epoch refuses with FAILED_PRECONDITION. 0: not checked.
    */
   leaderEpoch: number;
+  /**
+   * Deliver the records to this subscription of the topic only: the others
+   * skip them (settle them without delivering). This is how a dead-letter
+   * redrive reaches the subscription that failed the record and no other.
+   * Empty: every subscription (the normal case). A subscription that does
+   * not exist is INVALID_ARGUMENT.
+   */
+  targetSubscription: string;
 }
 
 /** PublishResult reports where one record landed. */
@@ -94,7 +102,15 @@ export interface PublishStreamResponse {
 }
 
 function createBasePublishRequest(): PublishRequest {
-  return { topic: "", records: [], producerId: "", partition: undefined, baseSequence: 0, leaderEpoch: 0 };
+  return {
+    topic: "",
+    records: [],
+    producerId: "",
+    partition: undefined,
+    baseSequence: 0,
+    leaderEpoch: 0,
+    targetSubscription: "",
+  };
 }
 
 export const PublishRequest: MessageFns<PublishRequest> = {
@@ -116,6 +132,9 @@ export const PublishRequest: MessageFns<PublishRequest> = {
     }
     if (message.leaderEpoch !== 0) {
       writer.uint32(48).int64(message.leaderEpoch);
+    }
+    if (message.targetSubscription !== "") {
+      writer.uint32(58).string(message.targetSubscription);
     }
     return writer;
   },
@@ -181,6 +200,14 @@ export const PublishRequest: MessageFns<PublishRequest> = {
             message.leaderEpoch = longToNumber(reader.int64());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.targetSubscription = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -213,6 +240,11 @@ export const PublishRequest: MessageFns<PublishRequest> = {
         : isSet(object.leader_epoch)
         ? globalThis.Number(object.leader_epoch)
         : 0,
+      targetSubscription: isSet(object.targetSubscription)
+        ? globalThis.String(object.targetSubscription)
+        : isSet(object.target_subscription)
+        ? globalThis.String(object.target_subscription)
+        : "",
     };
   },
 
@@ -236,6 +268,9 @@ export const PublishRequest: MessageFns<PublishRequest> = {
     if (message.leaderEpoch !== 0) {
       obj.leaderEpoch = Math.round(message.leaderEpoch);
     }
+    if (message.targetSubscription !== "") {
+      obj.targetSubscription = message.targetSubscription;
+    }
     return obj;
   },
 
@@ -250,6 +285,7 @@ export const PublishRequest: MessageFns<PublishRequest> = {
     message.partition = object.partition ?? undefined;
     message.baseSequence = object.baseSequence ?? 0;
     message.leaderEpoch = object.leaderEpoch ?? 0;
+    message.targetSubscription = object.targetSubscription ?? "";
     return message;
   },
 };
