@@ -26,6 +26,7 @@ import type { LogStore } from '@braid/storage';
 import type { MetadataCache, TopicView } from './metadata-cache.js';
 import { assertLeads } from './partition-leadership.js';
 import type { PublishForwarder } from './publish-forwarder.js';
+import { endWithError, linkedSpanContext, startPublishSpan, tracingEnabled } from '@braid/telemetry';
 import { encodeStoredRecord, recordSize } from './record-codec.js';
 import type { TopicResolver } from './topic-resolver.js';
 
@@ -68,7 +69,26 @@ export class PublishHandler {
    */
   async start(request: PublishRequest): Promise<{ durable: Promise<PublishResponse> }> {
     const topic = this.options.topics.cached(request.topic) ?? (await this.options.topics.resolve(request.topic));
-    return { durable: this.append(topic, request) };
+    if (!tracingEnabled()) return { durable: this.append(topic, request) };
+    // Tracing: one `publish` span per request, a child of the first
+    // record's producer context and linked to the others'.
+    const span = startPublishSpan({ topic: topic.name, partition: request.partition }, request.records.length, request.records.map((r) => linkedSpanContext(r.headers)));
+    try {
+      const durable = this.append(topic, request).then(
+        (response) => {
+          span.end();
+          return response;
+        },
+        (error: unknown) => {
+          endWithError(span, error);
+          throw error;
+        },
+      );
+      return { durable };
+    } catch (error) {
+      endWithError(span, error);
+      throw error;
+    }
   }
 
   /** Validates, appends and waits until durable. */

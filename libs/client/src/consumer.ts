@@ -29,8 +29,9 @@ import { BlockedKeys } from './blocked-keys.js';
 import { ChannelPool } from './channels.js';
 import type { ConnectionOptions } from './channels.js';
 import { consumerDefaults, consumerReconnectDefaults } from './defaults.js';
-import { releaseUnprocessed, settlerOf, withData } from './message.js';
+import { processingContext, releaseUnprocessed, settlerOf, startProcessing, withData } from './message.js';
 import type { AnyMessage, Message } from './message.js';
+import { context } from '@opentelemetry/api';
 import { MessageQueue } from './message-queue.js';
 import { topicRoute } from './metadata-cache.js';
 import type { TopicRoute } from './metadata-cache.js';
@@ -426,6 +427,7 @@ export class Consumer<T = Buffer> implements AsyncIterable<Message<T>> {
       // The wait may have outlasted the stream, the lease or the key's turn.
       if (!this.mayProcess(message)) return undefined;
     }
+    startProcessing(message, this.subscription);
     return withData(message, data);
   }
 
@@ -608,8 +610,10 @@ export class Consumer<T = Buffer> implements AsyncIterable<Message<T>> {
       return;
     }
     if (!ready) return;
+    const traced = processingContext(ready);
     try {
-      await handler(ready);
+      // With tracing, the handler runs in its `process` span's context, so its own spans nest under it.
+      await (traced ? context.with(traced, () => handler(ready)) : handler(ready));
     } catch (error) {
       const fields = { partition: ready.partition, offset: ready.offset, attempt: ready.attempt, err: error };
       const settled = settleFailure(ready, error);

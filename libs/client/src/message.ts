@@ -5,8 +5,11 @@
  * the wire (batched acks, credit top-ups, lease extensions) is the business
  * of the stream it came from, its {@link MessageSettler}.
  */
+import { trace } from '@opentelemetry/api';
+import type { Context, Span } from '@opentelemetry/api';
 import { InvalidArgumentError } from '@braid/core';
 import type { Delivery, StoredRecord } from '@braid/proto';
+import { endWithError, extractTraceContext, messageId, startProcessSpan, startSettleSpan, tracingEnabled } from '@braid/telemetry';
 
 /** How a message was settled. */
 export type Disposition = 'ack' | 'nack' | 'reject';
@@ -72,6 +75,8 @@ const settlerKey = Symbol('braid.settler');
 const dataKey = Symbol('braid.data');
 /** Where a message keeps how it was settled. */
 const settledKey = Symbol('braid.settled');
+/** The `process` span of a message the application received (tracing only). */
+const processKey = Symbol('braid.process');
 
 /** The stream behind a message (SDK-internal; not exported from the package). */
 export function settlerOf(message: AnyMessage): MessageSettler | undefined {
@@ -82,6 +87,26 @@ export function settlerOf(message: AnyMessage): MessageSettler | undefined {
  * Gives a message the payload its consumer's `parse` made of it
  * (SDK-internal). The message is the same object, now typed with its data.
  */
+/**
+ * Starts the message's `process <topic>` span (SDK-internal; only with an
+ * OpenTelemetry SDK registered): called when the application receives the
+ * message, not for prefetched ones. Returns the context to run the handler
+ * in (the span active), or undefined when not tracing.
+ */
+export function startProcessing(message: AnyMessage, subscription: string): Context | undefined {
+  if (!tracingEnabled() || message[processKey] !== undefined) return undefined;
+  const target = { topic: message.topic, partition: message.partition, messageId: messageId(message.partition, message.offset), subscription };
+  const created = extractTraceContext(message.headers);
+  const span = startProcessSpan(target, created, message.attempt);
+  message[processKey] = { span, context: trace.setSpan(created, span), subscription };
+  return message[processKey].context;
+}
+
+/** The context of the message's `process` span (SDK-internal), if tracing. */
+export function processingContext(message: AnyMessage): Context | undefined {
+  return message[processKey]?.context;
+}
+
 export function withData<T>(message: AnyMessage, data: T): Message<T> {
   message[dataKey] = data;
   // The data just stored is a T: this is the one place a message changes its payload type.
@@ -154,6 +179,7 @@ export class Message<T = Buffer> {
   readonly size: number;
 
   private [settledKey]: Disposition | undefined;
+  private [processKey]: { span: Span; context: Context; subscription: string } | undefined;
   private readonly [settlerKey]: MessageSettler;
   private [dataKey]: T;
 
@@ -261,7 +287,18 @@ export class Message<T = Buffer> {
   private markSettled(disposition: Disposition): boolean {
     if (this[settledKey] !== undefined) return false;
     this[settledKey] = disposition;
+    this.endProcessing(disposition);
     return true;
+  }
+
+  /** Ends the `process` span (if tracing) with a `settle` span for `disposition`. */
+  private endProcessing(disposition: Disposition): void {
+    const processing = this[processKey];
+    if (!processing) return;
+    const target = { topic: this.topic, partition: this.partition, messageId: messageId(this.partition, this.offset), subscription: processing.subscription };
+    startSettleSpan(target, processing.context, disposition, this.attempt).end();
+    if (disposition === 'ack') processing.span.end();
+    else endWithError(processing.span, { reason: disposition === 'reject' ? 'rejected' : 'nacked' });
   }
 
   private settler(): MessageSettler {

@@ -20,6 +20,9 @@ import {
 } from '@braid/core';
 import type { BraidError, Clock, Logger, Random } from '@braid/core';
 import { InFlightLimiter } from '@braid/flow';
+import { attr, endWithError, injectTraceContext, messageId, startSendSpan, tracingEnabled } from '@braid/telemetry';
+import { context, trace } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import { RoundRobin, partitionForKey } from '@braid/partitioning';
 import { Admin, brokerList } from './admin.js';
 import { ChannelPool } from './channels.js';
@@ -30,7 +33,7 @@ import type { PartitionRoute, TopicRoute } from './metadata-cache.js';
 import { PartitionSender } from './partition-sender.js';
 import { PublishStream } from './publish-stream.js';
 import { RecordAccumulator } from './record-accumulator.js';
-import { normalizeRecord } from './records.js';
+import { normalizeRecord, withHeaders } from './records.js';
 import type { NormalizedRecord, ProducerRecord, RecordMetadata } from './records.js';
 import { SendCompletion } from './send-completion.js';
 import type { CompletionTracker } from './send-completion.js';
@@ -247,8 +250,36 @@ export class Producer {
       return Promise.reject(fromGrpcError(error));
     }
     if (records?.length === 0) return Promise.resolve([]);
+    // Tracing (only with an OpenTelemetry SDK registered): one `send` span
+    // per call, its context in every record's headers.
+    let span: Span | undefined;
+    if (tracingEnabled()) {
+      span = startSendSpan({ topic, partition: single?.explicitPartition });
+      if (records) span.setAttribute(attr.batchCount, records.length);
+      const traceHeaders: Record<string, string> = {};
+      injectTraceContext(traceHeaders, trace.setSpan(context.active(), span));
+      if (single) single = withHeaders(single, traceHeaders);
+      else if (records) records = records.map((r) => withHeaders(r, traceHeaders));
+    }
     return new Promise<RecordMetadata | RecordMetadata[]>((resolve, reject) => {
-      const completion = new SendCompletion(records?.length ?? 1, single !== undefined, resolve, reject, this.tracker);
+      const traced = span;
+      const done = traced
+        ? {
+            resolve: (result: RecordMetadata | RecordMetadata[]) => {
+              if (!Array.isArray(result)) {
+                traced.setAttribute(attr.partition, String(result.partition));
+                traced.setAttribute(attr.messageId, messageId(result.partition, result.offset));
+              }
+              traced.end();
+              resolve(result);
+            },
+            reject: (error: BraidError) => {
+              endWithError(traced, error);
+              reject(error);
+            },
+          }
+        : { resolve, reject };
+      const completion = new SendCompletion(records?.length ?? 1, single !== undefined, done.resolve, done.reject, this.tracker);
       this.inProgress.add(completion);
       if (single) this.admit(state, single, completion, 0);
       else if (records) for (let i = 0; i < records.length; i++) this.admit(state, records[i] as NormalizedRecord, completion, i);

@@ -59,6 +59,16 @@ export interface NormalizedRecord extends ProtoRecord {
   readonly explicitPartition: number | undefined;
 }
 
+/**
+ * `record` with `extra` headers added (trace context), its size counting
+ * them; the record's own headers object is not modified (it may be shared).
+ */
+export function withHeaders(record: NormalizedRecord, extra: Readonly<Record<string, string>>): NormalizedRecord {
+  let size = record.size;
+  for (const [name, value] of Object.entries(extra)) size += Buffer.byteLength(name) + Buffer.byteLength(value);
+  return { ...record, headers: { ...record.headers, ...extra }, size };
+}
+
 // Shared by every record without headers; the encoder only reads it.
 const noHeaders: Record<string, string> = Object.freeze({});
 

@@ -1,7 +1,8 @@
 /**
  * The life of a server app process in one call: parse the configuration
  * (printing help or a precise error and exiting 0/2), create the pino
- * logger, start the app, and stop it gracefully on SIGTERM/SIGINT.
+ * logger, start tracing when the `OTEL_*` environment asks for it
+ * (`tracing-sdk.ts`), start the app, and stop it gracefully on SIGTERM/SIGINT.
  */
 import type { z } from 'zod';
 import type { Logger } from '@braid/core';
@@ -10,6 +11,8 @@ import type { ConfigSpec } from './config.js';
 import { stopOnSignals } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import type { LogLevel } from './logger.js';
+import { startTracing } from './tracing-sdk.js';
+import type { Tracing } from './tracing-sdk.js';
 
 /** A started app. */
 export interface RunningApp {
@@ -49,9 +52,20 @@ export async function runApp<S extends z.ZodType<{ logLevel: LogLevel }>>(option
     process.exit(error.exitCode);
   }
   const logger = createLogger(options.name, config.logLevel);
+  let tracing: Tracing | undefined;
+  try {
+    tracing = startTracing(options.name, options.env, logger);
+  } catch (error) {
+    process.stderr.write(`invalid OpenTelemetry configuration: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
   try {
     const app = await options.start(config, logger);
-    stopOnSignals(logger, () => app.stop());
+    stopOnSignals(logger, async () => {
+      await app.stop();
+      // Spans of the last requests go out before the process ends.
+      await tracing?.shutdown();
+    });
     void app.failed?.then((reason) => {
       logger.error({ err: reason }, `${options.name} cannot go on; exiting`);
       process.exit(1);

@@ -36,6 +36,7 @@ import type { Clock, Logger, Random } from '@braid/core';
 import { FailedPreconditionError, toStreamError } from '@braid/core';
 import { CircuitState, NoticeType, StartPosition, SubscriptionMode } from '@braid/proto';
 import { TokenBucket } from '@braid/flow';
+import { attr } from '@braid/telemetry';
 import type { Subscription } from '@braid/proto';
 import { OffsetRangeSet } from '@braid/storage';
 import type { AttemptDisposition, LogStore, PartitionLog, RetryKey, RetryState, RetryStore } from '@braid/storage';
@@ -51,6 +52,8 @@ import { HeldRecords } from './held-records.js';
 import { PartitionFeed, feedCapacity } from './partition-feed.js';
 import type { FeedRecord } from './partition-feed.js';
 import { RetryPolicy } from './retry-policy.js';
+import { traceRecord } from './record-tracing.js';
+import type { TracedRecord } from './record-tracing.js';
 import { CircuitBreaker, circuitSettings } from './circuit-breaker.js';
 import { faultPoint } from '../fault-points.js';
 
@@ -611,6 +614,7 @@ export class SubscriptionDispatcher {
     const previousDelay = previous && previous.dueMs > 0 ? previous.dueMs - (previous.attempts.at(-1)?.timeMs ?? previous.dueMs) : undefined;
     const delay = this.policy.delayMs(lease.attempt, failure.delayMs, previousDelay, this.options.random);
     state.dueMs = delay > 0 ? now + delay : 0;
+    traceRecord('retry', this.traced(d, offset, record), { [attr.attempt]: lease.attempt, [attr.disposition]: 'nack', 'braid.retry.delay_ms': delay });
     this.retries.put([state]).catch((error: unknown) => {
       // Not durable, but not forgotten: the retry fires from memory (the
       // timers' refills would not find it in the store).
@@ -782,6 +786,7 @@ export class SubscriptionDispatcher {
         'record dead-lettered',
       );
       this.options.onDeadLettered?.(this.options.topic, this.subscription.name);
+      traceRecord('dead_letter', this.traced(d, offset, record), { [attr.attempt]: state.attempts.length, [attr.disposition]: 'dead_letter' });
       d.ledger.settle(offset);
       d.outstanding.delete(offset);
       this.clearFailure(d, offset, record.keyId);
@@ -1108,8 +1113,14 @@ export class SubscriptionDispatcher {
     return first !== undefined && first < record.offset;
   }
 
+  /** `record` as its spans need it. */
+  private traced(d: PartitionDispatch, offset: number, record: FeedRecord): TracedRecord {
+    return { topic: this.options.topic, subscription: this.subscription.name, partition: d.partition, offset, payload: record.payload };
+  }
+
   private handOut(d: PartitionDispatch, record: FeedRecord, memberId: string): DeliveryFrame {
     const lease = d.ledger.deliver(record.offset, memberId, record.keyId, record.bytes, this.leaseMs);
+    traceRecord('deliver', this.traced(d, record.offset, record), { [attr.attempt]: lease.attempt });
     d.outstanding.set(record.offset, record);
     if (record.keyId !== undefined) {
       const holder = d.keyHolders.get(record.keyId);
