@@ -35,6 +35,8 @@ export interface BenchClusterOptions {
   brokers?: number;
   /** Extra flags of every broker. */
   brokerArgs?: string[];
+  /** Extra environment variables of every broker (e.g. OTEL_*). */
+  brokerEnv?: Record<string, string>;
 }
 
 /** Builds the coordinator and broker bundles and starts the coordinator and `brokers` brokers from them. */
@@ -48,6 +50,7 @@ export async function startCluster(options: BenchClusterOptions = {}): Promise<B
     bundle: true,
     env: { BRAID_LOG_LEVEL: 'warn' },
     brokerArgs: options.brokerArgs,
+    brokerEnv: options.brokerEnv,
     brokerNodeArgs: brokerNodeArgs(),
   });
   return {

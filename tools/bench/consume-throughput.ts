@@ -22,6 +22,7 @@ import { Durability } from '@braid/client';
 import { startCheckedConsumer } from './checked-consumer.js';
 import type { BenchMode, CheckedConsumer, RetryOrderName } from './checked-consumer.js';
 import { brokersCpuSeconds, brokersPeakRssBytes, coresBetween, startCluster } from './cluster.js';
+import { startBenchTracing } from './tracing.js';
 import type { BenchCluster } from './cluster.js';
 import { withBenchSession } from './bench-session.js';
 import { PublishedRecords, formatChecks } from './delivery-checks.js';
@@ -64,6 +65,8 @@ export interface ThroughputBenchOptions {
   retryOrder: RetryOrderName;
   /** Brokers in the cluster (default 1). */
   brokers: number;
+  /** Trace this fraction of records (bench process and brokers, OTLP to a local sink); undefined: tracing off. */
+  traceSample?: number | undefined;
 }
 
 /** What one subscription got in one run. */
@@ -103,6 +106,8 @@ export interface ThroughputReport {
   brokers: { name: string; peakRssBytes: number | undefined; cpuCores: number | undefined }[];
   /** Peak RSS summed over the brokers. */
   brokerPeakRssBytes: number | undefined;
+  /** With `--trace-sample`: the ratio and what the sink received. */
+  tracing?: { sample: number; requests: number; bytes: number };
 }
 
 /**
@@ -209,8 +214,9 @@ function sumCounts(counts: readonly DeliveryCounts[]): DeliveryCounts {
 /** Runs the benchmark on a fresh coordinator + `options.brokers` brokers. */
 export async function benchThroughput(command: string, options: ThroughputBenchOptions): Promise<ThroughputReport> {
   const startedAt = new Date().toISOString();
-  const cluster = await startCluster({ brokers: options.brokers });
-  return withBenchSession(cluster, { maxInFlightBytes: options.bufferBytes }, async ({ admin, producer }) => {
+  const tracing = options.traceSample === undefined ? undefined : await startBenchTracing(options.traceSample);
+  const cluster = await startCluster({ brokers: options.brokers, brokerEnv: tracing?.brokerEnv });
+  const report: ThroughputReport = await withBenchSession(cluster, { maxInFlightBytes: options.bufferBytes }, async ({ admin, producer }): Promise<ThroughputReport> => {
     const recordAt = workload(options.size, options.keys);
     const runs: ThroughputRunFigures[] = [];
     for (let run = 0; run < options.runs; run++) {
@@ -236,6 +242,11 @@ export async function benchThroughput(command: string, options: ThroughputBenchO
       brokerPeakRssBytes: sumKnown(peakRss),
     };
   });
+  if (tracing) {
+    await tracing.stop();
+    report.tracing = { sample: options.traceSample ?? 0, ...tracing.received() };
+  }
+  return report;
 }
 
 /** The report as lines a human can quote. */
@@ -247,6 +258,12 @@ export function formatThroughputReport(report: ThroughputReport): string {
     ['workload', `${grouped(o.records)} records x ${o.runs} run${o.runs === 1 ? '' : 's'}, ${o.size} B values, ${keys}, ${o.partitions} partitions, durability ${o.durability}`],
     ['consumers', `${o.subscriptions} subscription${o.subscriptions === 1 ? '' : 's'} (${o.mode}, from earliest), one Consumer each: run() concurrency ${o.concurrency}, prefetch ${grouped(o.prefetch)}, ack on return${o.failRatio > 0 ? `, ${(o.failRatio * 100).toFixed(0)}% of first attempts fail (retried, ${o.retryOrder === 'skip' ? 'SKIP' : 'BLOCK_KEY'})` : ''}`],
     ['producer', `SDK defaults, buffer ${mib(o.bufferBytes)}, publishing while the consumers consume`],
+    [
+      'tracing',
+      report.tracing
+        ? `on, ${(report.tracing.sample * 100).toString()}% of records sampled (parent-based), bench and brokers exporting OTLP/HTTP to a local sink: ${grouped(report.tracing.requests)} requests, ${mib(report.tracing.bytes)}`
+        : 'off (no OpenTelemetry SDK registered)',
+    ],
     [
       'cluster',
       `coordinator + ${o.brokers === 1 ? '1 broker' : `${o.brokers} brokers`} from their bundles (dist/apps), embedded storage in a temp dir` +

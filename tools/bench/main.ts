@@ -127,6 +127,12 @@ function ratio(value: string): number {
   return parsed;
 }
 
+function sampleRatio(value: string): number {
+  const parsed = Number(value);
+  if (!(parsed >= 0 && parsed <= 1)) throw new InvalidArgumentError(`expected a number in [0, 1], got ${value}`);
+  return parsed;
+}
+
 function throughputCommand(name: string, description: string, subscriptions: number): void {
   consumeOptions(
     program
@@ -136,7 +142,8 @@ function throughputCommand(name: string, description: string, subscriptions: num
       .option('--subscriptions <n>', 'subscriptions, one Consumer each', count(1), subscriptions)
       .option('--buffer-bytes <bytes>', 'producer maxInFlightBytes', count(1), 16 * 1024 * 1024)
       .option('--fail-ratio <r>', 'fraction of records whose first attempt the handler fails (nack, retried with the subscription backoff)', ratio, 0)
-      .addOption(new Option('--retry-order <order>', 'retry_order of the subscription (with --fail-ratio)').choices(['block-key', 'skip']).default('block-key')),
+      .addOption(new Option('--retry-order <order>', 'retry_order of the subscription (with --fail-ratio)').choices(['block-key', 'skip']).default('block-key'))
+      .option('--trace-sample <ratio>', 'turn tracing on in the bench process and the brokers, sampling this fraction of records (0-1), exporting OTLP/HTTP to a local sink', sampleRatio),
   ).action(async (flags: ThroughputFlags) => {
     const { json, ...options } = flags;
     const report = await benchThroughput(name, options);
