@@ -14,12 +14,13 @@ export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 's
 /** A level from `logLevels`. */
 export type LogLevel = (typeof logLevels)[number];
 
-const noFields = Object.freeze({});
-
-/** `trace_id` and `span_id` of the active span, if there is one. */
+/**
+ * `trace_id` and `span_id` of the active span, if there is one. A fresh
+ * object every time: pino merges the line's own fields into it.
+ */
 export function traceFields(): Record<string, string> {
   const span = trace.getActiveSpan();
-  if (!span) return noFields;
+  if (!span) return {};
   const { traceId, spanId } = span.spanContext();
   return { trace_id: traceId, span_id: spanId };
 }
