@@ -9,6 +9,8 @@
 //   package.json       `@braid/<app>`, "type": "module", `npm start`, and as
 //                      "dependencies" exactly the npm packages main.js loads
 //                      at run time, pinned to the versions the workspace has.
+//   console/ ...       files the app serves, when it has apps/<app>/bundle-assets.mjs
+//                      (dlq-admin's web console; see the end of this file).
 //   package-lock.json  so `npm ci --omit=dev` in the directory installs those
 //                      packages and their dependencies at the workspace's
 //                      versions, and the bundle starts with `node main.js` on
@@ -44,7 +46,7 @@ import { build } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -225,6 +227,11 @@ const allowScripts = Object.fromEntries(
   Object.entries(rootManifest.allowScripts ?? {}).filter(([name]) => lockedNames.has(name)),
 );
 if (Object.keys(allowScripts).length > 0) manifest.allowScripts = allowScripts;
+// The workspace's `overrides` of the packages kept (the Prometheus exporter
+// shares the one OpenTelemetry SDK): the lockfile was resolved under them,
+// and `npm ci` checks it against them.
+const overrides = Object.fromEntries(Object.entries(rootManifest.overrides ?? {}).filter(([name]) => lockedNames.has(name)));
+if (Object.keys(overrides).length > 0) manifest.overrides = overrides;
 
 const packages = {
   '': {
@@ -247,3 +254,14 @@ const lockfile = { name: manifest.name, version: manifest.version, lockfileVersi
 mkdirSync(outDir, { recursive: true });
 writeFileSync(resolve(outDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 writeFileSync(resolve(outDir, 'package-lock.json'), `${JSON.stringify(lockfile, null, 2)}\n`);
+
+// Files an app serves besides its code (dlq-admin's web console): an app
+// with `apps/<app>/bundle-assets.mjs` builds them into the bundle here, so
+// every bundle (`nx build`, `--outdir`) holds everything it serves. They
+// are browser code, built with everything they use, so they add no
+// runtime dependencies.
+const assetsScript = resolve(root, 'apps', app, 'bundle-assets.mjs');
+if (existsSync(assetsScript)) {
+  const { bundleAssets } = await import(pathToFileURL(assetsScript).href);
+  await bundleAssets(outDir);
+}

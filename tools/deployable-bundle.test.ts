@@ -3,7 +3,8 @@
 // that directory. The test builds it into a temporary directory outside the
 // workspace, where Node cannot reach the workspace's node_modules, installs
 // it the way a host would (`npm ci --omit=dev`), starts `node main.js` from
-// there against a coordinator, publishes and reads back one record, and
+// there against a coordinator (with its Prometheus endpoint, whose exporter
+// must load from the bundle too), publishes and reads back one record, and
 // stops it with SIGTERM. `npm ci` needs the npm registry or an npm cache
 // holding the locked packages; without either this test fails, never skips.
 import { spawn } from 'node:child_process';
@@ -141,12 +142,17 @@ describe('deployable broker bundle', () => {
     const port = await freePort();
     const child = spawn(
       process.execPath,
-      ['main.js', '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(dir, 'broker-data'), '--coordinator', coordinator.address],
+      ['main.js', '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(dir, 'broker-data'), '--coordinator', coordinator.address, '--metrics-port', '0'],
       { cwd: bundle, env: { ...hostEnv(), BRAID_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     broker = new AppProcess('broker', child, port);
     await waitUntilServing(broker, 30_000);
     expect(broker.logs).toContain('"msg":"broker serving"');
+    // The Prometheus exporter loads from the bundle's own node_modules too.
+    const metricsUrl = /"metricsUrl":"([^"]+)"/.exec(broker.logs)?.[1] ?? '';
+    const scrape = await fetch(metricsUrl);
+    expect(scrape.status).toBe(200);
+    expect(await scrape.text()).toContain('service_name="braid-broker"');
 
     const admin = new Admin({ brokers: broker.address });
     const producer = new Producer({ brokers: broker.address });

@@ -55,8 +55,11 @@ for (const app of apps) {
   });
 }
 
+// dlq-admin's web console (its --http-port, 7480 unless the variable moves it).
+const consoleUrl = `http://localhost:${process.env.BRAID_DLQ_ADMIN_HTTP_PORT || '7480'}`;
 process.stdout.write(
   `[start] coordinator :7400, broker :7401, dlq-admin :7402; data in ${dataDir}\n` +
+    `[start] dead-letter console: ${consoleUrl}\n` +
     '[start] check with `npx braid health`; Ctrl-C stops everything\n',
 );
 process.on('SIGINT', () => stopAll('SIGTERM'));

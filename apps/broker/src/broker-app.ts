@@ -11,7 +11,9 @@ import type { Logger } from '@braid/core';
 import { createServer, processMemory } from '@braid/server';
 import type { RunningApp } from '@braid/server';
 import { LogStore } from '@braid/storage';
+import { brokerMetrics } from '@braid/telemetry';
 import { adminForwarder } from './admin-forwarder.js';
+import { observeBrokerGauges } from './broker-gauges.js';
 import { brokerIdentity } from './broker-identity.js';
 import type { BrokerConfig } from './config.js';
 import { DeadLetterWriter } from './consume/dead-letter-writer.js';
@@ -79,6 +81,9 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   }, 1000);
   storeWatch.unref();
   const cache = new MetadataCache();
+  // Instruments on the meter provider `runApp` registered (with
+  // --metrics-port), else the API's no-ops.
+  const metrics = brokerMetrics();
 
   let port = config.port;
   const advertisedAddress = (): string => config.advertisedAddress || `${config.host}:${port}`;
@@ -107,6 +112,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     memoryWatermarkBytes: config.memoryWatermarkBytes,
     onAppended: (topicId, partition) => { dispatchers.appended(topicId, partition); },
     forwarder,
+    metrics,
   });
   const deadLetters = new DeadLetterWriter({
     store,
@@ -143,6 +149,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     deadLetters,
     timers,
     onDeadLettered: () => { deadLettered.count++; },
+    metrics,
   });
   cache.on('change', (previous) => {
     applyMetadata(cache, previous, store, brokerId, log);
@@ -152,6 +159,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   const peers = new PeerAdmin();
   // What Subscribe streams hold for members, for DescribeBroker.
   const streamBuffers = new StreamBuffers();
+  const stopGauges = observeBrokerGauges({ metrics, dispatchers, store, cache, streams: streamBuffers });
   const server = createServer({
     logger: log.child({ component: 'grpc' }),
     services: [
@@ -187,6 +195,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     brokerId,
     stop: async () => {
       clearInterval(storeWatch);
+      stopGauges();
       await server.shutdown();
       timers.close();
       await dispatchers.close();

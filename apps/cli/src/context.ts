@@ -28,6 +28,12 @@ export interface CliIo {
 export interface CliContext {
   /** The broker address: `--broker`, else `BRAID_BROKER`, else localhost:7401. */
   broker(): string;
+  /** dlq-admin's address: `--dlq-admin`, else `BRAID_DLQ_ADMIN`, else localhost:7402. */
+  dlqAdmin(): string;
+  /** The admin token for mutating dlq-admin calls: `BRAID_ADMIN_TOKEN`, if set and not empty. */
+  adminToken(): string | undefined;
+  /** Who runs the command, for dlq-admin's audit log: `BRAID_ACTOR`, else `USER`, else "cli". */
+  actor(): string;
   /** Writes to stdout. */
   out(text: string): void;
   /** Writes a note to stderr (keeping stdout machine-readable); the exit code stays. */
@@ -46,6 +52,9 @@ export interface CliContext {
 
 /** The default broker address. */
 export const defaultBroker = 'localhost:7401';
+
+/** The default dlq-admin address. */
+export const defaultDlqAdmin = 'localhost:7402';
 
 /** The real streams of this process. */
 export function processIo(): CliIo {
@@ -68,14 +77,18 @@ export function processIo(): CliIo {
   };
 }
 
-/** A context over `io`, reading the broker from the flag or the environment. */
+/** A context over `io`, reading the broker and dlq-admin addresses from their flags or the environment. */
 export function createContext(
   io: CliIo,
   env: Readonly<Record<string, string | undefined>>,
   brokerFlag: () => string | undefined,
+  dlqAdminFlag: () => string | undefined = () => undefined,
 ): CliContext {
   return {
     broker: () => brokerFlag() ?? env.BRAID_BROKER ?? defaultBroker,
+    dlqAdmin: () => dlqAdminFlag() ?? env.BRAID_DLQ_ADMIN ?? defaultDlqAdmin,
+    adminToken: () => (env.BRAID_ADMIN_TOKEN === '' ? undefined : env.BRAID_ADMIN_TOKEN),
+    actor: () => env.BRAID_ACTOR || env.USER || 'cli',
     out: (text) => { io.stdout(text); },
     note: (text) => { io.stderr(text); },
     lines: () => io.stdinLines(),

@@ -1,5 +1,5 @@
 /**
- * How `braid dlq list` and `braid dlq show` print dead letters. `list`: one
+ * How `braid dlq records` and `braid dlq show` print dead letters. `records`: one
  * table row per dead letter (where it is in the dead-letter topic, where it
  * came from, key, attempts, how the last attempt ended, when it was
  * dead-lettered, the last reason last because it is free text) or, with
@@ -91,12 +91,12 @@ export function dispositionName(disposition: AttemptDisposition): string {
 
 const iso = (ms: number): string => (ms > 0 ? new Date(ms).toISOString() : '-');
 
-/** One entry of `dlq list`: a decoded dead letter, or a record of the topic that is not one. */
+/** One entry of `dlq records`: a decoded dead letter, or a record of the topic that is not one. */
 export type ListedDeadLetter =
   | { deadLetter: DeadLetter }
   | { partition: number; offset: number; problem: string };
 
-/** The table of `braid dlq list`. */
+/** The table of `braid dlq records`. */
 export function formatDeadLetterList(entries: readonly ListedDeadLetter[]): string {
   return formatTable(
     ['PARTITION', 'OFFSET', 'ORIGIN', 'KEY', 'ATTEMPTS', 'LAST', 'ERROR_CLASS', 'DEAD_LETTERED', 'REASON'],
@@ -119,7 +119,7 @@ export function formatDeadLetterList(entries: readonly ListedDeadLetter[]): stri
   );
 }
 
-/** What `dlq list --json` prints for one dead letter. */
+/** What `dlq records --json` prints for one dead letter. */
 export interface DeadLetterSummaryJson {
   dlqTopic: string;
   dlqPartition: number;
@@ -149,7 +149,7 @@ function keyJson(key: Uint8Array | undefined): { key: string | null; keyEncoding
   return { key: String(rendered.value), keyEncoding: rendered.encoding };
 }
 
-/** One `dlq list --json` line. */
+/** One `dlq records --json` line. */
 export function formatDeadLetterSummaryJson(dlqTopic: string, entry: ListedDeadLetter): string {
   if (!('deadLetter' in entry)) {
     const json: DeadLetterSummaryJson = {

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { Durability, StartPosition, SubscriptionMode } from '@braid/client';
-import { collectHeader, collectOffset, integerIn, parseDurability, parseMode, parseStart, parseTime, splitKey } from './options.js';
+import { collectHeader, collectOffset, integerIn, parseDuration, parseDurability, parseMode, parseStart, parseTime, positiveNumber, splitKey } from './options.js';
 
 describe('option parsers', () => {
   it('maps --durability names to the proto enum', () => {
@@ -57,5 +57,24 @@ describe('option parsers', () => {
     expect(splitKey('user-1::a::b', '::')).toEqual({ key: 'user-1', value: 'a::b' });
     expect(splitKey(':v', ':')).toEqual({ key: '', value: 'v' });
     expect(splitKey('none', ':')).toBeUndefined();
+  });
+
+  it('reads durations with units, alone or combined', () => {
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('90s')).toBe(90_000);
+    expect(parseDuration('30m')).toBe(1_800_000);
+    expect(parseDuration('12h')).toBe(43_200_000);
+    expect(parseDuration('7d')).toBe(604_800_000);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('0s')).toBe(0);
+    for (const bad of ['', '10', '5 m', '1.5h', '-1h', 'h', '1w', '1h 30m', '10mss']) {
+      expect(() => parseDuration(bad), bad).toThrow(/must be a duration/);
+    }
+  });
+
+  it('accepts positive numbers, fractions too, for rates', () => {
+    expect(positiveNumber('1000')).toBe(1000);
+    expect(positiveNumber('0.5')).toBe(0.5);
+    for (const bad of ['0', '-1', '', 'x', '1e3', 'Infinity']) expect(() => positiveNumber(bad), bad).toThrow(/> 0/);
   });
 });

@@ -95,3 +95,28 @@ export function collectOffset(value: string, previous: { partition: number; offs
   }
   return [...previous, { partition, offset }];
 }
+
+const durationUnits = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A duration such as `500ms`, `90s`, `30m`, `12h`, `7d` or `1h30m`, in ms. */
+export function parseDuration(value: string): number {
+  const text = value.trim();
+  const parts = [...text.matchAll(/(\d+)(ms|s|m|h|d)/g)];
+  const ms = parts.reduce((total, [, amount, unit]) => total + Number(amount) * durationUnits[unit as keyof typeof durationUnits], 0);
+  if (parts.length === 0 || parts.map(([part]) => part).join('') !== text || !Number.isSafeInteger(ms)) {
+    throw new InvalidArgumentError('must be a duration such as 500ms, 90s, 30m, 12h, 7d or 1h30m.');
+  }
+  return ms;
+}
+
+/** A number > 0 (fractions allowed), e.g. a rate in records per second. */
+export function positiveNumber(value: string): number {
+  const n = /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number > 0.');
+  return n;
+}
+
+/** Adds one value of a repeatable option to those collected so far. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -20,10 +20,16 @@ export function createProgram(io: CliIo, env: Readonly<Record<string, string | u
   const program = new Command('braid')
     .description('Braid command line: topics, subscriptions, produce, consume, brokers, cluster, dead letters, health')
     .option('--broker <host:port>', 'broker to talk to [env: BRAID_BROKER] (default: localhost:7401)')
+    .option('--dlq-admin <host:port>', 'dlq-admin to talk to, for `braid dlq` [env: BRAID_DLQ_ADMIN] (default: localhost:7402)')
     .showHelpAfterError()
     .configureOutput({ writeOut: (text) => { io.stdout(text); }, writeErr: (text) => { io.stderr(text); } })
     .exitOverride();
-  const context = createContext(io, env, () => program.opts<{ broker?: string }>().broker);
+  const context = createContext(
+    io,
+    env,
+    () => program.opts<{ broker?: string }>().broker,
+    () => program.opts<{ dlqAdmin?: string }>().dlqAdmin,
+  );
   registerHealthCommand(program, context);
   registerTopicCommand(program, context);
   registerProduceCommand(program, context);

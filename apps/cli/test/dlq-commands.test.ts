@@ -1,72 +1,78 @@
-// In-process tests of `braid dlq` against the SDK's fake broker
-// (`@braid/client/testing`): how the dead-letter topic is found, empty and
-// missing queues, records in it that are not dead letters, usage errors.
-// Real dead letters written by a real broker are in dlq.test.ts.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeBroker } from '@braid/client/testing';
+// In-process tests of `braid dlq` that need no dlq-admin: usage errors
+// (exit 2, naming what is wrong, before any call) and an unreachable
+// dlq-admin (exit 1 with a hint). The commands against a real dlq-admin are
+// in dlq.test.ts.
+import { describe, expect, it } from 'vitest';
+import { freePort } from '@braid/testkit';
 import { runInProcess } from './memory-io.js';
 
-let broker: FakeBroker;
+/** Runs against a dlq-admin address where nothing listens: any call would fail UNAVAILABLE, so exit 2 proves no call was made. */
+async function run(args: string[]) {
+  return runInProcess(['--dlq-admin', `127.0.0.1:${await freePort()}`, ...args]);
+}
 
-beforeEach(async () => {
-  broker = await FakeBroker.start();
-});
-
-afterEach(() => {
-  broker.stop();
-});
-
-const run = (args: string[]) => runInProcess(['--broker', broker.address, ...args]);
-
-describe('braid dlq', () => {
-  it('reports no dead letters, not an error, when the dead-letter topic is missing or empty', async () => {
-    broker.createTopic('orders');
-    // No such subscription: the default dead-letter topic name is looked at.
-    expect(await run(['dlq', 'list', 'orders', '--subscription', 'gone'])).toEqual({
-      code: 0,
-      stdout: 'no dead letters for subscription gone on orders (dead-letter topic orders.gone.dlq does not exist yet)\n',
-      stderr: '',
-    });
-    broker.createSubscription('orders', 'billing');
-    broker.createTopic('orders.billing.dlq');
-    expect(await run(['dlq', 'list', 'orders', '-s', 'billing'])).toEqual({
-      code: 0,
-      stdout: 'no dead letters for subscription billing on orders (dead-letter topic orders.billing.dlq is empty)\n',
-      stderr: '',
-    });
-    expect(await run(['dlq', 'show', 'orders', '-s', 'billing', '--offset', '0'])).toEqual({
-      code: 1,
+describe('braid dlq usage', () => {
+  it('refuses a redrive without a selection, or with several kinds of one', async () => {
+    expect(await run(['dlq', 'redrive', 'orders', '-s', 'billing'])).toEqual({
+      code: 2,
       stdout: '',
-      stderr: 'NOT_FOUND: no dead letter at offset 0 of orders.billing.dlq partition 0: it is empty\n',
+      stderr: 'error: choose the records to redrive: --offset <partition:offset> (repeatable), --all, or filter options (see --help)\n',
+    });
+    expect(await run(['dlq', 'redrive', 'orders', '-s', 'billing', '--all', '--offset', '0:1'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'error: choose the records one way: --offset, --all, or filter options, not several\n',
+    });
+    expect((await run(['dlq', 'redrive', 'orders', '-s', 'billing', '--all', '--reason', 'x'])).code).toBe(2);
+  });
+
+  it('edits headers of exactly one record, and needs a readable --edit-value file', async () => {
+    for (const selection of [['--all'], ['--offset', '0:1', '--offset', '0:2'], ['--reason', 'x']]) {
+      expect(await run(['dlq', 'redrive', 'orders', '-s', 'billing', ...selection, '--edit-header', 'a=b'])).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: "error: --edit-header and --remove-header change one record's own headers: select exactly one record with --offset\n",
+      });
+    }
+    const missing = await run(['dlq', 'redrive', 'orders', '-s', 'billing', '--offset', '0:1', '--edit-value', '/nonexistent/value.json']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^error: cannot read --edit-value \/nonexistent\/value\.json: ENOENT/);
+  });
+
+  it('purges only with a selection or --older-than, and only with --yes unless --dry-run', async () => {
+    expect(await run(['dlq', 'purge', 'orders', '-s', 'billing'])).toMatchObject({ code: 2, stderr: expect.stringContaining('choose the records to purge') as unknown });
+    expect(await run(['dlq', 'purge', 'orders', '-s', 'billing', '--older-than', '7d'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'error: purge deletes dead letters for good: add --yes (or see what would go with --dry-run)\n',
+    });
+    const badDuration = await run(['dlq', 'purge', 'orders', '-s', 'billing', '--older-than', '7 days', '--yes']);
+    expect(badDuration.code).toBe(2);
+    expect(badDuration.stderr).toContain('must be a duration such as 500ms, 90s, 30m, 12h, 7d or 1h30m.');
+  });
+
+  it('checks option values before calling', async () => {
+    expect((await run(['dlq', 'records', 'orders'])).stderr).toContain("required option '-s, --subscription <name>' not specified");
+    expect((await run(['dlq', 'records', 'orders', '-s', 'b', '--page-size', '0'])).code).toBe(2);
+    expect((await run(['dlq', 'records', 'orders', '-s', 'b', '--from', 'yesterday'])).code).toBe(2);
+    expect((await run(['dlq', 'redrive', 'orders', '-s', 'b', '--all', '--rate', '0'])).stderr).toContain('must be a number > 0.');
+    expect((await run(['dlq', 'redrive', 'orders', '-s', 'b', '--offset', '1'])).stderr).toContain('must be PARTITION:OFFSET');
+    expect((await run(['dlq', 'show', 'orders', '-s', 'b', '--offset', '-1'])).code).toBe(2);
+    expect(await run(['dlq', 'alerts', 'create', 'orders', '-s', 'b', '--depth-above', '5', '--arrivals-above', '5'])).toMatchObject({
+      code: 2,
+      stderr: 'error: choose exactly one condition: --depth-above <n>, --arrivals-above <n> or --oldest-above <duration>\n',
+    });
+    expect(await run(['dlq', 'alerts', 'create', 'orders', '-s', 'b', '--oldest-above', '10m', '--clear-at', '300'])).toMatchObject({
+      code: 2,
+      stderr: "error: option '--clear-at <value>' argument '300' is invalid. must be a duration such as 500ms, 90s, 30m, 12h, 7d or 1h30m.\n",
     });
   });
 
-  it("reads the subscription's configured dead-letter topic and marks records in it that are not dead letters", async () => {
-    broker.createTopic('orders');
-    broker.createSubscription('orders', 'billing', { deadLetterTopic: 'poison' });
-    broker.createTopic('poison');
-    broker.publish('poison', [{ value: 'published by hand' }]);
-    const list = await run(['dlq', 'list', 'orders', '-s', 'billing']);
-    expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(/\n0 +0 +- +- +- +- +- +- +\(record poison\/0\/0 is not a dead letter: it has no braid-dlq-origin header\)\n$/);
-    expect(await run(['dlq', 'show', 'orders', '-s', 'billing', '--offset', '0'])).toEqual({
-      code: 1,
-      stdout: '',
-      stderr: 'INVALID_ARGUMENT: record poison/0/0 is not a dead letter: it has no braid-dlq-origin header\n',
-    });
-    expect(await run(['dlq', 'show', 'orders', '-s', 'billing', '--offset', '5'])).toMatchObject({
-      code: 1,
-      stderr: 'NOT_FOUND: no dead letter at offset 5 of poison partition 0: it holds offsets 0-0\n',
-    });
-  });
-
-  it('refuses bad options with exit code 2', async () => {
-    const noSubscription = await run(['dlq', 'list', 'orders']);
-    expect(noSubscription.code).toBe(2);
-    expect(noSubscription.stderr).toContain("required option '-s, --subscription <name>' not specified");
-    const badLimit = await run(['dlq', 'list', 'orders', '-s', 'x', '--limit', '0']);
-    expect(badLimit.code).toBe(2);
-    expect(badLimit.stderr).toContain('must be a whole number >= 1');
-    expect(await run(['dlq', 'show', 'orders', '-s', 'x', '--offset', '-1'])).toMatchObject({ code: 2 });
+  it('says where it looked when dlq-admin is not reachable', async () => {
+    const port = await freePort();
+    const result = await runInProcess(['dlq', 'list'], { env: { BRAID_DLQ_ADMIN: `127.0.0.1:${port}` } });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(new RegExp(`^UNAVAILABLE: .*\\nhint: is dlq-admin running at 127\\.0\\.0\\.1:${port}\\? \\(--dlq-admin <host:port> or BRAID_DLQ_ADMIN\\)\\n$`));
   });
 });

@@ -22,6 +22,14 @@ export const channelDefaults = {
   maxMessageBytes: 64 * MiB,
 } as const;
 
+/** Defaults of {@link DlqAdminOptions}. */
+export const dlqAdminClientDefaults = {
+  /** dlq-admin's gRPC address. */
+  address: 'localhost:7402',
+  /** Deadline of each unary call, in ms. */
+  timeoutMs: 10_000,
+} as const;
+
 /** Defaults of {@link AdminOptions}. */
 export const adminDefaults = {
   /** Deadline of each admin call, in ms. */

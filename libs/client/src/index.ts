@@ -15,11 +15,12 @@
  *   reads without a subscription (`readRecords`).
  * - {@link decodeDeadLetter}: a record of a dead-letter topic as its
  *   `DeadLetter` (origin, value, headers, attempt ledger).
+ * - {@link DlqAdmin}: dlq-admin's API: dead-letter queues and records,
+ *   redrive (with progress), purge, the audit log and alert rules.
  * - {@link checkHealth}: the standard gRPC health check.
  *
  * Errors are `BraidError`s from `@braid/core` (gRPC `code`, `reason`,
- * `retriable`, `retryAfterMs`). `DlqAdmin` follows with the dead-letter
- * work.
+ * `retriable`, `retryAfterMs`).
  *
  * @packageDocumentation
  */
@@ -28,6 +29,8 @@ export type { CheckHealthOptions, ServingStatus } from './health.js';
 export { Admin } from './admin.js';
 export type { AdminOptions, ReadRecordsOptions, SeekTarget, SubscriptionSettings, TopicSettings } from './admin.js';
 export { deadLetterOriginHeader, decodeDeadLetter, defaultDeadLetterTopic } from './dead-letters.js';
+export { DlqAdmin } from './dlq-admin.js';
+export type { DlqAdminOptions, MessageInput, RedriveCallOptions } from './dlq-admin.js';
 export type { DeadLetterRecord } from './dead-letters.js';
 export { Consumer } from './consumer.js';
 export type {
@@ -51,13 +54,30 @@ export {
   channelDefaults,
   consumerDefaults,
   consumerReconnectDefaults,
+  dlqAdminClientDefaults,
   producerDefaults,
   producerRetryDefaults,
 } from './defaults.js';
 export { CircuitState, Durability, Jitter, PartitionStatus, RetryOrder, StartPosition, SubscriptionMode } from '@braid/proto';
 /** How one delivery attempt of a dead letter ended (the proto `Disposition`; `Disposition` here is a message's settle outcome). */
 export { Disposition as AttemptDisposition } from '@braid/proto';
+export { AlertEventKind, AlertMetric, AlertStatus, WebhookDeliveryStatus } from '@braid/proto';
 export type {
+  AlertCounters,
+  AlertEvent,
+  AlertRule,
+  AlertState,
+  AuditEntry,
+  DeadLetterFilter,
+  DeadLetterQueue,
+  DeadLetterRef,
+  DeadLetterSelection,
+  ListAlertStatesResponse,
+  ListAuditEntriesResponse,
+  ListDeadLettersResponse,
+  PurgeResponse,
+  RedriveResponse,
+  WebhookDelivery,
   Attempt,
   DeadLetter,
   Origin,

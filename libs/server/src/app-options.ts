@@ -1,8 +1,8 @@
 /**
  * Settings every Braid server app shares (listen address, data directory,
- * log level), with per-app environment variable names so several apps can
- * be configured side by side on one host (`BRAID_BROKER_PORT`,
- * `BRAID_COORDINATOR_PORT`, ...).
+ * log level, Prometheus metrics port), with per-app environment variable
+ * names so several apps can be configured side by side on one host
+ * (`BRAID_BROKER_PORT`, `BRAID_COORDINATOR_PORT`, ...).
  */
 import { z } from 'zod';
 import type { ConfigOption } from './config.js';
@@ -26,6 +26,13 @@ export function serverAppOptions(defaults: AppOptionDefaults): ConfigOption[] {
     { key: 'port', flag: '--port <port>', env: env('PORT'), description: 'gRPC port (0 picks a free one)', default: String(defaults.port) },
     { key: 'dataDir', flag: '--data-dir <dir>', env: env('DATA_DIR'), description: 'where storage lives', default: defaults.dataDir },
     { key: 'logLevel', flag: '--log-level <level>', env: 'BRAID_LOG_LEVEL', description: `one of ${logLevels.join(', ')}`, default: 'info' },
+    // No default: metrics are off unless asked for (`metrics-sdk.ts`).
+    {
+      key: 'metricsPort',
+      flag: '--metrics-port <port>',
+      env: env('METRICS_PORT'),
+      description: 'serve Prometheus metrics at http://<host>:<port>/metrics (0 picks a free one; default: off)',
+    },
   ];
 }
 
@@ -35,6 +42,8 @@ export const serverAppSchema = {
   port: z.coerce.number().int('must be an integer').min(0).max(65535),
   dataDir: z.string().min(1, 'must not be empty'),
   logLevel: z.enum(logLevels),
+  /** Undefined: no metrics endpoint. */
+  metricsPort: z.coerce.number().int('must be an integer').min(0).max(65535).optional(),
 };
 
 /** Whether `host` listens on every interface (`0.0.0.0`, `::`): not an address anyone can connect to. */

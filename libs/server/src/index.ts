@@ -2,8 +2,9 @@
  * Building blocks of Braid's server apps: the one gRPC server factory
  * (interceptor chain, health, reflection, graceful shutdown), handler
  * adapters that turn thrown errors into precise statuses, configuration
- * from flags and `BRAID_*` variables, pino logging, signal handling and
- * the process memory that `DescribeBroker` reports.
+ * from flags and `BRAID_*` variables, pino logging, signal handling,
+ * the OpenTelemetry SDKs (tracing from `OTEL_*`, a Prometheus endpoint with
+ * `--metrics-port`) and the process memory that `DescribeBroker` reports.
  *
  * @packageDocumentation
  */
@@ -24,6 +25,6 @@ export { serverDefaults } from './defaults.js';
 export { isWildcardHost, requireAdvertisedAddress, serverAppOptions, serverAppSchema } from './app-options.js';
 export type { AppOptionDefaults } from './app-options.js';
 export { runApp } from './run-app.js';
-export type { RunningApp, RunAppOptions } from './run-app.js';
+export type { RunningApp, RunAppConfig, RunAppOptions } from './run-app.js';
 export { processMemory } from './process-memory.js';
 export { MalformedMessage, tolerantDefinition, rejectMalformedInterceptor } from './malformed-message.js';

@@ -2,7 +2,9 @@
  * The life of a server app process in one call: parse the configuration
  * (printing help or a precise error and exiting 0/2), create the pino
  * logger, start tracing when the `OTEL_*` environment asks for it
- * (`tracing-sdk.ts`), start the app, and stop it gracefully on SIGTERM/SIGINT.
+ * (`tracing-sdk.ts`) and the Prometheus metrics endpoint when
+ * `--metrics-port` does (`metrics-sdk.ts`), start the app, and stop it
+ * gracefully on SIGTERM/SIGINT.
  */
 import type { z } from 'zod';
 import type { Logger } from '@braid/core';
@@ -11,6 +13,8 @@ import type { ConfigSpec } from './config.js';
 import { stopOnSignals } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import type { LogLevel } from './logger.js';
+import { startMetrics } from './metrics-sdk.js';
+import type { Metrics } from './metrics-sdk.js';
 import { startTracing } from './tracing-sdk.js';
 import type { Tracing } from './tracing-sdk.js';
 
@@ -27,8 +31,16 @@ export interface RunningApp {
   failed?: Promise<Error>;
 }
 
+/** What `runApp` reads from every app's configuration (`serverAppSchema`). */
+export interface RunAppConfig {
+  logLevel: LogLevel;
+  host: string;
+  /** Prometheus endpoint port; undefined: none. */
+  metricsPort?: number | undefined;
+}
+
 /** What `runApp` needs. */
-export interface RunAppOptions<S extends z.ZodType<{ logLevel: LogLevel }>> {
+export interface RunAppOptions<S extends z.ZodType<RunAppConfig>> {
   /** App name for logs. */
   name: string;
   /** Its configuration. */
@@ -42,7 +54,7 @@ export interface RunAppOptions<S extends z.ZodType<{ logLevel: LogLevel }>> {
 }
 
 /** Runs an app until a signal stops it. */
-export async function runApp<S extends z.ZodType<{ logLevel: LogLevel }>>(options: RunAppOptions<S>): Promise<void> {
+export async function runApp<S extends z.ZodType<RunAppConfig>>(options: RunAppOptions<S>): Promise<void> {
   let config: z.infer<S>;
   try {
     config = parseConfig(options.spec, options.argv, options.env);
@@ -59,12 +71,22 @@ export async function runApp<S extends z.ZodType<{ logLevel: LogLevel }>>(option
     process.stderr.write(`invalid OpenTelemetry configuration: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(2);
   }
+  let metricsEndpoint: Metrics | undefined;
+  try {
+    // Before the app starts: instruments created earlier would stay no-ops.
+    const where = config.metricsPort === undefined ? undefined : { host: config.host, port: config.metricsPort };
+    metricsEndpoint = await startMetrics(options.name, where, options.env, logger);
+  } catch (error) {
+    logger.error({ err: error, port: config.metricsPort }, 'metrics endpoint failed to start');
+    process.exit(1);
+  }
   try {
     const app = await options.start(config, logger);
     stopOnSignals(logger, async () => {
       await app.stop();
       // Spans of the last requests go out before the process ends.
       await tracing?.shutdown();
+      await metricsEndpoint?.shutdown();
     });
     void app.failed?.then((reason) => {
       logger.error({ err: reason }, `${options.name} cannot go on; exiting`);

@@ -59,17 +59,22 @@ function otlpExporter(env: Env): { exporter: SpanExporter; name: string } {
   }
 }
 
+/** The `service.name` of app `app`: `OTEL_SERVICE_NAME`, else `braid-<app>`. */
+export function serviceName(app: string, env: Env): string {
+  return env['OTEL_SERVICE_NAME'] || `braid-${app}`;
+}
+
 /** Starts tracing for app `app` when the environment asks for it (see the file comment). */
 export function startTracing(app: string, env: Env, logger: Logger): Tracing | undefined {
   const kind = tracesExporterFrom(env);
   if (kind === undefined) return undefined;
   const { exporter, name } = kind === 'console' ? { exporter: new ConsoleSpanExporter(), name: 'console' } : otlpExporter(env);
-  const serviceName = env['OTEL_SERVICE_NAME'] || `braid-${app}`;
+  const service = serviceName(app, env);
   const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': serviceName }),
+    resource: resourceFromAttributes({ 'service.name': service }),
     spanProcessors: [new BatchSpanProcessor(exporter)],
   });
   provider.register();
-  logger.info({ exporter: name, serviceName }, 'tracing on');
+  logger.info({ exporter: name, serviceName: service }, 'tracing on');
   return { exporter: name, shutdown: () => provider.shutdown() };
 }

@@ -49,6 +49,19 @@ describe('LogStore', () => {
     expect((await log.read(4, { maxRecords: 1, maxBytes: 100 }))[0]?.timestampMs).toBe(300);
   });
 
+  it('lists its partition logs, recovered ones included, with their sizes', async () => {
+    const dir = tempDir();
+    let store = await openStore(dir);
+    await store.partition(7, 0).append({ payloads: payloads(2, 100), timestampMs: 1 }, 'fsync');
+    await store.close();
+    store = await openStore(dir);
+    await store.partition(7, 1).append({ payloads: payloads(1, 100), timestampMs: 1 }, 'fsync');
+    expect([...store.logs()].map((log) => [log.topicId, log.partition, log.sizeBytes]).sort()).toEqual([
+      [7, 0, 2 * 125],
+      [7, 1, 125],
+    ]);
+  });
+
   it('counts bytes accepted but not yet durable', async () => {
     const store = await openStore(tempDir());
     const pending = store.partition(1, 0).append({ payloads: payloads(4, 100), timestampMs: 1 }, 'fsync');

@@ -251,6 +251,11 @@ export class LogStore {
     return this.commit.failed;
   }
 
+  /** The partition logs known to the store, for per-partition figures (`sizeBytes`, `highWatermark`). */
+  logs(): IterableIterator<PartitionLog> {
+    return this.partitions.values();
+  }
+
   /** Partitions, bytes and group-commit counters. */
   stats(): LogStoreStats {
     let totalBytes = 0;

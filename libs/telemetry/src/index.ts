@@ -1,14 +1,14 @@
 /**
  * Braid's OpenTelemetry instrumentation, on `@opentelemetry/api` only:
  * trace context in record headers, span helpers named per the messaging
- * semantic conventions, and attribute names. Libraries depend on this;
- * only apps (and the applications embedding the SDK) choose and register an
- * OpenTelemetry SDK. Until one is registered everything here is a no-op
- * and `tracingEnabled()` is false.
+ * semantic conventions, metric instruments and attribute names. Libraries
+ * depend on this; only apps (and the applications embedding the SDK)
+ * choose and register an OpenTelemetry SDK. Until one is registered
+ * everything here is a no-op and `tracingEnabled()` is false.
  *
  * @packageDocumentation
  */
-export { attr, messageId, messagingSystem } from './messaging.js';
+export { attr, errorType, messageId, messagingSystem } from './messaging.js';
 export type { Disposition, OperationType } from './messaging.js';
 export { extractTraceContext, injectTraceContext, linkedSpanContext } from './trace-context.js';
 export type { Headers } from './trace-context.js';
@@ -23,3 +23,5 @@ export {
   tracingEnabled,
 } from './tracing.js';
 export type { SpanTarget } from './tracing.js';
+export { brokerMetrics, dlqAdminMetrics, durationBuckets, metricNames, observeDeadLetterQueues } from './metrics.js';
+export type { BrokerMetrics, DeadLetterQueueFigures, DlqAdminMetrics, ObserveGauges } from './metrics.js';

@@ -32,3 +32,13 @@ export type Disposition = 'ack' | 'nack' | 'reject' | 'dead_letter' | 'redrive';
 export function messageId(partition: number, offset: number): string {
   return `${partition}:${offset}`;
 }
+
+/**
+ * `error.type` of a failure: a Braid error's machine-readable reason
+ * (`NOT_LEADER`, `MEMORY_PRESSURE`, ...), else the error's class name.
+ */
+export function errorType(error: unknown): string {
+  const fields = typeof error === 'object' && error !== null ? (error as { reason?: unknown; name?: unknown }) : {};
+  if (typeof fields.reason === 'string' && fields.reason !== '') return fields.reason;
+  return typeof fields.name === 'string' && fields.name !== '' ? fields.name : 'Error';
+}

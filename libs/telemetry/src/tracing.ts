@@ -9,7 +9,7 @@
  */
 import { ProxyTracerProvider, SpanKind, SpanStatusCode, context as contextApi, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span, SpanContext, Tracer } from '@opentelemetry/api';
-import { attr, messagingSystem } from './messaging.js';
+import { attr, errorType, messagingSystem } from './messaging.js';
 import type { Disposition, OperationType } from './messaging.js';
 
 const tracerName = 'braid';
@@ -126,9 +126,7 @@ export function startRedriveSpan(target: SpanTarget, original: SpanContext | und
 
 /** Ends `span` as failed with `error` (`error.type` = its reason, class or name). */
 export function endWithError(span: Span, error: unknown): void {
-  const fields = typeof error === 'object' && error !== null ? (error as { reason?: unknown; name?: unknown }) : {};
-  const type = typeof fields.reason === 'string' && fields.reason !== '' ? fields.reason : typeof fields.name === 'string' ? fields.name : 'Error';
-  span.setAttribute(attr.errorType, type);
+  span.setAttribute(attr.errorType, errorType(error));
   span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
   span.end();
 }

@@ -17,7 +17,7 @@ export const workspaceRoot = fileURLToPath(new URL('../../../', import.meta.url)
 
 /** Options of `startApp`. */
 export interface StartAppOptions {
-  /** Extra command-line arguments. `--port` and `--host` are added unless given. */
+  /** Extra command-line arguments. `--port` and `--host` (and a free `--http-port` for dlq-admin) are added unless given. */
   args?: string[];
   /** Extra environment variables. */
   env?: Record<string, string>;
@@ -109,6 +109,9 @@ process.on('exit', () => {
   for (const app of running) if (app.alive) app.child.kill('SIGKILL');
 });
 
+/** Flags of ports besides `--port` that an app binds by default, per app. */
+const otherPortFlags: Readonly<Record<string, string>> = { 'dlq-admin': '--http-port' };
+
 /** Starts `apps/<app>/src/main.ts` (or its bundle) and waits until it reports SERVING. */
 export async function startApp(app: string, options: StartAppOptions = {}): Promise<AppProcess> {
   const args = [...(options.args ?? [])];
@@ -120,6 +123,10 @@ export async function startApp(app: string, options: StartAppOptions = {}): Prom
     args.push('--port', String(port));
   }
   if (!args.includes('--host')) args.push('--host', '127.0.0.1');
+  // Other ports an app binds by default (dlq-admin's web console, 7480):
+  // a free one unless given, so that tests running in parallel never collide.
+  const otherPortFlag = otherPortFlags[app];
+  if (otherPortFlag !== undefined && !args.includes(otherPortFlag)) args.push(otherPortFlag, '0');
   const entry = options.bundle
     ? [`dist/apps/${app}/main.js`]
     : ['--conditions=@braid/source', '--import', 'tsx', `apps/${app}/src/main.ts`];

@@ -212,9 +212,10 @@ function startCoordinator(dataDir: string, etcd: EtcdServer | undefined, options
   });
 }
 
-function startDlqAdmin(dataDir: string, options: LocalClusterOptions): Promise<AppProcess> {
+/** The dlq-admin reaches the cluster through the coordinator, which answers admin and metadata calls. */
+function startDlqAdmin(dataDir: string, coordinator: AppProcess, options: LocalClusterOptions): Promise<AppProcess> {
   return startApp('dlq-admin', {
-    args: ['--data-dir', join(dataDir, 'dlq-admin'), ...portArgs(options.ports?.dlqAdmin)],
+    args: ['--data-dir', join(dataDir, 'dlq-admin'), '--broker', coordinator.address, ...portArgs(options.ports?.dlqAdmin)],
     env: options.env,
     bundle: options.bundle,
     detached: options.detached,
@@ -250,7 +251,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     const cluster = new LocalCluster(dataDir, coordinator, [], etcd, { ...options }, ownsDataDir);
     const started = await Promise.allSettled([
       ...Array.from({ length: count }, (_, index) => cluster.startBroker(index)),
-      ...(options.dlqAdmin === true ? [startDlqAdmin(dataDir, options)] : []),
+      ...(options.dlqAdmin === true ? [startDlqAdmin(dataDir, coordinator, options)] : []),
     ]);
     for (const [index, outcome] of started.entries()) {
       if (outcome.status !== 'fulfilled') continue;

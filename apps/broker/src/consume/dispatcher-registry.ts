@@ -6,6 +6,7 @@
 import type { Clock, Logger, Random } from '@braid/core';
 import type { Subscription } from '@braid/proto';
 import type { LogStore, RetryState } from '@braid/storage';
+import type { BrokerMetrics } from '@braid/telemetry';
 import type { MetadataCache, TopicView } from '../metadata-cache.js';
 import type { DeadLetterWriter } from './dead-letter-writer.js';
 import { SubscriptionDispatcher } from './subscription-dispatcher.js';
@@ -22,12 +23,16 @@ export interface DispatcherRegistryOptions {
   deadLetters: DeadLetterWriter;
   timers: RetryTimerLink;
   onDeadLettered?: (topic: string, subscription: string) => void;
+  /** The broker's instruments (default: on the global meter provider). */
+  metrics?: BrokerMetrics;
 }
 
 interface Entry {
   topicId: number;
   name: string;
   dispatcher: Promise<SubscriptionDispatcher>;
+  /** The dispatcher once created. */
+  ready?: SubscriptionDispatcher;
 }
 
 /** See the file comment. */
@@ -54,17 +59,26 @@ export class DispatcherRegistry {
       deadLetters: this.options.deadLetters,
       timers: this.options.timers,
       onDeadLettered: this.options.onDeadLettered,
+      metrics: this.options.metrics,
     });
     const entry: Entry = { topicId: topic.id, name: subscription.name, dispatcher };
     this.entries.set(id, entry);
-    // A failed creation must not poison later opens.
-    dispatcher.catch(() => { if (this.entries.get(id) === entry) this.entries.delete(id); });
+    dispatcher.then(
+      (created) => { entry.ready = created; },
+      // A failed creation must not poison later opens.
+      () => { if (this.entries.get(id) === entry) this.entries.delete(id); },
+    );
     return dispatcher;
   }
 
   /** The dispatcher if it exists already. */
   find(topicId: number, name: string): Promise<SubscriptionDispatcher> | undefined {
     return this.entries.get(`${topicId}/${name}`)?.dispatcher;
+  }
+
+  /** The dispatchers created so far (for metrics, read at collection time). */
+  *ready(): Generator<SubscriptionDispatcher> {
+    for (const entry of this.entries.values()) if (entry.ready) yield entry.ready;
   }
 
   /** Records were appended to (`topicId`, `partition`). */

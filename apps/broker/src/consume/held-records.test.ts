@@ -12,6 +12,7 @@ const record = (offset: number): FeedRecord => ({
   deliverAtMs: 0,
   targetSubscription: undefined,
   redriveCount: 0,
+  timestampMs: 0,
 });
 
 describe('HeldRecords', () => {

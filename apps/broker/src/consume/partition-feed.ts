@@ -26,6 +26,8 @@ export interface FeedRecord {
   readonly targetSubscription: string | undefined;
   /** Times the record was redriven from a dead-letter queue. */
   readonly redriveCount: number;
+  /** Publish time (Unix ms), from the log: the start of its end-to-end latency. */
+  readonly timestampMs: number;
 }
 
 /** Records read ahead at most, per partition and subscription. */
@@ -34,7 +36,7 @@ export const feedCapacity = 2_000;
 const readChunkBytes = 1024 * 1024;
 
 /** Reads what dispatch needs from a stored payload. */
-export function feedRecord(partition: number, offset: number, payload: Uint8Array): FeedRecord {
+export function feedRecord(partition: number, offset: number, payload: Uint8Array, timestampMs: number): FeedRecord {
   const { key, valueLength, deliverAtMs, targetSubscription, redriveCount } = scanStoredRecord(payload);
   return {
     partition,
@@ -46,6 +48,7 @@ export function feedRecord(partition: number, offset: number, payload: Uint8Arra
     deliverAtMs,
     targetSubscription,
     redriveCount,
+    timestampMs,
   };
 }
 
@@ -142,7 +145,7 @@ export class PartitionFeed {
           this.readPosition = entry.offset + 1;
           // Acknowledged out of order before a restart, or already out with a member.
           if (!this.needsDelivery(entry.offset)) continue;
-          this.buffer.push(feedRecord(this.partition, entry.offset, entry.payload));
+          this.buffer.push(feedRecord(this.partition, entry.offset, entry.payload, entry.timestampMs));
           this.count++;
         }
         // Retention may have removed what we were about to read.
@@ -160,7 +163,7 @@ export class PartitionFeed {
    */
   async readAt(offsets: readonly number[]): Promise<Map<number, FeedRecord>> {
     const records = new Map<number, FeedRecord>();
-    for (const entry of await this.log.readOffsets(offsets)) records.set(entry.offset, feedRecord(this.partition, entry.offset, entry.payload));
+    for (const entry of await this.log.readOffsets(offsets)) records.set(entry.offset, feedRecord(this.partition, entry.offset, entry.payload, entry.timestampMs));
     return records;
   }
 }

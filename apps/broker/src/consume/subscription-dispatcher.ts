@@ -36,7 +36,8 @@ import type { Clock, Logger, Random } from '@braid/core';
 import { FailedPreconditionError, toStreamError } from '@braid/core';
 import { CircuitState, NoticeType, StartPosition, SubscriptionMode } from '@braid/proto';
 import { TokenBucket } from '@braid/flow';
-import { attr } from '@braid/telemetry';
+import { attr, brokerMetrics } from '@braid/telemetry';
+import type { BrokerMetrics } from '@braid/telemetry';
 import type { Subscription } from '@braid/proto';
 import { OffsetRangeSet } from '@braid/storage';
 import type { AttemptDisposition, LogStore, PartitionLog, RetryKey, RetryState, RetryStore } from '@braid/storage';
@@ -55,6 +56,7 @@ import { RetryPolicy } from './retry-policy.js';
 import { traceRecord } from './record-tracing.js';
 import type { TracedRecord } from './record-tracing.js';
 import { CircuitBreaker, circuitSettings } from './circuit-breaker.js';
+import { DispatchMetrics } from './dispatch-metrics.js';
 import { faultPoint } from '../fault-points.js';
 
 /** Most deliveries sent in one batch. */
@@ -125,6 +127,8 @@ export interface DispatcherOptions {
   timers: RetryTimerLink;
   /** Counts dead letters (for operators' alerts). */
   onDeadLettered?: (topic: string, subscription: string) => void;
+  /** The broker's instruments (default: on the global meter provider). */
+  metrics?: BrokerMetrics;
 }
 
 async function initialCursor(log: PartitionLog, subscription: Subscription): Promise<number> {
@@ -208,6 +212,8 @@ export class SubscriptionDispatcher {
   private wakeTimer: NodeJS.Timeout | undefined;
   /** A pump is scheduled for the next turn of the event loop (a member took a full batch). */
   private morePending = false;
+  /** This subscription's metrics (counted here; its gauges read `progress()` and `creditRecords()`). */
+  readonly metrics: DispatchMetrics;
 
   private constructor(
     private readonly options: DispatcherOptions,
@@ -218,6 +224,7 @@ export class SubscriptionDispatcher {
     this.topicBytes = topicField(options.topic);
     this.partitionOrder = [...dispatch.values()];
     this.policy = new RetryPolicy(options.topic, subscription);
+    this.metrics = new DispatchMetrics(options.metrics ?? brokerMetrics(), options.topic, subscription.name, options.clock);
     this.configureLimits();
     // Lease expiry: checked often enough that an expired record is back
     // within a fraction of the shortest allowed ack timeout (100 ms).
@@ -325,11 +332,13 @@ export class SubscriptionDispatcher {
     if (this.members.get(session.memberId) !== session) return;
     this.members.delete(session.memberId);
     for (const d of this.dispatch.values()) {
-      for (const lease of d.ledger.release(session.memberId)) {
+      const leases = d.ledger.release(session.memberId);
+      for (const lease of leases) {
         this.forgetKeyHold(d, lease);
         if (broken) this.failed(d, lease, { disposition: 'member_left', reason: 'member_left', errorClass: '', delayMs: 0 });
         else d.ledger.handBack(lease);
       }
+      if (broken && leases.length > 0) this.metrics.expired(d.partition, 'member_left', leases.length);
       this.save(d);
     }
     this.reassign();
@@ -345,6 +354,13 @@ export class SubscriptionDispatcher {
     let held = 0;
     for (const d of this.dispatch.values()) held += d.ledger.heldBy(memberId);
     return held;
+  }
+
+  /** Record credit granted by the members here and not used yet. */
+  creditRecords(): number {
+    let credit = 0;
+    for (const m of this.members.values()) credit += m.credit.availableRecords;
+    return credit;
   }
 
   /** Per-partition progress for describe. */
@@ -393,6 +409,7 @@ export class SubscriptionDispatcher {
   /** Acknowledges ranges for a member; ranges it does not hold are reported on its stream. */
   ack(session: MemberSession, ranges: { partition: number; first: number; last: number }[]): void {
     const touched = new Set<PartitionDispatch>();
+    const now = this.metrics.beginEndToEnd();
     for (const range of ranges) {
       const d = this.dispatch.get(range.partition);
       if (!d) {
@@ -401,11 +418,16 @@ export class SubscriptionDispatcher {
       }
       const outcome = d.ledger.ack(session.memberId, range.first, range.last);
       for (const lease of outcome.settled) {
+        if (now !== undefined) {
+          const record = d.outstanding.get(lease.offset);
+          if (record) this.metrics.endToEnd(record.timestampMs, now);
+        }
         d.outstanding.delete(lease.offset);
         this.forgetKeyHold(d, lease);
         this.clearFailure(d, lease.offset, lease.keyId);
         this.breaker?.succeeded();
       }
+      this.metrics.acknowledged(d.partition, outcome.settled.length);
       if (outcome.notHeld > 0) {
         session.error(
           toStreamError(
@@ -455,6 +477,7 @@ export class SubscriptionDispatcher {
         });
       }
     } else {
+      this.metrics.nacked(d.partition);
       this.failed(d, lease, { disposition: 'nack', reason: request.reason, errorClass: request.errorClass, delayMs: request.delayMs });
     }
     this.save(d);
@@ -465,6 +488,7 @@ export class SubscriptionDispatcher {
   reject(session: MemberSession, request: { partition: number; offset: number; reason: string; errorClass: string }): void {
     const taken = this.endLease(session, 'reject', request);
     if (!taken) return;
+    this.metrics.rejected(taken.d.partition);
     this.failed(taken.d, taken.lease, { disposition: 'reject', reason: request.reason, errorClass: request.errorClass });
     this.pump();
   }
@@ -786,6 +810,7 @@ export class SubscriptionDispatcher {
         'record dead-lettered',
       );
       this.options.onDeadLettered?.(this.options.topic, this.subscription.name);
+      this.metrics.deadLettered(d.partition);
       traceRecord('dead_letter', this.traced(d, offset, record), { [attr.attempt]: state.attempts.length, [attr.disposition]: 'dead_letter' });
       d.ledger.settle(offset);
       d.outstanding.delete(offset);
@@ -861,7 +886,9 @@ export class SubscriptionDispatcher {
       const deadline = d.ledger.nextDeadline();
       if (deadline === undefined || deadline > now) continue;
       const byMember = new Map<string, { partition: number; first: number; last: number }[]>();
-      for (const lease of d.ledger.expire(now)) {
+      const expired = d.ledger.expire(now);
+      if (expired.length > 0) this.metrics.expired(d.partition, 'lease_expired', expired.length);
+      for (const lease of expired) {
         this.forgetKeyHold(d, lease);
         this.failed(d, lease, { disposition: 'lease_expired', reason: 'lease_expired', errorClass: '' });
         const ranges = byMember.get(lease.memberId) ?? [];
@@ -936,8 +963,11 @@ export class SubscriptionDispatcher {
     if (this.wakeTimer || this.closed) return;
     const now = this.options.clock.now();
     const probingAt = this.breaker?.probingAt;
-    let ms = this.bucket ? this.bucket.msUntil(1) : 0;
+    const rateLimitMs = this.bucket ? this.bucket.msUntil(1) : 0;
+    let ms = rateLimitMs;
     if (probingAt !== undefined) ms = Math.max(ms, probingAt - now);
+    // A wait for the rate limit's next token (not one for the circuit breaker).
+    if (rateLimitMs > 0 && rateLimitMs >= ms) this.metrics.rateLimitWait(rateLimitMs);
     this.wakeTimer = setTimeout(() => {
       this.wakeTimer = undefined;
       this.pump();
@@ -1073,7 +1103,10 @@ export class SubscriptionDispatcher {
       if (delays.length > 0) this.saveDelays(d, delays);
       if (skipped) this.save(d);
     }
-    if (batch.length > 0) member.deliver(encodeDeliveryBatch(this.topicBytes, batch));
+    if (batch.length > 0) {
+      member.deliver(encodeDeliveryBatch(this.topicBytes, batch));
+      this.metrics.delivered(batch);
+    }
     // A full batch: the member may take more, and nothing else may come to
     // ask for it (a member with a large credit that acks late). Next turn,
     // after I/O waiting meanwhile.

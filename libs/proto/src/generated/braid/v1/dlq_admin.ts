@@ -22,6 +22,205 @@ import {
 } from "@grpc/grpc-js";
 import { Disposition, dispositionFromJSON, dispositionToJSON } from "./common.js";
 
+/** AlertMetric is what an alert rule watches on its dead-letter queue. */
+export enum AlertMetric {
+  /** ALERT_METRIC_UNSPECIFIED - Not set (invalid in a rule). */
+  ALERT_METRIC_UNSPECIFIED = 0,
+  /** ALERT_METRIC_DEPTH - Records in the queue. */
+  ALERT_METRIC_DEPTH = 1,
+  /** ALERT_METRIC_ARRIVALS_PER_MINUTE - Records that arrived in the last minute. */
+  ALERT_METRIC_ARRIVALS_PER_MINUTE = 2,
+  /** ALERT_METRIC_OLDEST_AGE_MS - Age of the oldest record in the queue, in ms (0 when empty). */
+  ALERT_METRIC_OLDEST_AGE_MS = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function alertMetricFromJSON(object: any): AlertMetric {
+  switch (object) {
+    case 0:
+    case "ALERT_METRIC_UNSPECIFIED":
+      return AlertMetric.ALERT_METRIC_UNSPECIFIED;
+    case 1:
+    case "ALERT_METRIC_DEPTH":
+      return AlertMetric.ALERT_METRIC_DEPTH;
+    case 2:
+    case "ALERT_METRIC_ARRIVALS_PER_MINUTE":
+      return AlertMetric.ALERT_METRIC_ARRIVALS_PER_MINUTE;
+    case 3:
+    case "ALERT_METRIC_OLDEST_AGE_MS":
+      return AlertMetric.ALERT_METRIC_OLDEST_AGE_MS;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return AlertMetric.UNRECOGNIZED;
+  }
+}
+
+export function alertMetricToJSON(object: AlertMetric): string {
+  switch (object) {
+    case AlertMetric.ALERT_METRIC_UNSPECIFIED:
+      return "ALERT_METRIC_UNSPECIFIED";
+    case AlertMetric.ALERT_METRIC_DEPTH:
+      return "ALERT_METRIC_DEPTH";
+    case AlertMetric.ALERT_METRIC_ARRIVALS_PER_MINUTE:
+      return "ALERT_METRIC_ARRIVALS_PER_MINUTE";
+    case AlertMetric.ALERT_METRIC_OLDEST_AGE_MS:
+      return "ALERT_METRIC_OLDEST_AGE_MS";
+    case AlertMetric.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** AlertStatus is where a rule stands. */
+export enum AlertStatus {
+  /** ALERT_STATUS_UNSPECIFIED - Not evaluated yet. */
+  ALERT_STATUS_UNSPECIFIED = 0,
+  /**
+   * ALERT_STATUS_OK - The metric is not above the threshold (or fell back to the clear
+   * threshold after firing).
+   */
+  ALERT_STATUS_OK = 1,
+  /** ALERT_STATUS_PENDING - The metric is above the threshold, but not yet for `for_ms`. */
+  ALERT_STATUS_PENDING = 2,
+  /** ALERT_STATUS_FIRING - The rule fired and has not resolved yet. */
+  ALERT_STATUS_FIRING = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function alertStatusFromJSON(object: any): AlertStatus {
+  switch (object) {
+    case 0:
+    case "ALERT_STATUS_UNSPECIFIED":
+      return AlertStatus.ALERT_STATUS_UNSPECIFIED;
+    case 1:
+    case "ALERT_STATUS_OK":
+      return AlertStatus.ALERT_STATUS_OK;
+    case 2:
+    case "ALERT_STATUS_PENDING":
+      return AlertStatus.ALERT_STATUS_PENDING;
+    case 3:
+    case "ALERT_STATUS_FIRING":
+      return AlertStatus.ALERT_STATUS_FIRING;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return AlertStatus.UNRECOGNIZED;
+  }
+}
+
+export function alertStatusToJSON(object: AlertStatus): string {
+  switch (object) {
+    case AlertStatus.ALERT_STATUS_UNSPECIFIED:
+      return "ALERT_STATUS_UNSPECIFIED";
+    case AlertStatus.ALERT_STATUS_OK:
+      return "ALERT_STATUS_OK";
+    case AlertStatus.ALERT_STATUS_PENDING:
+      return "ALERT_STATUS_PENDING";
+    case AlertStatus.ALERT_STATUS_FIRING:
+      return "ALERT_STATUS_FIRING";
+    case AlertStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** AlertEventKind says whether a rule fired or resolved. */
+export enum AlertEventKind {
+  /** ALERT_EVENT_KIND_UNSPECIFIED - Not set. */
+  ALERT_EVENT_KIND_UNSPECIFIED = 0,
+  /** ALERT_EVENT_KIND_FIRING - The metric went above the threshold. */
+  ALERT_EVENT_KIND_FIRING = 1,
+  /**
+   * ALERT_EVENT_KIND_RESOLVED - The metric fell back to the clear threshold (or the rule was deleted
+   * while firing).
+   */
+  ALERT_EVENT_KIND_RESOLVED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function alertEventKindFromJSON(object: any): AlertEventKind {
+  switch (object) {
+    case 0:
+    case "ALERT_EVENT_KIND_UNSPECIFIED":
+      return AlertEventKind.ALERT_EVENT_KIND_UNSPECIFIED;
+    case 1:
+    case "ALERT_EVENT_KIND_FIRING":
+      return AlertEventKind.ALERT_EVENT_KIND_FIRING;
+    case 2:
+    case "ALERT_EVENT_KIND_RESOLVED":
+      return AlertEventKind.ALERT_EVENT_KIND_RESOLVED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return AlertEventKind.UNRECOGNIZED;
+  }
+}
+
+export function alertEventKindToJSON(object: AlertEventKind): string {
+  switch (object) {
+    case AlertEventKind.ALERT_EVENT_KIND_UNSPECIFIED:
+      return "ALERT_EVENT_KIND_UNSPECIFIED";
+    case AlertEventKind.ALERT_EVENT_KIND_FIRING:
+      return "ALERT_EVENT_KIND_FIRING";
+    case AlertEventKind.ALERT_EVENT_KIND_RESOLVED:
+      return "ALERT_EVENT_KIND_RESOLVED";
+    case AlertEventKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** WebhookDeliveryStatus is how a notice's delivery to one webhook stands. */
+export enum WebhookDeliveryStatus {
+  /** WEBHOOK_DELIVERY_STATUS_UNSPECIFIED - Not set. */
+  WEBHOOK_DELIVERY_STATUS_UNSPECIFIED = 0,
+  /** WEBHOOK_DELIVERY_STATUS_PENDING - Not delivered yet; being retried with backoff. */
+  WEBHOOK_DELIVERY_STATUS_PENDING = 1,
+  /** WEBHOOK_DELIVERY_STATUS_DELIVERED - The webhook answered 2xx. */
+  WEBHOOK_DELIVERY_STATUS_DELIVERED = 2,
+  /** WEBHOOK_DELIVERY_STATUS_FAILED - Given up: a 4xx answer (other than 408 and 429), or the retry deadline passed. */
+  WEBHOOK_DELIVERY_STATUS_FAILED = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function webhookDeliveryStatusFromJSON(object: any): WebhookDeliveryStatus {
+  switch (object) {
+    case 0:
+    case "WEBHOOK_DELIVERY_STATUS_UNSPECIFIED":
+      return WebhookDeliveryStatus.WEBHOOK_DELIVERY_STATUS_UNSPECIFIED;
+    case 1:
+    case "WEBHOOK_DELIVERY_STATUS_PENDING":
+      return WebhookDeliveryStatus.WEBHOOK_DELIVERY_STATUS_PENDING;
+    case 2:
+    case "WEBHOOK_DELIVERY_STATUS_DELIVERED":
+      return WebhookDeliveryStatus.WEBHOOK_DELIVERY_STATUS_DELIVERED;
+    case 3:
+    case "WEBHOOK_DELIVERY_STATUS_FAILED":
+      return WebhookDeliveryStatus.WEBHOOK_DELIVERY_STATUS_FAILED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return WebhookDeliveryStatus.UNRECOGNIZED;
+  }
+}
+
+export function webhookDeliveryStatusToJSON(object: WebhookDeliveryStatus): string {
+  switch (object) {
+    case WebhookDeliveryStatus.WEBHOOK_DELIVERY_STATUS_UNSPECIFIED:
+      return "WEBHOOK_DELIVERY_STATUS_UNSPECIFIED";
+    case WebhookDeliveryStatus.WEBHOOK_DELIVERY_STATUS_PENDING:
+      return "WEBHOOK_DELIVERY_STATUS_PENDING";
+    case WebhookDeliveryStatus.WEBHOOK_DELIVERY_STATUS_DELIVERED:
+      return "WEBHOOK_DELIVERY_STATUS_DELIVERED";
+    case WebhookDeliveryStatus.WEBHOOK_DELIVERY_STATUS_FAILED:
+      return "WEBHOOK_DELIVERY_STATUS_FAILED";
+    case WebhookDeliveryStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** DeadLetterQueue summarises one dead-letter queue. */
 export interface DeadLetterQueue {
   /** Topic whose subscription failed the records. */
@@ -366,6 +565,206 @@ export interface ListAuditEntriesResponse {
   entries: AuditEntry[];
   /** Token for the next (older) page; empty on the last page. */
   nextPageToken: string;
+}
+
+/**
+ * AlertRule watches one metric of one dead-letter queue. It fires once
+ * when the metric goes above `threshold` (and stays there for `for_ms`),
+ * and resolves once when the metric falls to `clear_threshold` or below:
+ * one notice per crossing, however many checks see the same side.
+ */
+export interface AlertRule {
+  /** Assigned by dlq-admin on creation. */
+  id: string;
+  /** Topic of the failing subscription. */
+  topic: string;
+  /** The failing subscription. */
+  subscription: string;
+  /** What the rule watches. */
+  metric: AlertMetric;
+  /** Fires when the metric is above this (records, records per minute, or ms). */
+  threshold: number;
+  /** Resolves when the metric is at or below this; at most `threshold`. */
+  clearThreshold: number;
+  /**
+   * How long (ms) the metric must stay above the threshold before the rule
+   * fires; 0: at the first check that sees it above.
+   */
+  forMs: number;
+  /**
+   * Webhooks (http or https URLs) notified besides dlq-admin's own
+   * (`--alert-webhook`).
+   */
+  webhooks: string[];
+  /** Free text for people, sent along in notices. */
+  description: string;
+  /** When the rule was created (Unix ms). */
+  createdAtMs: number;
+  /** Who created it: the request's `actor`, or "anonymous". */
+  createdBy: string;
+}
+
+/** AlertState is one rule's current state. */
+export interface AlertState {
+  /** The rule. */
+  rule?:
+    | AlertRule
+    | undefined;
+  /** Where it stands. */
+  status: AlertStatus;
+  /** The metric at the last check. */
+  value: number;
+  /** When the status began (Unix ms). */
+  sinceMs: number;
+  /** When the rule was last checked (Unix ms); 0: not yet. */
+  checkedAtMs: number;
+  /** How many times the rule fired since it was created. */
+  firedCount: number;
+}
+
+/** WebhookDelivery is the delivery of one alert event to one webhook. */
+export interface WebhookDelivery {
+  /** The webhook. */
+  url: string;
+  /** How it stands. */
+  status: WebhookDeliveryStatus;
+  /** POSTs made so far. */
+  attempts: number;
+  /**
+   * Why the latest failed POST failed (kept after a later success); empty
+   * while none has failed.
+   */
+  lastError: string;
+  /** When it was delivered or given up (Unix ms); 0 while pending. */
+  finishedAtMs: number;
+}
+
+/** AlertEvent is one firing or resolving of a rule, as notified. */
+export interface AlertEvent {
+  /** Position in the event log; larger is newer. */
+  id: number;
+  /** The rule. */
+  ruleId: string;
+  /** Topic of the rule's queue. */
+  topic: string;
+  /** Subscription of the rule's queue. */
+  subscription: string;
+  /** What the rule watches. */
+  metric: AlertMetric;
+  /** Fired or resolved. */
+  kind: AlertEventKind;
+  /** The metric when it happened. */
+  value: number;
+  /** The rule's threshold (for a resolved event: its clear threshold). */
+  threshold: number;
+  /** When it happened (Unix ms). */
+  timeMs: number;
+  /** Why, in words ("depth 120 > 100", "rule deleted"). */
+  reason: string;
+  /** One delivery per webhook notified. */
+  deliveries: WebhookDelivery[];
+}
+
+/**
+ * AlertCounters are alerting figures of this dlq-admin process (counters
+ * since it started), until they are exported as metrics.
+ */
+export interface AlertCounters {
+  /** Rules firing now. */
+  firingRules: number;
+  /** Notices delivered (one per event and webhook). */
+  notificationsSent: number;
+  /** Notices given up on. */
+  notificationsFailed: number;
+  /** POSTs that failed and were retried. */
+  notificationRetries: number;
+  /** Notices not delivered yet. */
+  notificationsPending: number;
+  /** Rule evaluations (one per rule and check). */
+  evaluations: number;
+  /** When the rules were last checked (Unix ms); 0: not yet. */
+  lastCheckMs: number;
+}
+
+/** CreateAlertRuleRequest adds an alert rule. */
+export interface CreateAlertRuleRequest {
+  /** Topic of the failing subscription. */
+  topic: string;
+  /** The failing subscription. */
+  subscription: string;
+  /** What to watch (required). */
+  metric: AlertMetric;
+  /** Fire above this; >= 0. */
+  threshold: number;
+  /**
+   * Resolve at or below this; 0 <= clear_threshold <= threshold. Unset:
+   * the threshold itself.
+   */
+  clearThreshold?:
+    | number
+    | undefined;
+  /** Fire only after the metric stayed above the threshold this long (ms). */
+  forMs: number;
+  /** Webhooks notified besides dlq-admin's own (http or https URLs). */
+  webhooks: string[];
+  /** Free text for people. */
+  description: string;
+  /** Who asks (recorded in the rule and the audit log). */
+  actor: string;
+}
+
+/** CreateAlertRuleResponse returns the new rule. */
+export interface CreateAlertRuleResponse {
+  /** The rule with its id and defaults filled in. */
+  rule?: AlertRule | undefined;
+}
+
+/** ListAlertRulesRequest lists alert rules. */
+export interface ListAlertRulesRequest {
+  /** Only rules of this topic; empty: all. */
+  topic: string;
+  /** Only rules of this subscription; empty: all. */
+  subscription: string;
+}
+
+/** ListAlertRulesResponse returns alert rules. */
+export interface ListAlertRulesResponse {
+  /** The rules. */
+  rules: AlertRule[];
+}
+
+/** DeleteAlertRuleRequest deletes an alert rule. */
+export interface DeleteAlertRuleRequest {
+  /** The rule's id. */
+  id: string;
+  /** Who asks (recorded in the audit log). */
+  actor: string;
+}
+
+/** DeleteAlertRuleResponse returns the deleted rule. */
+export interface DeleteAlertRuleResponse {
+  /** The rule as it was. */
+  rule?: AlertRule | undefined;
+}
+
+/** ListAlertStatesRequest asks for rule states and recent events. */
+export interface ListAlertStatesRequest {
+  /** Only rules and events of this topic; empty: all. */
+  topic: string;
+  /** Only rules and events of this subscription; empty: all. */
+  subscription: string;
+  /** Most events to return, 0-1000, newest first. Default (0) 50. */
+  eventLimit: number;
+}
+
+/** ListAlertStatesResponse returns rule states, events and counters. */
+export interface ListAlertStatesResponse {
+  /** One per rule, ordered like ListAlertRules. */
+  states: AlertState[];
+  /** The latest events, newest first. */
+  events: AlertEvent[];
+  /** Alerting counters of this process. */
+  counters?: AlertCounters | undefined;
 }
 
 function createBaseDeadLetterQueue(): DeadLetterQueue {
@@ -3740,6 +4139,1809 @@ export const ListAuditEntriesResponse: MessageFns<ListAuditEntriesResponse> = {
   },
 };
 
+function createBaseAlertRule(): AlertRule {
+  return {
+    id: "",
+    topic: "",
+    subscription: "",
+    metric: 0,
+    threshold: 0,
+    clearThreshold: 0,
+    forMs: 0,
+    webhooks: [],
+    description: "",
+    createdAtMs: 0,
+    createdBy: "",
+  };
+}
+
+export const AlertRule: MessageFns<AlertRule> = {
+  encode(message: AlertRule, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.topic !== "") {
+      writer.uint32(18).string(message.topic);
+    }
+    if (message.subscription !== "") {
+      writer.uint32(26).string(message.subscription);
+    }
+    if (message.metric !== 0) {
+      writer.uint32(32).int32(message.metric);
+    }
+    if (message.threshold !== 0) {
+      writer.uint32(40).int64(message.threshold);
+    }
+    if (message.clearThreshold !== 0) {
+      writer.uint32(48).int64(message.clearThreshold);
+    }
+    if (message.forMs !== 0) {
+      writer.uint32(56).int64(message.forMs);
+    }
+    for (const v of message.webhooks) {
+      writer.uint32(66).string(v!);
+    }
+    if (message.description !== "") {
+      writer.uint32(74).string(message.description);
+    }
+    if (message.createdAtMs !== 0) {
+      writer.uint32(80).int64(message.createdAtMs);
+    }
+    if (message.createdBy !== "") {
+      writer.uint32(90).string(message.createdBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AlertRule {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAlertRule();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.topic = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.subscription = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.metric = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.threshold = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.clearThreshold = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.forMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.webhooks.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.createdAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.createdBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AlertRule {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      topic: isSet(object.topic) ? globalThis.String(object.topic) : "",
+      subscription: isSet(object.subscription) ? globalThis.String(object.subscription) : "",
+      metric: isSet(object.metric) ? alertMetricFromJSON(object.metric) : 0,
+      threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+      clearThreshold: isSet(object.clearThreshold)
+        ? globalThis.Number(object.clearThreshold)
+        : isSet(object.clear_threshold)
+        ? globalThis.Number(object.clear_threshold)
+        : 0,
+      forMs: isSet(object.forMs)
+        ? globalThis.Number(object.forMs)
+        : isSet(object.for_ms)
+        ? globalThis.Number(object.for_ms)
+        : 0,
+      webhooks: globalThis.Array.isArray(object?.webhooks) ? object.webhooks.map((e: any) => globalThis.String(e)) : [],
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      createdAtMs: isSet(object.createdAtMs)
+        ? globalThis.Number(object.createdAtMs)
+        : isSet(object.created_at_ms)
+        ? globalThis.Number(object.created_at_ms)
+        : 0,
+      createdBy: isSet(object.createdBy)
+        ? globalThis.String(object.createdBy)
+        : isSet(object.created_by)
+        ? globalThis.String(object.created_by)
+        : "",
+    };
+  },
+
+  toJSON(message: AlertRule): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.topic !== "") {
+      obj.topic = message.topic;
+    }
+    if (message.subscription !== "") {
+      obj.subscription = message.subscription;
+    }
+    if (message.metric !== 0) {
+      obj.metric = alertMetricToJSON(message.metric);
+    }
+    if (message.threshold !== 0) {
+      obj.threshold = Math.round(message.threshold);
+    }
+    if (message.clearThreshold !== 0) {
+      obj.clearThreshold = Math.round(message.clearThreshold);
+    }
+    if (message.forMs !== 0) {
+      obj.forMs = Math.round(message.forMs);
+    }
+    if (message.webhooks?.length) {
+      obj.webhooks = message.webhooks;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.createdAtMs !== 0) {
+      obj.createdAtMs = Math.round(message.createdAtMs);
+    }
+    if (message.createdBy !== "") {
+      obj.createdBy = message.createdBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AlertRule>): AlertRule {
+    return AlertRule.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AlertRule>): AlertRule {
+    const message = createBaseAlertRule();
+    message.id = object.id ?? "";
+    message.topic = object.topic ?? "";
+    message.subscription = object.subscription ?? "";
+    message.metric = object.metric ?? 0;
+    message.threshold = object.threshold ?? 0;
+    message.clearThreshold = object.clearThreshold ?? 0;
+    message.forMs = object.forMs ?? 0;
+    message.webhooks = object.webhooks?.map((e) => e) || [];
+    message.description = object.description ?? "";
+    message.createdAtMs = object.createdAtMs ?? 0;
+    message.createdBy = object.createdBy ?? "";
+    return message;
+  },
+};
+
+function createBaseAlertState(): AlertState {
+  return { rule: undefined, status: 0, value: 0, sinceMs: 0, checkedAtMs: 0, firedCount: 0 };
+}
+
+export const AlertState: MessageFns<AlertState> = {
+  encode(message: AlertState, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rule !== undefined) {
+      AlertRule.encode(message.rule, writer.uint32(10).fork()).join();
+    }
+    if (message.status !== 0) {
+      writer.uint32(16).int32(message.status);
+    }
+    if (message.value !== 0) {
+      writer.uint32(24).int64(message.value);
+    }
+    if (message.sinceMs !== 0) {
+      writer.uint32(32).int64(message.sinceMs);
+    }
+    if (message.checkedAtMs !== 0) {
+      writer.uint32(40).int64(message.checkedAtMs);
+    }
+    if (message.firedCount !== 0) {
+      writer.uint32(48).int64(message.firedCount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AlertState {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAlertState();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rule = AlertRule.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.value = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.sinceMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.checkedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.firedCount = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AlertState {
+    return {
+      rule: isSet(object.rule) ? AlertRule.fromJSON(object.rule) : undefined,
+      status: isSet(object.status) ? alertStatusFromJSON(object.status) : 0,
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+      sinceMs: isSet(object.sinceMs)
+        ? globalThis.Number(object.sinceMs)
+        : isSet(object.since_ms)
+        ? globalThis.Number(object.since_ms)
+        : 0,
+      checkedAtMs: isSet(object.checkedAtMs)
+        ? globalThis.Number(object.checkedAtMs)
+        : isSet(object.checked_at_ms)
+        ? globalThis.Number(object.checked_at_ms)
+        : 0,
+      firedCount: isSet(object.firedCount)
+        ? globalThis.Number(object.firedCount)
+        : isSet(object.fired_count)
+        ? globalThis.Number(object.fired_count)
+        : 0,
+    };
+  },
+
+  toJSON(message: AlertState): unknown {
+    const obj: any = {};
+    if (message.rule !== undefined) {
+      obj.rule = AlertRule.toJSON(message.rule);
+    }
+    if (message.status !== 0) {
+      obj.status = alertStatusToJSON(message.status);
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    if (message.sinceMs !== 0) {
+      obj.sinceMs = Math.round(message.sinceMs);
+    }
+    if (message.checkedAtMs !== 0) {
+      obj.checkedAtMs = Math.round(message.checkedAtMs);
+    }
+    if (message.firedCount !== 0) {
+      obj.firedCount = Math.round(message.firedCount);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AlertState>): AlertState {
+    return AlertState.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AlertState>): AlertState {
+    const message = createBaseAlertState();
+    message.rule = (object.rule !== undefined && object.rule !== null) ? AlertRule.fromPartial(object.rule) : undefined;
+    message.status = object.status ?? 0;
+    message.value = object.value ?? 0;
+    message.sinceMs = object.sinceMs ?? 0;
+    message.checkedAtMs = object.checkedAtMs ?? 0;
+    message.firedCount = object.firedCount ?? 0;
+    return message;
+  },
+};
+
+function createBaseWebhookDelivery(): WebhookDelivery {
+  return { url: "", status: 0, attempts: 0, lastError: "", finishedAtMs: 0 };
+}
+
+export const WebhookDelivery: MessageFns<WebhookDelivery> = {
+  encode(message: WebhookDelivery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.url !== "") {
+      writer.uint32(10).string(message.url);
+    }
+    if (message.status !== 0) {
+      writer.uint32(16).int32(message.status);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(24).int32(message.attempts);
+    }
+    if (message.lastError !== "") {
+      writer.uint32(34).string(message.lastError);
+    }
+    if (message.finishedAtMs !== 0) {
+      writer.uint32(40).int64(message.finishedAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WebhookDelivery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWebhookDelivery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.attempts = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.finishedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WebhookDelivery {
+    return {
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+      status: isSet(object.status) ? webhookDeliveryStatusFromJSON(object.status) : 0,
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+      finishedAtMs: isSet(object.finishedAtMs)
+        ? globalThis.Number(object.finishedAtMs)
+        : isSet(object.finished_at_ms)
+        ? globalThis.Number(object.finished_at_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: WebhookDelivery): unknown {
+    const obj: any = {};
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    if (message.status !== 0) {
+      obj.status = webhookDeliveryStatusToJSON(message.status);
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    if (message.finishedAtMs !== 0) {
+      obj.finishedAtMs = Math.round(message.finishedAtMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WebhookDelivery>): WebhookDelivery {
+    return WebhookDelivery.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WebhookDelivery>): WebhookDelivery {
+    const message = createBaseWebhookDelivery();
+    message.url = object.url ?? "";
+    message.status = object.status ?? 0;
+    message.attempts = object.attempts ?? 0;
+    message.lastError = object.lastError ?? "";
+    message.finishedAtMs = object.finishedAtMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseAlertEvent(): AlertEvent {
+  return {
+    id: 0,
+    ruleId: "",
+    topic: "",
+    subscription: "",
+    metric: 0,
+    kind: 0,
+    value: 0,
+    threshold: 0,
+    timeMs: 0,
+    reason: "",
+    deliveries: [],
+  };
+}
+
+export const AlertEvent: MessageFns<AlertEvent> = {
+  encode(message: AlertEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).int64(message.id);
+    }
+    if (message.ruleId !== "") {
+      writer.uint32(18).string(message.ruleId);
+    }
+    if (message.topic !== "") {
+      writer.uint32(26).string(message.topic);
+    }
+    if (message.subscription !== "") {
+      writer.uint32(34).string(message.subscription);
+    }
+    if (message.metric !== 0) {
+      writer.uint32(40).int32(message.metric);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(48).int32(message.kind);
+    }
+    if (message.value !== 0) {
+      writer.uint32(56).int64(message.value);
+    }
+    if (message.threshold !== 0) {
+      writer.uint32(64).int64(message.threshold);
+    }
+    if (message.timeMs !== 0) {
+      writer.uint32(72).int64(message.timeMs);
+    }
+    if (message.reason !== "") {
+      writer.uint32(82).string(message.reason);
+    }
+    for (const v of message.deliveries) {
+      WebhookDelivery.encode(v!, writer.uint32(90).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AlertEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAlertEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ruleId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.topic = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.subscription = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.metric = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.value = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.threshold = longToNumber(reader.int64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.timeMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.deliveries.push(WebhookDelivery.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AlertEvent {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      ruleId: isSet(object.ruleId)
+        ? globalThis.String(object.ruleId)
+        : isSet(object.rule_id)
+        ? globalThis.String(object.rule_id)
+        : "",
+      topic: isSet(object.topic) ? globalThis.String(object.topic) : "",
+      subscription: isSet(object.subscription) ? globalThis.String(object.subscription) : "",
+      metric: isSet(object.metric) ? alertMetricFromJSON(object.metric) : 0,
+      kind: isSet(object.kind) ? alertEventKindFromJSON(object.kind) : 0,
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+      threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+      timeMs: isSet(object.timeMs)
+        ? globalThis.Number(object.timeMs)
+        : isSet(object.time_ms)
+        ? globalThis.Number(object.time_ms)
+        : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      deliveries: globalThis.Array.isArray(object?.deliveries)
+        ? object.deliveries.map((e: any) => WebhookDelivery.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AlertEvent): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.ruleId !== "") {
+      obj.ruleId = message.ruleId;
+    }
+    if (message.topic !== "") {
+      obj.topic = message.topic;
+    }
+    if (message.subscription !== "") {
+      obj.subscription = message.subscription;
+    }
+    if (message.metric !== 0) {
+      obj.metric = alertMetricToJSON(message.metric);
+    }
+    if (message.kind !== 0) {
+      obj.kind = alertEventKindToJSON(message.kind);
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    if (message.threshold !== 0) {
+      obj.threshold = Math.round(message.threshold);
+    }
+    if (message.timeMs !== 0) {
+      obj.timeMs = Math.round(message.timeMs);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.deliveries?.length) {
+      obj.deliveries = message.deliveries.map((e) => WebhookDelivery.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AlertEvent>): AlertEvent {
+    return AlertEvent.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AlertEvent>): AlertEvent {
+    const message = createBaseAlertEvent();
+    message.id = object.id ?? 0;
+    message.ruleId = object.ruleId ?? "";
+    message.topic = object.topic ?? "";
+    message.subscription = object.subscription ?? "";
+    message.metric = object.metric ?? 0;
+    message.kind = object.kind ?? 0;
+    message.value = object.value ?? 0;
+    message.threshold = object.threshold ?? 0;
+    message.timeMs = object.timeMs ?? 0;
+    message.reason = object.reason ?? "";
+    message.deliveries = object.deliveries?.map((e) => WebhookDelivery.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAlertCounters(): AlertCounters {
+  return {
+    firingRules: 0,
+    notificationsSent: 0,
+    notificationsFailed: 0,
+    notificationRetries: 0,
+    notificationsPending: 0,
+    evaluations: 0,
+    lastCheckMs: 0,
+  };
+}
+
+export const AlertCounters: MessageFns<AlertCounters> = {
+  encode(message: AlertCounters, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.firingRules !== 0) {
+      writer.uint32(8).int64(message.firingRules);
+    }
+    if (message.notificationsSent !== 0) {
+      writer.uint32(16).int64(message.notificationsSent);
+    }
+    if (message.notificationsFailed !== 0) {
+      writer.uint32(24).int64(message.notificationsFailed);
+    }
+    if (message.notificationRetries !== 0) {
+      writer.uint32(32).int64(message.notificationRetries);
+    }
+    if (message.notificationsPending !== 0) {
+      writer.uint32(40).int64(message.notificationsPending);
+    }
+    if (message.evaluations !== 0) {
+      writer.uint32(48).int64(message.evaluations);
+    }
+    if (message.lastCheckMs !== 0) {
+      writer.uint32(56).int64(message.lastCheckMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AlertCounters {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAlertCounters();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.firingRules = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.notificationsSent = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.notificationsFailed = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.notificationRetries = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.notificationsPending = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.evaluations = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.lastCheckMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AlertCounters {
+    return {
+      firingRules: isSet(object.firingRules)
+        ? globalThis.Number(object.firingRules)
+        : isSet(object.firing_rules)
+        ? globalThis.Number(object.firing_rules)
+        : 0,
+      notificationsSent: isSet(object.notificationsSent)
+        ? globalThis.Number(object.notificationsSent)
+        : isSet(object.notifications_sent)
+        ? globalThis.Number(object.notifications_sent)
+        : 0,
+      notificationsFailed: isSet(object.notificationsFailed)
+        ? globalThis.Number(object.notificationsFailed)
+        : isSet(object.notifications_failed)
+        ? globalThis.Number(object.notifications_failed)
+        : 0,
+      notificationRetries: isSet(object.notificationRetries)
+        ? globalThis.Number(object.notificationRetries)
+        : isSet(object.notification_retries)
+        ? globalThis.Number(object.notification_retries)
+        : 0,
+      notificationsPending: isSet(object.notificationsPending)
+        ? globalThis.Number(object.notificationsPending)
+        : isSet(object.notifications_pending)
+        ? globalThis.Number(object.notifications_pending)
+        : 0,
+      evaluations: isSet(object.evaluations) ? globalThis.Number(object.evaluations) : 0,
+      lastCheckMs: isSet(object.lastCheckMs)
+        ? globalThis.Number(object.lastCheckMs)
+        : isSet(object.last_check_ms)
+        ? globalThis.Number(object.last_check_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: AlertCounters): unknown {
+    const obj: any = {};
+    if (message.firingRules !== 0) {
+      obj.firingRules = Math.round(message.firingRules);
+    }
+    if (message.notificationsSent !== 0) {
+      obj.notificationsSent = Math.round(message.notificationsSent);
+    }
+    if (message.notificationsFailed !== 0) {
+      obj.notificationsFailed = Math.round(message.notificationsFailed);
+    }
+    if (message.notificationRetries !== 0) {
+      obj.notificationRetries = Math.round(message.notificationRetries);
+    }
+    if (message.notificationsPending !== 0) {
+      obj.notificationsPending = Math.round(message.notificationsPending);
+    }
+    if (message.evaluations !== 0) {
+      obj.evaluations = Math.round(message.evaluations);
+    }
+    if (message.lastCheckMs !== 0) {
+      obj.lastCheckMs = Math.round(message.lastCheckMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AlertCounters>): AlertCounters {
+    return AlertCounters.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AlertCounters>): AlertCounters {
+    const message = createBaseAlertCounters();
+    message.firingRules = object.firingRules ?? 0;
+    message.notificationsSent = object.notificationsSent ?? 0;
+    message.notificationsFailed = object.notificationsFailed ?? 0;
+    message.notificationRetries = object.notificationRetries ?? 0;
+    message.notificationsPending = object.notificationsPending ?? 0;
+    message.evaluations = object.evaluations ?? 0;
+    message.lastCheckMs = object.lastCheckMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseCreateAlertRuleRequest(): CreateAlertRuleRequest {
+  return {
+    topic: "",
+    subscription: "",
+    metric: 0,
+    threshold: 0,
+    clearThreshold: undefined,
+    forMs: 0,
+    webhooks: [],
+    description: "",
+    actor: "",
+  };
+}
+
+export const CreateAlertRuleRequest: MessageFns<CreateAlertRuleRequest> = {
+  encode(message: CreateAlertRuleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.topic !== "") {
+      writer.uint32(10).string(message.topic);
+    }
+    if (message.subscription !== "") {
+      writer.uint32(18).string(message.subscription);
+    }
+    if (message.metric !== 0) {
+      writer.uint32(24).int32(message.metric);
+    }
+    if (message.threshold !== 0) {
+      writer.uint32(32).int64(message.threshold);
+    }
+    if (message.clearThreshold !== undefined) {
+      writer.uint32(40).int64(message.clearThreshold);
+    }
+    if (message.forMs !== 0) {
+      writer.uint32(48).int64(message.forMs);
+    }
+    for (const v of message.webhooks) {
+      writer.uint32(58).string(v!);
+    }
+    if (message.description !== "") {
+      writer.uint32(66).string(message.description);
+    }
+    if (message.actor !== "") {
+      writer.uint32(74).string(message.actor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateAlertRuleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateAlertRuleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.topic = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subscription = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.metric = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.threshold = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.clearThreshold = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.forMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.webhooks.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateAlertRuleRequest {
+    return {
+      topic: isSet(object.topic) ? globalThis.String(object.topic) : "",
+      subscription: isSet(object.subscription) ? globalThis.String(object.subscription) : "",
+      metric: isSet(object.metric) ? alertMetricFromJSON(object.metric) : 0,
+      threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+      clearThreshold: isSet(object.clearThreshold)
+        ? globalThis.Number(object.clearThreshold)
+        : isSet(object.clear_threshold)
+        ? globalThis.Number(object.clear_threshold)
+        : undefined,
+      forMs: isSet(object.forMs)
+        ? globalThis.Number(object.forMs)
+        : isSet(object.for_ms)
+        ? globalThis.Number(object.for_ms)
+        : 0,
+      webhooks: globalThis.Array.isArray(object?.webhooks) ? object.webhooks.map((e: any) => globalThis.String(e)) : [],
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+    };
+  },
+
+  toJSON(message: CreateAlertRuleRequest): unknown {
+    const obj: any = {};
+    if (message.topic !== "") {
+      obj.topic = message.topic;
+    }
+    if (message.subscription !== "") {
+      obj.subscription = message.subscription;
+    }
+    if (message.metric !== 0) {
+      obj.metric = alertMetricToJSON(message.metric);
+    }
+    if (message.threshold !== 0) {
+      obj.threshold = Math.round(message.threshold);
+    }
+    if (message.clearThreshold !== undefined) {
+      obj.clearThreshold = Math.round(message.clearThreshold);
+    }
+    if (message.forMs !== 0) {
+      obj.forMs = Math.round(message.forMs);
+    }
+    if (message.webhooks?.length) {
+      obj.webhooks = message.webhooks;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateAlertRuleRequest>): CreateAlertRuleRequest {
+    return CreateAlertRuleRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateAlertRuleRequest>): CreateAlertRuleRequest {
+    const message = createBaseCreateAlertRuleRequest();
+    message.topic = object.topic ?? "";
+    message.subscription = object.subscription ?? "";
+    message.metric = object.metric ?? 0;
+    message.threshold = object.threshold ?? 0;
+    message.clearThreshold = object.clearThreshold ?? undefined;
+    message.forMs = object.forMs ?? 0;
+    message.webhooks = object.webhooks?.map((e) => e) || [];
+    message.description = object.description ?? "";
+    message.actor = object.actor ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateAlertRuleResponse(): CreateAlertRuleResponse {
+  return { rule: undefined };
+}
+
+export const CreateAlertRuleResponse: MessageFns<CreateAlertRuleResponse> = {
+  encode(message: CreateAlertRuleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rule !== undefined) {
+      AlertRule.encode(message.rule, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateAlertRuleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateAlertRuleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rule = AlertRule.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateAlertRuleResponse {
+    return { rule: isSet(object.rule) ? AlertRule.fromJSON(object.rule) : undefined };
+  },
+
+  toJSON(message: CreateAlertRuleResponse): unknown {
+    const obj: any = {};
+    if (message.rule !== undefined) {
+      obj.rule = AlertRule.toJSON(message.rule);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateAlertRuleResponse>): CreateAlertRuleResponse {
+    return CreateAlertRuleResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateAlertRuleResponse>): CreateAlertRuleResponse {
+    const message = createBaseCreateAlertRuleResponse();
+    message.rule = (object.rule !== undefined && object.rule !== null) ? AlertRule.fromPartial(object.rule) : undefined;
+    return message;
+  },
+};
+
+function createBaseListAlertRulesRequest(): ListAlertRulesRequest {
+  return { topic: "", subscription: "" };
+}
+
+export const ListAlertRulesRequest: MessageFns<ListAlertRulesRequest> = {
+  encode(message: ListAlertRulesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.topic !== "") {
+      writer.uint32(10).string(message.topic);
+    }
+    if (message.subscription !== "") {
+      writer.uint32(18).string(message.subscription);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAlertRulesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAlertRulesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.topic = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subscription = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAlertRulesRequest {
+    return {
+      topic: isSet(object.topic) ? globalThis.String(object.topic) : "",
+      subscription: isSet(object.subscription) ? globalThis.String(object.subscription) : "",
+    };
+  },
+
+  toJSON(message: ListAlertRulesRequest): unknown {
+    const obj: any = {};
+    if (message.topic !== "") {
+      obj.topic = message.topic;
+    }
+    if (message.subscription !== "") {
+      obj.subscription = message.subscription;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAlertRulesRequest>): ListAlertRulesRequest {
+    return ListAlertRulesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAlertRulesRequest>): ListAlertRulesRequest {
+    const message = createBaseListAlertRulesRequest();
+    message.topic = object.topic ?? "";
+    message.subscription = object.subscription ?? "";
+    return message;
+  },
+};
+
+function createBaseListAlertRulesResponse(): ListAlertRulesResponse {
+  return { rules: [] };
+}
+
+export const ListAlertRulesResponse: MessageFns<ListAlertRulesResponse> = {
+  encode(message: ListAlertRulesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.rules) {
+      AlertRule.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAlertRulesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAlertRulesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rules.push(AlertRule.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAlertRulesResponse {
+    return {
+      rules: globalThis.Array.isArray(object?.rules) ? object.rules.map((e: any) => AlertRule.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListAlertRulesResponse): unknown {
+    const obj: any = {};
+    if (message.rules?.length) {
+      obj.rules = message.rules.map((e) => AlertRule.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAlertRulesResponse>): ListAlertRulesResponse {
+    return ListAlertRulesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAlertRulesResponse>): ListAlertRulesResponse {
+    const message = createBaseListAlertRulesResponse();
+    message.rules = object.rules?.map((e) => AlertRule.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDeleteAlertRuleRequest(): DeleteAlertRuleRequest {
+  return { id: "", actor: "" };
+}
+
+export const DeleteAlertRuleRequest: MessageFns<DeleteAlertRuleRequest> = {
+  encode(message: DeleteAlertRuleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.actor !== "") {
+      writer.uint32(18).string(message.actor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteAlertRuleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteAlertRuleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteAlertRuleRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+    };
+  },
+
+  toJSON(message: DeleteAlertRuleRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeleteAlertRuleRequest>): DeleteAlertRuleRequest {
+    return DeleteAlertRuleRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeleteAlertRuleRequest>): DeleteAlertRuleRequest {
+    const message = createBaseDeleteAlertRuleRequest();
+    message.id = object.id ?? "";
+    message.actor = object.actor ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteAlertRuleResponse(): DeleteAlertRuleResponse {
+  return { rule: undefined };
+}
+
+export const DeleteAlertRuleResponse: MessageFns<DeleteAlertRuleResponse> = {
+  encode(message: DeleteAlertRuleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rule !== undefined) {
+      AlertRule.encode(message.rule, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteAlertRuleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteAlertRuleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rule = AlertRule.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteAlertRuleResponse {
+    return { rule: isSet(object.rule) ? AlertRule.fromJSON(object.rule) : undefined };
+  },
+
+  toJSON(message: DeleteAlertRuleResponse): unknown {
+    const obj: any = {};
+    if (message.rule !== undefined) {
+      obj.rule = AlertRule.toJSON(message.rule);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeleteAlertRuleResponse>): DeleteAlertRuleResponse {
+    return DeleteAlertRuleResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeleteAlertRuleResponse>): DeleteAlertRuleResponse {
+    const message = createBaseDeleteAlertRuleResponse();
+    message.rule = (object.rule !== undefined && object.rule !== null) ? AlertRule.fromPartial(object.rule) : undefined;
+    return message;
+  },
+};
+
+function createBaseListAlertStatesRequest(): ListAlertStatesRequest {
+  return { topic: "", subscription: "", eventLimit: 0 };
+}
+
+export const ListAlertStatesRequest: MessageFns<ListAlertStatesRequest> = {
+  encode(message: ListAlertStatesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.topic !== "") {
+      writer.uint32(10).string(message.topic);
+    }
+    if (message.subscription !== "") {
+      writer.uint32(18).string(message.subscription);
+    }
+    if (message.eventLimit !== 0) {
+      writer.uint32(24).int32(message.eventLimit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAlertStatesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAlertStatesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.topic = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subscription = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.eventLimit = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAlertStatesRequest {
+    return {
+      topic: isSet(object.topic) ? globalThis.String(object.topic) : "",
+      subscription: isSet(object.subscription) ? globalThis.String(object.subscription) : "",
+      eventLimit: isSet(object.eventLimit)
+        ? globalThis.Number(object.eventLimit)
+        : isSet(object.event_limit)
+        ? globalThis.Number(object.event_limit)
+        : 0,
+    };
+  },
+
+  toJSON(message: ListAlertStatesRequest): unknown {
+    const obj: any = {};
+    if (message.topic !== "") {
+      obj.topic = message.topic;
+    }
+    if (message.subscription !== "") {
+      obj.subscription = message.subscription;
+    }
+    if (message.eventLimit !== 0) {
+      obj.eventLimit = Math.round(message.eventLimit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAlertStatesRequest>): ListAlertStatesRequest {
+    return ListAlertStatesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAlertStatesRequest>): ListAlertStatesRequest {
+    const message = createBaseListAlertStatesRequest();
+    message.topic = object.topic ?? "";
+    message.subscription = object.subscription ?? "";
+    message.eventLimit = object.eventLimit ?? 0;
+    return message;
+  },
+};
+
+function createBaseListAlertStatesResponse(): ListAlertStatesResponse {
+  return { states: [], events: [], counters: undefined };
+}
+
+export const ListAlertStatesResponse: MessageFns<ListAlertStatesResponse> = {
+  encode(message: ListAlertStatesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.states) {
+      AlertState.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.events) {
+      AlertEvent.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.counters !== undefined) {
+      AlertCounters.encode(message.counters, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAlertStatesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAlertStatesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.states.push(AlertState.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.events.push(AlertEvent.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.counters = AlertCounters.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAlertStatesResponse {
+    return {
+      states: globalThis.Array.isArray(object?.states) ? object.states.map((e: any) => AlertState.fromJSON(e)) : [],
+      events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => AlertEvent.fromJSON(e)) : [],
+      counters: isSet(object.counters) ? AlertCounters.fromJSON(object.counters) : undefined,
+    };
+  },
+
+  toJSON(message: ListAlertStatesResponse): unknown {
+    const obj: any = {};
+    if (message.states?.length) {
+      obj.states = message.states.map((e) => AlertState.toJSON(e));
+    }
+    if (message.events?.length) {
+      obj.events = message.events.map((e) => AlertEvent.toJSON(e));
+    }
+    if (message.counters !== undefined) {
+      obj.counters = AlertCounters.toJSON(message.counters);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAlertStatesResponse>): ListAlertStatesResponse {
+    return ListAlertStatesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAlertStatesResponse>): ListAlertStatesResponse {
+    const message = createBaseListAlertStatesResponse();
+    message.states = object.states?.map((e) => AlertState.fromPartial(e)) || [];
+    message.events = object.events?.map((e) => AlertEvent.fromPartial(e)) || [];
+    message.counters = (object.counters !== undefined && object.counters !== null)
+      ? AlertCounters.fromPartial(object.counters)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * DlqAdminService lets an operator inspect, edit, redrive and purge
  * dead-lettered records. Served by dlq-admin.
@@ -3827,6 +6029,68 @@ export const DlqAdminServiceService = {
       Buffer.from(ListAuditEntriesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListAuditEntriesResponse => ListAuditEntriesResponse.decode(value),
   },
+  /**
+   * CreateAlertRule adds an alert rule to one dead-letter queue: when the
+   * rule's metric goes above its threshold, dlq-admin POSTs a "firing"
+   * notice to the webhooks, and a "resolved" notice when the metric falls
+   * back to the clear threshold. Audit-logged; needs the admin token when
+   * one is set (UNAUTHENTICATED otherwise). NOT_FOUND for an unknown topic
+   * or subscription.
+   */
+  createAlertRule: {
+    path: "/braid.v1.DlqAdminService/CreateAlertRule" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateAlertRuleRequest): Buffer =>
+      Buffer.from(CreateAlertRuleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateAlertRuleRequest => CreateAlertRuleRequest.decode(value),
+    responseSerialize: (value: CreateAlertRuleResponse): Buffer =>
+      Buffer.from(CreateAlertRuleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateAlertRuleResponse => CreateAlertRuleResponse.decode(value),
+  },
+  /** ListAlertRules lists alert rules, ordered by topic, subscription and id. */
+  listAlertRules: {
+    path: "/braid.v1.DlqAdminService/ListAlertRules" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAlertRulesRequest): Buffer =>
+      Buffer.from(ListAlertRulesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAlertRulesRequest => ListAlertRulesRequest.decode(value),
+    responseSerialize: (value: ListAlertRulesResponse): Buffer =>
+      Buffer.from(ListAlertRulesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAlertRulesResponse => ListAlertRulesResponse.decode(value),
+  },
+  /**
+   * DeleteAlertRule deletes an alert rule; a firing rule sends a last
+   * "resolved" notice. Audit-logged; needs the admin token when one is set.
+   * NOT_FOUND when no rule has that id.
+   */
+  deleteAlertRule: {
+    path: "/braid.v1.DlqAdminService/DeleteAlertRule" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteAlertRuleRequest): Buffer =>
+      Buffer.from(DeleteAlertRuleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteAlertRuleRequest => DeleteAlertRuleRequest.decode(value),
+    responseSerialize: (value: DeleteAlertRuleResponse): Buffer =>
+      Buffer.from(DeleteAlertRuleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteAlertRuleResponse => DeleteAlertRuleResponse.decode(value),
+  },
+  /**
+   * ListAlertStates reports every rule's current state, the latest alert
+   * events with their webhook deliveries, and alerting counters.
+   */
+  listAlertStates: {
+    path: "/braid.v1.DlqAdminService/ListAlertStates" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAlertStatesRequest): Buffer =>
+      Buffer.from(ListAlertStatesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAlertStatesRequest => ListAlertStatesRequest.decode(value),
+    responseSerialize: (value: ListAlertStatesResponse): Buffer =>
+      Buffer.from(ListAlertStatesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAlertStatesResponse => ListAlertStatesResponse.decode(value),
+  },
 } as const;
 
 export interface DlqAdminServiceServer extends UntypedServiceImplementation {
@@ -3856,6 +6120,28 @@ export interface DlqAdminServiceServer extends UntypedServiceImplementation {
    * ...), newest first, paged.
    */
   listAuditEntries: handleUnaryCall<ListAuditEntriesRequest, ListAuditEntriesResponse>;
+  /**
+   * CreateAlertRule adds an alert rule to one dead-letter queue: when the
+   * rule's metric goes above its threshold, dlq-admin POSTs a "firing"
+   * notice to the webhooks, and a "resolved" notice when the metric falls
+   * back to the clear threshold. Audit-logged; needs the admin token when
+   * one is set (UNAUTHENTICATED otherwise). NOT_FOUND for an unknown topic
+   * or subscription.
+   */
+  createAlertRule: handleUnaryCall<CreateAlertRuleRequest, CreateAlertRuleResponse>;
+  /** ListAlertRules lists alert rules, ordered by topic, subscription and id. */
+  listAlertRules: handleUnaryCall<ListAlertRulesRequest, ListAlertRulesResponse>;
+  /**
+   * DeleteAlertRule deletes an alert rule; a firing rule sends a last
+   * "resolved" notice. Audit-logged; needs the admin token when one is set.
+   * NOT_FOUND when no rule has that id.
+   */
+  deleteAlertRule: handleUnaryCall<DeleteAlertRuleRequest, DeleteAlertRuleResponse>;
+  /**
+   * ListAlertStates reports every rule's current state, the latest alert
+   * events with their webhook deliveries, and alerting counters.
+   */
+  listAlertStates: handleUnaryCall<ListAlertStatesRequest, ListAlertStatesResponse>;
 }
 
 export interface DlqAdminServiceClient extends Client {
@@ -3959,6 +6245,84 @@ export interface DlqAdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListAuditEntriesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * CreateAlertRule adds an alert rule to one dead-letter queue: when the
+   * rule's metric goes above its threshold, dlq-admin POSTs a "firing"
+   * notice to the webhooks, and a "resolved" notice when the metric falls
+   * back to the clear threshold. Audit-logged; needs the admin token when
+   * one is set (UNAUTHENTICATED otherwise). NOT_FOUND for an unknown topic
+   * or subscription.
+   */
+  createAlertRule(
+    request: CreateAlertRuleRequest,
+    callback: (error: ServiceError | null, response: CreateAlertRuleResponse) => void,
+  ): ClientUnaryCall;
+  createAlertRule(
+    request: CreateAlertRuleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateAlertRuleResponse) => void,
+  ): ClientUnaryCall;
+  createAlertRule(
+    request: CreateAlertRuleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateAlertRuleResponse) => void,
+  ): ClientUnaryCall;
+  /** ListAlertRules lists alert rules, ordered by topic, subscription and id. */
+  listAlertRules(
+    request: ListAlertRulesRequest,
+    callback: (error: ServiceError | null, response: ListAlertRulesResponse) => void,
+  ): ClientUnaryCall;
+  listAlertRules(
+    request: ListAlertRulesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAlertRulesResponse) => void,
+  ): ClientUnaryCall;
+  listAlertRules(
+    request: ListAlertRulesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAlertRulesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * DeleteAlertRule deletes an alert rule; a firing rule sends a last
+   * "resolved" notice. Audit-logged; needs the admin token when one is set.
+   * NOT_FOUND when no rule has that id.
+   */
+  deleteAlertRule(
+    request: DeleteAlertRuleRequest,
+    callback: (error: ServiceError | null, response: DeleteAlertRuleResponse) => void,
+  ): ClientUnaryCall;
+  deleteAlertRule(
+    request: DeleteAlertRuleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteAlertRuleResponse) => void,
+  ): ClientUnaryCall;
+  deleteAlertRule(
+    request: DeleteAlertRuleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteAlertRuleResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ListAlertStates reports every rule's current state, the latest alert
+   * events with their webhook deliveries, and alerting counters.
+   */
+  listAlertStates(
+    request: ListAlertStatesRequest,
+    callback: (error: ServiceError | null, response: ListAlertStatesResponse) => void,
+  ): ClientUnaryCall;
+  listAlertStates(
+    request: ListAlertStatesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAlertStatesResponse) => void,
+  ): ClientUnaryCall;
+  listAlertStates(
+    request: ListAlertStatesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAlertStatesResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,250 @@
+/**
+ * Braid's metric instruments, on the OpenTelemetry metrics API: one
+ * function per app area creates its instruments, so that names, units and
+ * descriptions live in one place (the README's "Metrics" table lists
+ * them). The messaging semantic conventions define metrics for clients
+ * only (`messaging.client.sent.messages`, `messaging.process.duration`,
+ * ...); what a broker or dlq-admin counts has no convention and is named
+ * `braid.*`, in UCUM units (`s`, `By`, `{record}`) with the conventions'
+ * attributes (`messaging.destination.name`, `messaging.consumer.group.name`,
+ * `messaging.destination.partition.id`, `error.type`).
+ *
+ * The API has no proxy meter provider: a meter taken before an SDK is
+ * registered stays a no-op for good. Create instruments after the SDK
+ * starts (Braid's apps start it before anything else). With no SDK every
+ * call here is an empty function.
+ */
+import { ValueType, createNoopMeter, metrics } from '@opentelemetry/api';
+import type { Attributes, BatchObservableCallback, Counter, Histogram, Meter, Observable, ObservableGauge } from '@opentelemetry/api';
+import { attr } from './messaging.js';
+
+/** Metric names, in one place. */
+export const metricNames = {
+  // Broker: counters.
+  published: 'braid.broker.published.records',
+  delivered: 'braid.broker.delivered.records',
+  acknowledged: 'braid.broker.acknowledged.records',
+  nacked: 'braid.broker.nacked.records',
+  rejected: 'braid.broker.rejected.records',
+  expired: 'braid.broker.expired.records',
+  deadLettered: 'braid.broker.dead_lettered.records',
+  rateLimitWaits: 'braid.broker.rate_limit.waits',
+  rateLimitWaitTime: 'braid.broker.rate_limit.wait_time',
+  // Broker: histograms.
+  publishDuration: 'braid.broker.publish.duration',
+  endToEndDuration: 'braid.broker.end_to_end.duration',
+  // Broker: gauges.
+  consumerLag: 'braid.broker.consumer.lag',
+  unsettled: 'braid.broker.unsettled.records',
+  pendingRetries: 'braid.broker.pending_retries',
+  creditRecords: 'braid.broker.credit.records',
+  members: 'braid.broker.members',
+  storageBytes: 'braid.broker.storage.bytes',
+  unflushedBytes: 'braid.broker.storage.unflushed_bytes',
+  subscribeQueuedMessages: 'braid.broker.subscribe.queued.messages',
+  subscribeQueuedBytes: 'braid.broker.subscribe.queued.bytes',
+  // dlq-admin.
+  dlqDepth: 'braid.dlq.depth',
+  dlqOldestAge: 'braid.dlq.oldest.age',
+} as const;
+
+/**
+ * Histogram bucket boundaries for durations in seconds, as the messaging
+ * semantic conventions advise (5 ms to 10 s); the SDK's default buckets
+ * are meant for milliseconds.
+ */
+export const durationBuckets: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
+/** Instrumentation scope of Braid's meters. */
+const meterName = 'braid';
+
+function defaultMeter(): Meter {
+  return metrics.getMeter(meterName);
+}
+
+function counter(meter: Meter, name: string, unit: string, description: string): Counter {
+  return meter.createCounter(name, { unit, description, valueType: ValueType.INT });
+}
+
+function seconds(meter: Meter, name: string, description: string): Histogram {
+  return meter.createHistogram(name, { unit: 's', description, valueType: ValueType.DOUBLE, advice: { explicitBucketBoundaries: [...durationBuckets] } });
+}
+
+function gauge(meter: Meter, name: string, unit: string, description: string): ObservableGauge {
+  return meter.createObservableGauge(name, { unit, description, valueType: ValueType.INT });
+}
+
+/** What observes gauges: registers a batch callback, returns how to remove it. */
+export type ObserveGauges = (callback: BatchObservableCallback) => () => void;
+
+/** A stable key of an attribute set. */
+function attributesKey(attributes: Attributes): string {
+  return JSON.stringify(Object.keys(attributes).sort().map((key) => [key, attributes[key]]));
+}
+
+/**
+ * `callback`, plus a 0 for every series it reported last time and not now.
+ * The SDK keeps exporting an asynchronous instrument's last value for an
+ * attribute set that a callback stopped reporting (cumulative temporality
+ * merges it in), so a subscription deleted or a partition now led by
+ * another broker would show its last lag forever, and a sum across brokers
+ * would count it twice. Every gauge here means "how much of it is here",
+ * for which 0 is the truth once it is gone.
+ */
+function zeroingGone(callback: BatchObservableCallback): BatchObservableCallback {
+  let previous = new Map<Observable, Map<string, Attributes>>();
+  return async (result) => {
+    const current = new Map<Observable, Map<string, Attributes>>();
+    await callback({
+      observe: (observable, value, attributes = {}) => {
+        let series = current.get(observable);
+        if (!series) {
+          series = new Map();
+          current.set(observable, series);
+        }
+        series.set(attributesKey(attributes), attributes);
+        result.observe(observable, value, attributes);
+      },
+    });
+    for (const [observable, series] of previous) {
+      const now = current.get(observable);
+      for (const [key, attributes] of series) if (!now?.has(key)) result.observe(observable, 0, attributes);
+    }
+    previous = current;
+  };
+}
+
+function observer(meter: Meter, observables: Observable[]): ObserveGauges {
+  return (callback) => {
+    const reporting = zeroingGone(callback);
+    meter.addBatchObservableCallback(reporting, observables);
+    return () => { meter.removeBatchObservableCallback(reporting, observables); };
+  };
+}
+
+/** The broker's instruments (see `brokerMetrics`). */
+export interface BrokerMetrics {
+  /**
+   * False when the instruments are the API's no-ops (no SDK registered):
+   * hooks that do work of their own to measure (a clock read, a lookup per
+   * record) skip it, so that metrics that are off cost nothing.
+   */
+  readonly enabled: boolean;
+  /** Records appended to partition logs, once durable (`destination`, `partition`); refused ones with `error.type`. */
+  readonly published: Counter;
+  /** Publish requests from receipt to durable, in seconds (`destination`, `error.type` on failure). */
+  readonly publishDuration: Histogram;
+  /** Records handed to members, redeliveries included (`destination`, `consumer group`, `partition`). */
+  readonly delivered: Counter;
+  /** Records acknowledged by members. */
+  readonly acknowledged: Counter;
+  /** Records nacked by members (failed attempts; handed-back records are not counted). */
+  readonly nacked: Counter;
+  /** Records rejected by members (dead-lettered at once). */
+  readonly rejected: Counter;
+  /** Failed attempts without a settle: lease expired, or the member's stream broke (`error.type`). */
+  readonly expired: Counter;
+  /** Records written to a dead-letter topic and settled. */
+  readonly deadLettered: Counter;
+  /** Publish time of a record to its acknowledgement, in seconds (`destination`, `consumer group`). */
+  readonly endToEndDuration: Histogram;
+  /** Times dispatch paused because the subscription's rate limit had no token. */
+  readonly rateLimitWaits: Counter;
+  /** Seconds dispatch was paused by the rate limit. */
+  readonly rateLimitWaitTime: Counter;
+  /** Registers the callback that reports the gauges below at collection time. */
+  readonly observe: ObserveGauges;
+  /** Records behind the subscription's cursor: high watermark minus committed offset, per partition. */
+  readonly consumerLag: ObservableGauge;
+  /** Records out with members, leases running, per partition. */
+  readonly unsettled: ObservableGauge;
+  /** Records waiting to be delivered again (queued, or waiting for a retry or their delivery time), per partition. */
+  readonly pendingRetries: ObservableGauge;
+  /** Record credit granted by members and not used yet, per subscription. */
+  readonly creditRecords: ObservableGauge;
+  /** Members connected, per subscription. */
+  readonly members: ObservableGauge;
+  /** Stored bytes of the partitions' durable records, per partition. */
+  readonly storageBytes: ObservableGauge;
+  /** Bytes accepted for writing but not yet durable (the memory watermark applies to these). */
+  readonly unflushedBytes: ObservableGauge;
+  /** Messages queued in Subscribe streams on their way to members. */
+  readonly subscribeQueuedMessages: ObservableGauge;
+  /** Encoded bytes of those messages. */
+  readonly subscribeQueuedBytes: ObservableGauge;
+}
+
+/** Creates the broker's instruments on `meter` (default: the global meter provider's `braid` meter). */
+export function brokerMetrics(meter: Meter = defaultMeter()): BrokerMetrics {
+  const gauges = {
+    consumerLag: gauge(meter, metricNames.consumerLag, '{record}', 'Records of the partition not yet settled by the subscription: high watermark minus committed offset'),
+    unsettled: gauge(meter, metricNames.unsettled, '{record}', 'Records out with members whose leases run'),
+    pendingRetries: gauge(meter, metricNames.pendingRetries, '{record}', 'Records waiting to be delivered again: queued, or waiting for a retry or their delivery time'),
+    creditRecords: gauge(meter, metricNames.creditRecords, '{record}', 'Record credit granted by the members of the subscription and not used yet'),
+    members: gauge(meter, metricNames.members, '{member}', 'Members of the subscription connected to this broker'),
+    storageBytes: gauge(meter, metricNames.storageBytes, 'By', 'Stored bytes of the partition\'s durable records'),
+    unflushedBytes: gauge(meter, metricNames.unflushedBytes, 'By', 'Bytes accepted for writing but not yet durable'),
+    subscribeQueuedMessages: gauge(meter, metricNames.subscribeQueuedMessages, '{message}', 'Messages queued in Subscribe streams on their way to members'),
+    subscribeQueuedBytes: gauge(meter, metricNames.subscribeQueuedBytes, 'By', 'Encoded bytes of the messages queued in Subscribe streams'),
+  };
+  return {
+    enabled: meter !== createNoopMeter(),
+    published: counter(meter, metricNames.published, '{record}', 'Records appended to partition logs, counted once durable; refused records carry error.type'),
+    publishDuration: seconds(meter, metricNames.publishDuration, 'Publish requests from receipt until their records are durable'),
+    delivered: counter(meter, metricNames.delivered, '{record}', 'Records handed to members, redeliveries included'),
+    acknowledged: counter(meter, metricNames.acknowledged, '{record}', 'Records acknowledged by members'),
+    nacked: counter(meter, metricNames.nacked, '{record}', 'Records nacked by members (failed attempts)'),
+    rejected: counter(meter, metricNames.rejected, '{record}', 'Records rejected by members as poison'),
+    expired: counter(meter, metricNames.expired, '{record}', 'Failed attempts without a settle: the lease expired or the member\'s stream broke'),
+    deadLettered: counter(meter, metricNames.deadLettered, '{record}', 'Records written to the subscription\'s dead-letter topic and settled'),
+    endToEndDuration: seconds(meter, metricNames.endToEndDuration, 'Publish time of a record until its acknowledgement'),
+    rateLimitWaits: counter(meter, metricNames.rateLimitWaits, '{wait}', 'Times dispatch paused because the subscription\'s rate limit had no token'),
+    rateLimitWaitTime: meter.createCounter(metricNames.rateLimitWaitTime, { unit: 's', description: 'Time dispatch was paused by the subscription\'s rate limit', valueType: ValueType.DOUBLE }),
+    observe: observer(meter, Object.values(gauges)),
+    ...gauges,
+  };
+}
+
+/** dlq-admin's instruments (see `dlqAdminMetrics`). */
+export interface DlqAdminMetrics {
+  /** Registers the callback that reports the gauges at collection time. */
+  readonly observe: ObserveGauges;
+  /** Records in a dead-letter queue (`destination` = origin topic, `consumer group` = subscription). */
+  readonly depth: ObservableGauge;
+  /** Age of the queue's oldest record, in seconds (0 when empty). */
+  readonly oldestAge: ObservableGauge;
+}
+
+/** Creates dlq-admin's instruments on `meter` (default: the global meter provider's `braid` meter). */
+export function dlqAdminMetrics(meter: Meter = defaultMeter()): DlqAdminMetrics {
+  const depth = gauge(meter, metricNames.dlqDepth, '{record}', 'Records in the dead-letter queue of a subscription');
+  const oldestAge = meter.createObservableGauge(metricNames.dlqOldestAge, { unit: 's', description: 'Age of the oldest record in the dead-letter queue (0 when empty)', valueType: ValueType.DOUBLE });
+  return { observe: observer(meter, [depth, oldestAge]), depth, oldestAge };
+}
+
+/** One dead-letter queue as dlq-admin sees it. */
+export interface DeadLetterQueueFigures {
+  /** The origin topic. */
+  topic: string;
+  /** The failing subscription. */
+  subscription: string;
+  /** Records in the queue. */
+  depth: number;
+  /** Age of its oldest record (ms; 0 when empty). */
+  oldestAgeMs: number;
+}
+
+/**
+ * Reports the depth and oldest age of dead-letter queues at every
+ * collection, from `queues()` (read at collection time, so nothing is
+ * counted on dlq-admin's paths). Returns how to stop.
+ */
+export function observeDeadLetterQueues(queues: () => Iterable<DeadLetterQueueFigures>, instruments: DlqAdminMetrics = dlqAdminMetrics()): () => void {
+  return instruments.observe((result) => {
+    for (const queue of queues()) {
+      const attributes = { [attr.destination]: queue.topic, [attr.consumerGroup]: queue.subscription };
+      result.observe(instruments.depth, queue.depth, attributes);
+      result.observe(instruments.oldestAge, queue.oldestAgeMs / 1000, attributes);
+    }
+  });
+}
