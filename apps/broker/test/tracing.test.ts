@@ -15,8 +15,8 @@ import { StartPosition } from '@braid/proto';
 import { attr } from '@braid/telemetry';
 import { startLocalCluster } from '@braid/testkit';
 import type { LocalCluster } from '@braid/testkit';
-import { OtlpReceiver } from './otlp-receiver.js';
-import type { ReceivedSpan } from './otlp-receiver.js';
+import { OtlpReceiver } from '@braid/testkit';
+import type { ReceivedSpan } from '@braid/testkit';
 
 const exporter = new InMemorySpanExporter();
 let receiver: OtlpReceiver;

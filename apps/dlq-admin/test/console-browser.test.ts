@@ -8,8 +8,11 @@
 // shows payload, headers and ledger; the value is edited (with a diff) and
 // redriven, the ledger consumer gets the edited value (and audit-trail
 // nothing again), the record leaves the queue, the audit log shows the
-// redrive; then a filtered purge with its confirmation, and the overview's
-// live depth follows (also a purge made elsewhere, without a reload). Screenshots go to test-artifacts/dlq-console/.
+// redrive; an alert rule created in the alert tab fires on the queue's
+// depth and is deleted after a confirmation, both in the audit log; then a
+// filtered purge with its confirmation, and the overview's live depth
+// follows (also a purge made elsewhere, without a reload). Screenshots go
+// to test-artifacts/dlq-console/.
 //
 // Needs /usr/bin/chromium (`apt-get install -y chromium`; .ci/run installs
 // it); without it this test fails, it never skips.
@@ -119,6 +122,7 @@ beforeAll(async () => {
       '--data-dir', join(workDir, 'dlq-admin'),
       '--broker', cluster.broker.address,
       '--poll-interval-ms', '300',
+      '--alert-interval-ms', '300',
       '--http-port', String(httpPort),
       '--console-dir', join(workDir, 'console'),
     ],
@@ -265,6 +269,49 @@ describe('dead-letter console in Chromium', () => {
     expect(cells[5]).toBe('1');
     expect(cells[7]).toBe('ok');
     await screenshot('audit');
+  });
+
+  it('creates an alert rule for the ledger queue, sees it firing, deletes it after a confirmation, and sees both in the audit log', async () => {
+    await page().getByRole('link', { name: 'Alert rules' }).click();
+    const form = page().getByTestId('alert-rule-form');
+    await form.getByTestId('alert-queue').waitFor();
+    await form.getByTestId('alert-queue').selectOption({ label: `${topic} / ledger` });
+    await form.getByTestId('alert-metric').selectOption('DEPTH');
+    await form.getByTestId('alert-threshold').fill('3');
+    await form.getByTestId('alert-clear-threshold').fill('1');
+    await form.getByTestId('alert-description').fill('ledger backlog');
+    await form.getByTestId('alert-create').click();
+    await expect.poll(() => form.getByTestId('alert-form-result').textContent(), { timeout: 15_000 }).toMatch(/^Created rule [0-9a-f]{8}: depth > 3 on payments \/ ledger\.$/);
+
+    // The queue holds 4 records (> 3): a check of the monitor (every 300 ms here) fires the rule, and the tab's refresh shows it.
+    const row = page().getByTestId('alert-rule').filter({ hasText: 'ledger backlog' });
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: 15_000 }).toBe('FIRING');
+    expect(await row.getByTestId('alert-status').textContent()).toBe('firing');
+    expect(await row.locator('td').nth(1).textContent()).toBe('depth > 3');
+    await screenshot('alert-firing');
+
+    const id = (await row.getAttribute('data-rule-id')) ?? '';
+    expect(id).toMatch(/^[0-9a-f]{8}$/);
+    await row.getByTestId('alert-delete').click();
+    const confirm = page().getByTestId('alert-delete-confirm');
+    await expect.poll(() => confirm.textContent(), { timeout: 15_000 }).toContain(`Delete rule ${id}, depth > 3 on ${topic} / ledger? It is firing`);
+    await screenshot('alert-delete-confirm');
+    await confirm.getByTestId('alert-delete-yes').click();
+    await expect.poll(() => page().getByTestId('alert-delete-result').textContent(), { timeout: 15_000 }).toContain(`Deleted rule ${id}`);
+    await expect.poll(() => page().getByTestId('alert-rule').count(), { timeout: 15_000 }).toBe(0);
+
+    await page().getByRole('link', { name: 'Audit log' }).click();
+    for (const action of ['create-alert-rule', 'delete-alert-rule']) {
+      const entry = page().locator(`[data-testid="audit-row"][data-action="${action}"]`);
+      await entry.first().waitFor();
+      expect(await entry.count()).toBe(1);
+      const cells = await entry.locator('td').allTextContents();
+      expect(cells[1]).toBe(operator);
+      expect(cells[3]).toBe(`${topic} / ledger`);
+      expect(cells[4]).toBe(`rule ${id}: depth > 3 (resolves at <= 1)`);
+      expect(cells[7]).toBe('ok');
+    }
+    await screenshot('alert-audit');
   });
 
   it('purges a filtered selection after a confirmation, and the live overview follows', async () => {

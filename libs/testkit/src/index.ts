@@ -20,3 +20,5 @@ export type { LocalClusterOptions, LocalClusterPorts } from './local-cluster.js'
 export { startEtcd, EtcdServer, etcdBinary } from './etcd-server.js';
 export type { StartEtcdOptions } from './etcd-server.js';
 export { call, failure } from './grpc-calls.js';
+export { OtlpReceiver, decodeExportRequest } from './otlp-receiver.js';
+export type { ReceivedSpan } from './otlp-receiver.js';

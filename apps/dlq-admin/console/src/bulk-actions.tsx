@@ -15,7 +15,6 @@ type Step =
   | { step: 'checking'; action: 'redrive' | 'purge' }
   | { step: 'confirm'; action: 'redrive' | 'purge'; count: number; skipped: number }
   | { step: 'running'; action: 'redrive' | 'purge'; done: number; total: number }
-  | { step: 'finished'; message: string }
   | { step: 'failed'; message: string };
 
 export interface BulkActionsProps {
@@ -24,8 +23,18 @@ export interface BulkActionsProps {
   selection: SelectionInput;
   /** The selection in words: "3 selected records", "all 120 matching records". */
   describe: string;
-  /** Called after a redrive or purge changed the queue. */
-  onChanged: () => void;
+  /**
+   * Called when a redrive or purge ended (and changed the queue), with what
+   * to tell the operator. The list shows it: the list reloads, and this
+   * component goes away when nothing matches any more.
+   */
+  onChanged: (outcome: BulkOutcome) => void;
+}
+
+/** How a bulk action ended, in words. */
+export interface BulkOutcome {
+  kind: 'ok' | 'error';
+  message: string;
 }
 
 export function BulkActions(props: BulkActionsProps) {
@@ -53,7 +62,7 @@ export function BulkActions(props: BulkActionsProps) {
     try {
       if (action === 'purge') {
         const result = await api.purge(props.topic, props.subscription, { selection: props.selection, omitRefs: true });
-        setState({ step: 'finished', message: `Purged ${formatCount(result.purged)} record${result.purged === 1 ? '' : 's'}.` });
+        finish({ kind: 'ok', message: `Purged ${formatCount(result.purged)} record${result.purged === 1 ? '' : 's'}.` });
       } else {
         const recordsPerSecond = Number(rate);
         const last = await api.redrive(
@@ -62,16 +71,19 @@ export function BulkActions(props: BulkActionsProps) {
           { selection: props.selection, force, omitRefs: true, ...(rate !== '' && recordsPerSecond > 0 ? { recordsPerSecond } : {}) },
           (progress) => { setState({ step: 'running', action, done: progress.redriven, total: progress.total - progress.skipped }); },
         );
-        setState({
-          step: 'finished',
+        finish({
+          kind: 'ok',
           message: `Redrove ${formatCount(last.redriven)} record${last.redriven === 1 ? '' : 's'} to ${props.subscription}${last.skipped > 0 ? `; ${formatCount(last.skipped)} skipped at the redrive limit` : ''}.`,
         });
       }
-      props.onChanged();
     } catch (error) {
-      setState({ step: 'failed', message: errorText(error) });
-      props.onChanged();
+      finish({ kind: 'error', message: errorText(error) });
     }
+  };
+
+  const finish = (outcome: BulkOutcome): void => {
+    setState({ step: 'idle' });
+    props.onChanged(outcome);
   };
 
   const busy = state.step === 'checking' || state.step === 'running';
@@ -124,8 +136,7 @@ export function BulkActions(props: BulkActionsProps) {
           <progress max={Math.max(1, state.total)} value={state.done} aria-label="progress" />
         </p>
       ) : null}
-      {state.step === 'finished' ? <Notice kind="ok" testId="bulk-result">{state.message}</Notice> : null}
-      {state.step === 'failed' ? <Notice kind="error" testId="bulk-result">{state.message}</Notice> : null}
+      {state.step === 'failed' ? <Notice kind="error" testId="bulk-check-failed">{state.message}</Notice> : null}
     </div>
   );
 }

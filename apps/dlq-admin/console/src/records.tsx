@@ -8,9 +8,10 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from './api.js';
 import type { FilterInput, RecordsResponse, SelectionInput } from './api.js';
 import { BulkActions } from './bulk-actions.js';
+import type { BulkOutcome } from './bulk-actions.js';
 import { formatCount, formatTime, fromLocalInput, keyText, toLocalInput } from './format.js';
 import { href, navigate } from './route.js';
-import { Loaded } from './ui.js';
+import { Loaded, Notice } from './ui.js';
 import type { Load } from './ui.js';
 
 const pageSizes = [25, 50, 100, 200] as const;
@@ -64,6 +65,9 @@ export function Records(props: { topic: string; subscription: string; filter: Fi
   const [load, setLoad] = useState<Load<RecordsResponse>>({ state: 'loading' });
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [version, setVersion] = useState(0);
+  // The last redrive or purge's outcome, kept here: the list reloads after
+  // it, and the actions go away when nothing matches any more.
+  const [outcome, setOutcome] = useState<BulkOutcome | undefined>(undefined);
 
   // A new queue or filter starts from page 1 with nothing checked.
   useEffect(() => {
@@ -157,6 +161,11 @@ export function Records(props: { topic: string; subscription: string; filter: Fi
         </div>
       </form>
 
+      {outcome ? (
+        <Notice kind={outcome.kind} testId="bulk-result">
+          {outcome.message}
+        </Notice>
+      ) : null}
       <Loaded load={load} what="records">
         {(page) => (
           <>
@@ -164,7 +173,7 @@ export function Records(props: { topic: string; subscription: string; filter: Fi
               {formatCount(page.totalMatching)} record{page.totalMatching === 1 ? '' : 's'} {Object.keys(filter).length === 0 ? 'in the queue' : 'match the filter'}
             </p>
             {page.totalMatching === 0 ? null : (
-              <BulkActions topic={topic} subscription={subscription} selection={selection} describe={describe} onChanged={() => { setSelected(new Set()); setVersion(version + 1); }} />
+              <BulkActions topic={topic} subscription={subscription} selection={selection} describe={describe} onChanged={(result) => { setOutcome(result); setSelected(new Set()); setVersion(version + 1); }} />
             )}
             <table data-testid="records">
               <caption class="visually-hidden">Dead-lettered records, page {pageIndex + 1}</caption>

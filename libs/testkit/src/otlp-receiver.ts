@@ -1,4 +1,4 @@
-// A small OTLP/HTTP trace receiver for tests: an HTTP server on a free
+// A small OTLP/HTTP trace receiver for tests (tracing tests of the broker and dlq-admin): an HTTP server on a free
 // loopback port that takes `POST /v1/traces` with a protobuf
 // ExportTraceServiceRequest and decodes the spans (name, ids, kind,
 // attributes, links, service name), as a collector would.
