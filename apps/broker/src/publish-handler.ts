@@ -26,8 +26,11 @@ import type { LogStore } from '@braid/storage';
 import type { MetadataCache, TopicView } from './metadata-cache.js';
 import { assertLeads } from './partition-leadership.js';
 import type { PublishForwarder } from './publish-forwarder.js';
-import { brokerMetrics, endWithError, linkedSpanContext, startPublishSpan, tracingEnabled } from '@braid/telemetry';
+import { brokerMetrics, endWithError, linkedSpanContext, sampledTraceparent, startPublishSpan, tracingEnabled } from '@braid/telemetry';
 import type { BrokerMetrics } from '@braid/telemetry';
+
+/** Most producer contexts a `publish` span links to (a batch may hold thousands of records). */
+const maxLinks = 128;
 import { PublishMetrics } from './publish-metrics.js';
 import { encodeStoredRecord, recordSize } from './record-codec.js';
 import type { TopicResolver } from './topic-resolver.js';
@@ -80,9 +83,12 @@ export class PublishHandler {
     const startedAt = performance.now();
     const topic = this.options.topics.cached(request.topic) ?? (await this.options.topics.resolve(request.topic));
     if (!tracingEnabled()) return { durable: this.measure(topic, request, startedAt) };
-    // Tracing: one `publish` span per request, a child of the first
-    // record's producer context and linked to the others'.
-    const span = startPublishSpan({ topic: topic.name, partition: request.partition }, request.records.length, request.records.map((r) => linkedSpanContext(r.headers)));
+    // Tracing: one `publish` span per request with a sampled record, a
+    // child of the first sampled record's producer context and linked to
+    // the other sampled ones' (it follows the producers' sampling decision).
+    const sampled = request.records.filter((r) => sampledTraceparent(r.headers['traceparent']));
+    if (sampled.length === 0) return { durable: this.measure(topic, request, startedAt) };
+    const span = startPublishSpan({ topic: topic.name, partition: request.partition }, request.records.length, sampled.slice(0, maxLinks).map((r) => linkedSpanContext(r.headers)));
     try {
       const durable = this.measure(topic, request, startedAt).then(
         (response) => {

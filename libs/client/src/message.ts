@@ -9,7 +9,7 @@ import { trace } from '@opentelemetry/api';
 import type { Context, Span } from '@opentelemetry/api';
 import { InvalidArgumentError } from '@braid/core';
 import type { Delivery, StoredRecord } from '@braid/proto';
-import { endWithError, extractTraceContext, messageId, startProcessSpan, startSettleSpan, tracingEnabled } from '@braid/telemetry';
+import { endWithError, extractTraceContext, messageId, sampledTraceparent, startProcessSpan, startSettleSpan, tracingEnabled } from '@braid/telemetry';
 
 /** How a message was settled. */
 export type Disposition = 'ack' | 'nack' | 'reject';
@@ -94,7 +94,8 @@ export function settlerOf(message: AnyMessage): MessageSettler | undefined {
  * in (the span active), or undefined when not tracing.
  */
 export function startProcessing(message: AnyMessage, subscription: string): Context | undefined {
-  if (!tracingEnabled() || message[processKey] !== undefined) return undefined;
+  // Follows the producer's sampling decision: no spans for an unsampled record.
+  if (!tracingEnabled() || message[processKey] !== undefined || !sampledTraceparent(message.headers['traceparent'])) return undefined;
   const target = { topic: message.topic, partition: message.partition, messageId: messageId(message.partition, message.offset), subscription };
   const created = extractTraceContext(message.headers);
   const span = startProcessSpan(target, created, message.attempt);

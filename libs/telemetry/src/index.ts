@@ -10,7 +10,7 @@
  */
 export { attr, errorType, messageId, messagingSystem } from './messaging.js';
 export type { Disposition, OperationType } from './messaging.js';
-export { extractTraceContext, injectTraceContext, linkedSpanContext } from './trace-context.js';
+export { extractTraceContext, injectTraceContext, linkedSpanContext, sampledTraceparent } from './trace-context.js';
 export type { Headers } from './trace-context.js';
 export {
   endWithError,

@@ -37,3 +37,15 @@ export function extractTraceContext(headers: Readonly<Headers>): Context {
 export function linkedSpanContext(headers: Readonly<Headers>): SpanContext | undefined {
   return trace.getSpanContext(extractTraceContext(headers));
 }
+
+/**
+ * Whether `headers` carry a trace context whose sampled flag is set: a
+ * cheap check (no parsing beyond the flags) for hot paths that follow the
+ * producer's sampling decision and skip everything for unsampled records.
+ */
+export function sampledTraceparent(traceparent: string | undefined): boolean {
+  // version-traceid-spanid-flags: "00-<32 hex>-<16 hex>-<2 hex>"
+  if (traceparent === undefined || traceparent.length < 55) return false;
+  const flags = Number.parseInt(traceparent.slice(53, 55), 16);
+  return (flags & 1) === 1;
+}

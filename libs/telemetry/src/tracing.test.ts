@@ -9,6 +9,7 @@ import {
   injectTraceContext,
   linkedSpanContext,
   messageId,
+  sampledTraceparent,
   startProcessSpan,
   startPublishSpan,
   startRecordSpan,
@@ -67,5 +68,15 @@ describe('tracing', () => {
     expect(byName.get('settle orders')).toMatchObject({ kind: SpanKind.CLIENT, attributes: { [attr.disposition]: 'nack', [attr.attempt]: 2 } });
     expect(byName.get('settle orders')?.parentSpanContext?.spanId).toBe(process.spanContext().spanId);
     expect(new Set([send, process].map((s) => s.spanContext().traceId))).toEqual(new Set([traceId]));
+  });
+});
+
+describe('sampledTraceparent', () => {
+  it('reads the sampled flag of a W3C traceparent', () => {
+    expect(sampledTraceparent('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01')).toBe(true);
+    expect(sampledTraceparent('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00')).toBe(false);
+    expect(sampledTraceparent('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-03')).toBe(true);
+    expect(sampledTraceparent(undefined)).toBe(false);
+    expect(sampledTraceparent('garbage')).toBe(false);
   });
 });
