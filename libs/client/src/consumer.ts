@@ -29,7 +29,8 @@ import { BlockedKeys } from './blocked-keys.js';
 import { ChannelPool } from './channels.js';
 import type { ConnectionOptions } from './channels.js';
 import { consumerDefaults, consumerReconnectDefaults } from './defaults.js';
-import { processingContext, releaseUnprocessed, settlerOf, startProcessing, withData } from './message.js';
+import { processingContext, releaseUnprocessed, settlerOf, startProcessing, watchSettle, withData } from './message.js';
+import { clientMetrics } from '@braid/telemetry';
 import type { AnyMessage, Message } from './message.js';
 import { context } from '@opentelemetry/api';
 import { MessageQueue } from './message-queue.js';
@@ -217,6 +218,7 @@ export class Consumer<T = Buffer> implements AsyncIterable<Message<T>> {
   /** Subscription consumed. */
   readonly subscription: string;
 
+  private readonly metrics = clientMetrics();
   private readonly brokers: string[];
   private readonly pool: ChannelPool;
   private readonly admin: Admin;
@@ -428,6 +430,14 @@ export class Consumer<T = Buffer> implements AsyncIterable<Message<T>> {
       if (!this.mayProcess(message)) return undefined;
     }
     startProcessing(message, this.subscription);
+    if (this.metrics.enabled) {
+      const { topic } = message;
+      const receivedAt = performance.now();
+      this.metrics.consumed(topic, this.subscription);
+      watchSettle(message, (disposition) => {
+        this.metrics.processed(topic, this.subscription, (performance.now() - receivedAt) / 1000, disposition === 'ack' ? undefined : disposition);
+      });
+    }
     return withData(message, data);
   }
 

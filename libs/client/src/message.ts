@@ -77,6 +77,13 @@ const dataKey = Symbol('braid.data');
 const settledKey = Symbol('braid.settled');
 /** The `process` span of a message the application received (tracing only). */
 const processKey = Symbol('braid.process');
+/** Told how a message the application received was settled (metrics only). */
+const settleWatchKey = Symbol('braid.settle-watch');
+
+/** Calls `watch` once the message is settled, with the disposition (SDK-internal: process-duration metrics). */
+export function watchSettle(message: AnyMessage, watch: (disposition: Disposition) => void): void {
+  message[settleWatchKey] = watch;
+}
 
 /** The stream behind a message (SDK-internal; not exported from the package). */
 export function settlerOf(message: AnyMessage): MessageSettler | undefined {
@@ -181,6 +188,7 @@ export class Message<T = Buffer> {
 
   private [settledKey]: Disposition | undefined;
   private [processKey]: { span: Span; context: Context; subscription: string } | undefined;
+  private [settleWatchKey]: ((disposition: Disposition) => void) | undefined;
   private readonly [settlerKey]: MessageSettler;
   private [dataKey]: T;
 
@@ -289,6 +297,7 @@ export class Message<T = Buffer> {
     if (this[settledKey] !== undefined) return false;
     this[settledKey] = disposition;
     this.endProcessing(disposition);
+    this[settleWatchKey]?.(disposition);
     return true;
   }
 

@@ -20,7 +20,7 @@ import {
 } from '@braid/core';
 import type { BraidError, Clock, Logger, Random } from '@braid/core';
 import { InFlightLimiter } from '@braid/flow';
-import { attr, endWithError, injectTraceContext, messageId, startSendSpan, tracingEnabled } from '@braid/telemetry';
+import { attr, clientMetrics, endWithError, injectTraceContext, messageId, startSendSpan, tracingEnabled } from '@braid/telemetry';
 import { context, trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import { RoundRobin, partitionForKey } from '@braid/partitioning';
@@ -176,6 +176,7 @@ export class Producer {
   private readonly maxInFlightRequestsPerPartition: number;
   private readonly idempotent: boolean;
   private readonly targetSubscription: string;
+  private readonly metrics = clientMetrics();
   private readonly retry: BackoffPolicy;
   private readonly deliveryTimeoutMs: number;
   private readonly requestTimeoutMs: number;
@@ -263,22 +264,27 @@ export class Producer {
     }
     return new Promise<RecordMetadata | RecordMetadata[]>((resolve, reject) => {
       const traced = span;
-      const done = traced
-        ? {
-            resolve: (result: RecordMetadata | RecordMetadata[]) => {
-              if (!Array.isArray(result)) {
-                traced.setAttribute(attr.partition, String(result.partition));
-                traced.setAttribute(attr.messageId, messageId(result.partition, result.offset));
-              }
-              traced.end();
-              resolve(result);
-            },
-            reject: (error: BraidError) => {
-              endWithError(traced, error);
-              reject(error);
-            },
-          }
-        : { resolve, reject };
+      const { metrics } = this;
+      const count = records?.length ?? 1;
+      const done =
+        traced || metrics.enabled
+          ? {
+              resolve: (result: RecordMetadata | RecordMetadata[]) => {
+                if (traced && !Array.isArray(result)) {
+                  traced.setAttribute(attr.partition, String(result.partition));
+                  traced.setAttribute(attr.messageId, messageId(result.partition, result.offset));
+                }
+                traced?.end();
+                metrics.sent(topic, count);
+                resolve(result);
+              },
+              reject: (error: BraidError) => {
+                if (traced) endWithError(traced, error);
+                metrics.sent(topic, count, error.reason);
+                reject(error);
+              },
+            }
+          : { resolve, reject };
       const completion = new SendCompletion(records?.length ?? 1, single !== undefined, done.resolve, done.reject, this.tracker);
       this.inProgress.add(completion);
       if (single) this.admit(state, single, completion, 0);

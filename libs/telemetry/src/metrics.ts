@@ -43,6 +43,10 @@ export const metricNames = {
   unflushedBytes: 'braid.broker.storage.unflushed_bytes',
   subscribeQueuedMessages: 'braid.broker.subscribe.queued.messages',
   subscribeQueuedBytes: 'braid.broker.subscribe.queued.bytes',
+  // Client SDK (the messaging semantic conventions' client metrics).
+  clientSent: 'messaging.client.sent.messages',
+  clientConsumed: 'messaging.client.consumed.messages',
+  processDuration: 'messaging.process.duration',
   // dlq-admin.
   dlqDepth: 'braid.dlq.depth',
   dlqOldestAge: 'braid.dlq.oldest.age',
@@ -202,6 +206,56 @@ export function brokerMetrics(meter: Meter = defaultMeter()): BrokerMetrics {
     rateLimitWaitTime: meter.createCounter(metricNames.rateLimitWaitTime, { unit: 's', description: 'Time dispatch was paused by the subscription\'s rate limit', valueType: ValueType.DOUBLE }),
     observe: observer(meter, Object.values(gauges)),
     ...gauges,
+  };
+}
+
+/**
+ * The client SDK's instruments, per the messaging semantic conventions:
+ * `messaging.client.sent.messages` (records a producer had acknowledged,
+ * or failed with `error.type`), `messaging.client.consumed.messages`
+ * (records the application received) and `messaging.process.duration`
+ * (receipt to settle, `error.type` for nack and reject).
+ */
+export interface ClientMetrics {
+  /** False without a metrics SDK: the SDK then skips its clock reads and attribute objects. */
+  readonly enabled: boolean;
+  sent(topic: string, records: number, errorType?: string): void;
+  consumed(topic: string, subscription: string): void;
+  processed(topic: string, subscription: string, seconds: number, errorType?: string): void;
+}
+
+/**
+ * Creates the client SDK's instruments on `meter` (default: the global
+ * provider's `braid` meter, taken when a producer or consumer is created:
+ * register the application's metrics SDK before creating them).
+ */
+export function clientMetrics(meter: Meter = defaultMeter()): ClientMetrics {
+  const enabled = meter !== createNoopMeter();
+  const sent = counter(meter, metricNames.clientSent, '{message}', 'Records a producer published: acknowledged, or failed with error.type');
+  const consumed = counter(meter, metricNames.clientConsumed, '{message}', 'Records the application received from a consumer');
+  const processDuration = seconds(meter, metricNames.processDuration, 'A record from the application receiving it until it was settled');
+  const destination = (topic: string, errorType?: string): Attributes => ({
+    [attr.system]: 'braid',
+    [attr.operationName]: 'send',
+    [attr.destination]: topic,
+    ...(errorType === undefined ? {} : { [attr.errorType]: errorType }),
+  });
+  return {
+    enabled,
+    sent: (topic, records, errorType) => { if (enabled) sent.add(records, destination(topic, errorType)); },
+    consumed: (topic, subscription) => {
+      if (enabled) consumed.add(1, { [attr.system]: 'braid', [attr.operationName]: 'process', [attr.destination]: topic, [attr.consumerGroup]: subscription });
+    },
+    processed: (topic, subscription, duration, errorType) => {
+      if (!enabled) return;
+      processDuration.record(duration, {
+        [attr.system]: 'braid',
+        [attr.operationName]: 'process',
+        [attr.destination]: topic,
+        [attr.consumerGroup]: subscription,
+        ...(errorType === undefined ? {} : { [attr.errorType]: errorType }),
+      });
+    },
   };
 }
 
