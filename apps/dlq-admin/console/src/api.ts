@@ -5,6 +5,8 @@
  * but not the browser tab, and are sent only to this origin.
  */
 import type {
+  AlertRuleCreatedResponse,
+  AlertRuleInput,
   AlertRulesResponse,
   AuditResponse,
   ErrorResponse,
@@ -96,6 +98,11 @@ async function postJson<T>(path: string, body: unknown): Promise<T> {
   return (await response.json()) as T;
 }
 
+async function deleteNoContent(path: string): Promise<void> {
+  const response = await fetch(path, { method: 'DELETE', headers: headers(false) });
+  if (!response.ok) throw await failure(response);
+}
+
 function queuePath(topic: string, subscription: string): string {
   return `api/queues/${encodeURIComponent(topic)}/${encodeURIComponent(subscription)}`;
 }
@@ -122,6 +129,10 @@ export const api = {
     getJson(`${queuePath(topic, subscription)}/records/${partition}/${offset}`),
 
   alertRules: (): Promise<AlertRulesResponse> => getJson('api/alert-rules'),
+
+  createAlertRule: (input: AlertRuleInput): Promise<AlertRuleCreatedResponse> => postJson('api/alert-rules', { actor: actor(), ...input }),
+
+  deleteAlertRule: (id: string): Promise<void> => deleteNoContent(`api/alert-rules/${encodeURIComponent(id)}${queryString({ actor: actor() })}`),
 
   audit: (filter: { topic?: string; subscription?: string; action?: string }, pageToken: string): Promise<AuditResponse> =>
     getJson(`api/audit${queryString({ ...filter, pageSize: 50, pageToken })}`),

@@ -1,5 +1,5 @@
 /**
- * The admin token (for redrive and purge when dlq-admin has
+ * The admin token (for redrive, purge and alert rule changes when dlq-admin has
  * `BRAID_ADMIN_TOKEN`) and the name written to the audit log, both kept in
  * sessionStorage for this tab only.
  */
@@ -36,7 +36,7 @@ export function TokenPanel(props: { required: boolean }) {
           type="password"
           name="token"
           autoComplete="off"
-          placeholder={props.required ? 'required to redrive or purge' : 'not required here'}
+          placeholder={props.required ? 'required for changes' : 'not required here'}
           value={token}
           onInput={(event) => { setToken(event.currentTarget.value); }}
           data-testid="token-input"

@@ -17,18 +17,26 @@
  * | `GET /api/audit?topic=&subscription=&action=&pageSize=&pageToken=` | `listAudit` |
  * | `POST /api/auth/check` | `authorize` (204 when the token is right or none is needed) |
  * | `GET /api/alert-rules?topic=&subscription=` | `AlertService.listStates` (only when alerts are given; else 404) |
+ * | `POST /api/alert-rules` | `AlertService.createRule` (201 with the rule and its state) |
+ * | `DELETE /api/alert-rules/:id?actor=` | `AlertService.deleteRule` (204) |
  */
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '@braid/core';
-import type { RedriveResponse } from '@braid/proto';
+import { AlertStatus } from '@braid/proto';
+import type { AlertRule, AlertState, RedriveResponse } from '@braid/proto';
 import type { CallContext } from '../admin-token.js';
 import type { AlertService } from '../alerts/alert-service.js';
 import type { DlqService } from '../dlq-service.js';
 import {
+  alertRuleBody,
+  alertRuleParams,
   alertRulesQuery,
   auditQuery,
+  createAlertRuleRequest,
+  deleteAlertRuleQuery,
+  deleteAlertRuleRequest,
   getRecordRequest,
   listAuditRequest,
   listQueuesRequest,
@@ -44,6 +52,7 @@ import {
   redriveRequest,
 } from './api-schemas.js';
 import type {
+  AlertRuleCreatedResponse,
   AlertRulesResponse,
   AuditResponse,
   InfoResponse,
@@ -71,7 +80,7 @@ import type { QueueFeed } from './queue-feed.js';
 export type DlqApi = Pick<DlqService, 'listQueues' | 'listRecords' | 'getRecord' | 'redrive' | 'purge' | 'listAudit' | 'authorize'>;
 
 /** The `AlertService` methods the API calls. */
-export type AlertApi = Pick<AlertService, 'listStates'>;
+export type AlertApi = Pick<AlertService, 'listStates' | 'createRule' | 'deleteRule'>;
 
 /** What the routes need. */
 export interface ApiRouteOptions {
@@ -169,7 +178,37 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
       const { states } = await alerts.listStates({ topic: query.topic ?? '', subscription: query.subscription ?? '', eventLimit: 0 });
       return { rules: states.map(alertRuleView) };
     });
+
+    app.post('/api/alert-rules', async (request, reply): Promise<AlertRuleCreatedResponse> => {
+      const body = parseInput(alertRuleBody, request.body, 'body');
+      const { rule } = await alerts.createRule(createAlertRuleRequest(body), callContext(request));
+      if (rule === undefined) throw new Error('CreateAlertRule answered without a rule');
+      void reply.code(201);
+      return { rule: alertRuleView(await stateOf(alerts, rule)) };
+    });
+
+    app.delete('/api/alert-rules/:id', async (request, reply) => {
+      const params = parseInput(alertRuleParams, request.params, 'path');
+      const query = parseInput(deleteAlertRuleQuery, request.query, 'query');
+      await alerts.deleteRule(deleteAlertRuleRequest(params, query), callContext(request));
+      return reply.code(204).send();
+    });
   }
+}
+
+/** A new rule with its state as the monitor has it (not checked yet, unless a check ran since). */
+async function stateOf(alerts: AlertApi, rule: AlertRule): Promise<AlertState> {
+  const { states } = await alerts.listStates({ topic: rule.topic, subscription: rule.subscription, eventLimit: 1 });
+  return (
+    states.find((state) => state.rule?.id === rule.id) ?? {
+      rule,
+      status: AlertStatus.ALERT_STATUS_UNSPECIFIED,
+      value: 0,
+      sinceMs: 0,
+      checkedAtMs: 0,
+      firedCount: 0,
+    }
+  );
 }
 
 /**

@@ -9,8 +9,11 @@
  * limit) is left to it, so HTTP and gRPC answer alike.
  */
 import { InvalidArgumentError } from '@braid/core';
+import { AlertMetric } from '@braid/proto';
 import type {
+  CreateAlertRuleRequest,
   DeadLetterFilter,
+  DeleteAlertRuleRequest,
   DeadLetterSelection,
   GetDeadLetterRequest,
   ListAuditEntriesRequest,
@@ -20,7 +23,7 @@ import type {
   RedriveRequest,
 } from '@braid/proto';
 import { z } from 'zod';
-import type { FilterInput, SelectionInput } from './api-types.js';
+import type { AlertMetricName, FilterInput, SelectionInput } from './api-types.js';
 
 /** Longest text accepted in a filter field or an actor name. */
 const maxTextLength = 1024;
@@ -92,6 +95,38 @@ export const auditQuery = z.strictObject({
 
 /** `GET /api/alert-rules?topic=&subscription=` */
 export const alertRulesQuery = z.strictObject({ topic: queryText, subscription: queryText });
+
+/** The metric names of the API (`AlertRuleView.metric`) and the proto enum values. */
+const alertMetrics = {
+  DEPTH: AlertMetric.ALERT_METRIC_DEPTH,
+  ARRIVALS_PER_MINUTE: AlertMetric.ALERT_METRIC_ARRIVALS_PER_MINUTE,
+  OLDEST_AGE_MS: AlertMetric.ALERT_METRIC_OLDEST_AGE_MS,
+} as const satisfies Record<AlertMetricName, AlertMetric>;
+
+const alertMetricNames = Object.keys(alertMetrics) as [AlertMetricName, ...AlertMetricName[]];
+
+/**
+ * `POST /api/alert-rules`. Name rules, webhook URLs and their number,
+ * `clearThreshold <= threshold` and the description's length are the
+ * service's to judge (as over gRPC); here only shapes and types.
+ */
+export const alertRuleBody = z.strictObject({
+  topic: z.string().min(1, 'is required').max(maxTextLength),
+  subscription: z.string().min(1, 'is required').max(maxTextLength),
+  metric: z.enum(alertMetricNames, { error: `must be one of ${alertMetricNames.join(', ')}` }),
+  threshold: unixMs,
+  clearThreshold: unixMs.optional(),
+  forMs: unixMs.optional(),
+  webhooks: z.array(z.string().max(4096)).max(100).optional(),
+  description: z.string().max(4096).optional(),
+  actor: text.optional(),
+});
+
+/** `DELETE /api/alert-rules/:id` */
+export const alertRuleParams = z.object({ id: z.string().min(1).max(256) });
+
+/** `DELETE /api/alert-rules/:id?actor=` (a DELETE carries no body). */
+export const deleteAlertRuleQuery = z.strictObject({ actor: queryText });
 
 const refBody = z.strictObject({ dlqPartition: count, dlqOffset: unixMs });
 
@@ -216,4 +251,22 @@ export function purgeRequest(params: Params, body: z.infer<typeof purgeBody>): P
     dryRun: body.dryRun ?? false,
     actor: body.actor ?? defaultActor,
   };
+}
+
+export function createAlertRuleRequest(body: z.infer<typeof alertRuleBody>): CreateAlertRuleRequest {
+  return {
+    topic: body.topic,
+    subscription: body.subscription,
+    metric: alertMetrics[body.metric],
+    threshold: body.threshold,
+    clearThreshold: body.clearThreshold,
+    forMs: body.forMs ?? 0,
+    webhooks: [...(body.webhooks ?? [])],
+    description: body.description ?? '',
+    actor: body.actor ?? defaultActor,
+  };
+}
+
+export function deleteAlertRuleRequest(params: z.infer<typeof alertRuleParams>, query: z.infer<typeof deleteAlertRuleQuery>): DeleteAlertRuleRequest {
+  return { id: params.id, actor: query.actor ?? defaultActor };
 }

@@ -231,6 +231,32 @@ export interface AlertRulesResponse {
   rules: AlertRuleView[];
 }
 
+/** What an alert rule watches, by the names {@link AlertRuleView} uses. */
+export type AlertMetricName = 'DEPTH' | 'ARRIVALS_PER_MINUTE' | 'OLDEST_AGE_MS';
+
+/**
+ * `POST /api/alert-rules` (`CreateAlertRuleRequest`): fires when `metric`
+ * is above `threshold` (for `forMs`, default 0), resolves at or below
+ * `clearThreshold` (default the threshold). `OLDEST_AGE_MS` counts in ms.
+ */
+export interface AlertRuleInput {
+  topic: string;
+  subscription: string;
+  metric: AlertMetricName;
+  threshold: number;
+  clearThreshold?: number;
+  forMs?: number;
+  /** http(s) URLs notified besides dlq-admin's own `--alert-webhook`s. */
+  webhooks?: string[];
+  description?: string;
+  actor?: string;
+}
+
+/** `POST /api/alert-rules` (201): the new rule with where it stands (not checked yet: `UNSPECIFIED`). */
+export interface AlertRuleCreatedResponse {
+  rule: AlertRuleView;
+}
+
 /** `GET /api/info`: what the console needs to know about this dlq-admin. */
 export interface InfoResponse {
   /** Whether mutating calls need `Authorization: Bearer <token>`. */

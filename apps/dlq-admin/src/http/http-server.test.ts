@@ -1,7 +1,8 @@
 // The console's HTTP server over a fake service: input checks and their
 // translation into the service's requests, the JSON views, error statuses,
 // the admin token passed on as the call context, redrive progress as
-// NDJSON, the live queue stream, and the static files (ETag, gzip, CSP).
+// NDJSON, alert rules (list, create, delete), the live queue stream, and
+// the static files (ETag, gzip, CSP).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,12 @@ import { FailedPreconditionError, NotFoundError, ResourceExhaustedError, Unavail
 import { MemoryLogger } from '@braid/core/testing';
 import { AlertMetric, AlertStatus, DeadLetter, Disposition } from '@braid/proto';
 import type {
+  AlertRule,
+  AlertState,
+  CreateAlertRuleRequest,
+  DeleteAlertRuleRequest,
   GetDeadLetterRequest,
+  ListAlertStatesRequest,
   ListAuditEntriesRequest,
   ListDeadLettersRequest,
   PurgeRequest,
@@ -21,8 +27,8 @@ import type {
 import { AdminTokenGuard } from '../admin-token.js';
 import type { CallContext } from '../admin-token.js';
 import type { RedriveProgressListener } from '../redriver.js';
-import type { DlqApi } from './api-routes.js';
-import type { AlertRulesResponse, ErrorResponse, QueuesResponse, RecordResponse, RecordsResponse, RedriveProgressView } from './api-types.js';
+import type { AlertApi, DlqApi } from './api-routes.js';
+import type { AlertRuleCreatedResponse, AlertRulesResponse, ErrorResponse, QueuesResponse, RecordResponse, RecordsResponse, RedriveProgressView } from './api-types.js';
 import { startHttpServer } from './http-server.js';
 import type { HttpServer } from './http-server.js';
 
@@ -353,47 +359,186 @@ describe('console JSON API', () => {
     const missing = await json<ErrorResponse>('/api/alert-rules');
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('NOT_FOUND');
+    expect((await json('/api/alert-rules', post({ topic: 'orders', subscription: 'billing', metric: 'DEPTH', threshold: 1 }, withToken))).status).toBe(404);
   });
 });
 
+/** An AlertService stand-in: rules in memory, the token checked as the real one does (first). */
+class FakeAlerts implements AlertApi {
+  states: AlertState[] = [];
+  listCalls: ListAlertStatesRequest[] = [];
+  createCalls: { request: CreateAlertRuleRequest; context: CallContext }[] = [];
+  deleteCalls: { request: DeleteAlertRuleRequest; context: CallContext }[] = [];
+  failWith: Error | undefined = undefined;
+  private nextId = 1;
+
+  constructor(private readonly guard: AdminTokenGuard) {}
+
+  listStates: AlertApi['listStates'] = (request) => {
+    this.listCalls.push(request);
+    const states = this.states.filter((state) => request.topic === '' || state.rule?.topic === request.topic);
+    return Promise.resolve({ states, events: [], counters: undefined });
+  };
+
+  createRule: AlertApi['createRule'] = (request, context) => {
+    this.createCalls.push({ request, context });
+    this.guard.check(context);
+    if (this.failWith !== undefined) throw this.failWith;
+    const rule: AlertRule = {
+      id: `r${this.nextId++}`, topic: request.topic, subscription: request.subscription, metric: request.metric, threshold: request.threshold,
+      clearThreshold: request.clearThreshold ?? request.threshold, forMs: request.forMs, webhooks: request.webhooks, description: request.description,
+      createdAtMs: 5, createdBy: request.actor,
+    };
+    this.states.push({ rule, status: AlertStatus.ALERT_STATUS_UNSPECIFIED, value: 0, sinceMs: 0, checkedAtMs: 0, firedCount: 0 });
+    return Promise.resolve({ rule });
+  };
+
+  deleteRule: AlertApi['deleteRule'] = (request, context) => {
+    this.deleteCalls.push({ request, context });
+    this.guard.check(context);
+    const index = this.states.findIndex((state) => state.rule?.id === request.id);
+    const rule = this.states[index]?.rule;
+    if (rule === undefined) throw new NotFoundError(`no alert rule with id "${request.id}"`);
+    this.states.splice(index, 1);
+    return Promise.resolve({ rule });
+  };
+}
+
 describe('alert rules', () => {
+  let alerts: FakeAlerts;
+  let withAlerts: HttpServer;
+  const at = (path: string): string => new URL(path, withAlerts.url).href;
+
+  beforeAll(async () => {
+    alerts = new FakeAlerts(service.guard);
+    withAlerts = await startHttpServer({ service, alerts, host: '127.0.0.1', port: 0, consoleDir: dir, adminTokenRequired: true, logger });
+  });
+
+  afterAll(async () => {
+    await withAlerts.close();
+  });
+
+  afterEach(() => {
+    alerts.failWith = undefined;
+  });
+
   it('lists rules with their state when alerts are served', async () => {
-    const asked: unknown[] = [];
-    const withAlerts = await startHttpServer({
-      service,
-      alerts: {
-        listStates: (request) => {
-          asked.push(request);
-          return Promise.resolve({
-            states: [
-              {
-                rule: {
-                  id: 'r1', topic: 'orders', subscription: 'billing', metric: AlertMetric.ALERT_METRIC_DEPTH, threshold: 100, clearThreshold: 50,
-                  forMs: 0, webhooks: ['http://hooks.example/a'], description: 'too deep', createdAtMs: 5, createdBy: 'ann',
-                },
-                status: AlertStatus.ALERT_STATUS_FIRING, value: 120, sinceMs: 7, checkedAtMs: 8, firedCount: 1,
-              },
-            ],
-            events: [],
-            counters: undefined,
-          });
+    alerts.states = [
+      {
+        rule: {
+          id: 'r0', topic: 'orders', subscription: 'billing', metric: AlertMetric.ALERT_METRIC_DEPTH, threshold: 100, clearThreshold: 50,
+          forMs: 0, webhooks: ['http://hooks.example/a'], description: 'too deep', createdAtMs: 5, createdBy: 'ann',
         },
+        status: AlertStatus.ALERT_STATUS_FIRING, value: 120, sinceMs: 7, checkedAtMs: 8, firedCount: 1,
       },
-      host: '127.0.0.1', port: 0, consoleDir: dir, adminTokenRequired: false, logger,
-    });
-    try {
-      const { body } = await json<AlertRulesResponse>(new URL('/api/alert-rules?topic=orders', withAlerts.url).href);
-      expect(asked).toEqual([{ topic: 'orders', subscription: '', eventLimit: 0 }]);
-      expect(body.rules).toEqual([
+    ];
+    const { body } = await json<AlertRulesResponse>(at('/api/alert-rules?topic=orders'));
+    expect(alerts.listCalls.at(-1)).toEqual({ topic: 'orders', subscription: '', eventLimit: 0 });
+    expect(body.rules).toEqual([
+      {
+        id: 'r0', topic: 'orders', subscription: 'billing', metric: 'DEPTH', threshold: 100, clearThreshold: 50, forMs: 0,
+        webhooks: ['http://hooks.example/a'], description: 'too deep', createdAtMs: 5, createdBy: 'ann',
+        status: 'FIRING', value: 120, sinceMs: 7, checkedAtMs: 8, firedCount: 1,
+      },
+    ]);
+  });
+
+  it('creates a rule: 201 with the rule and its state, the token passed on, the actor defaulting to console', async () => {
+    const created = await json<AlertRuleCreatedResponse>(
+      at('/api/alert-rules'),
+      post(
         {
-          id: 'r1', topic: 'orders', subscription: 'billing', metric: 'DEPTH', threshold: 100, clearThreshold: 50, forMs: 0,
-          webhooks: ['http://hooks.example/a'], description: 'too deep', createdAtMs: 5, createdBy: 'ann',
-          status: 'FIRING', value: 120, sinceMs: 7, checkedAtMs: 8, firedCount: 1,
+          topic: 'orders', subscription: 'billing', metric: 'OLDEST_AGE_MS', threshold: 60_000, clearThreshold: 30_000, forMs: 5000,
+          webhooks: ['https://hooks.example/b'], description: 'stale', actor: 'ann',
         },
-      ]);
-    } finally {
-      await withAlerts.close();
+        withToken,
+      ),
+    );
+    expect(created.status).toBe(201);
+    expect(alerts.createCalls.at(-1)).toEqual({
+      request: {
+        topic: 'orders', subscription: 'billing', metric: AlertMetric.ALERT_METRIC_OLDEST_AGE_MS, threshold: 60_000, clearThreshold: 30_000,
+        forMs: 5000, webhooks: ['https://hooks.example/b'], description: 'stale', actor: 'ann',
+      },
+      context: { authorization: `Bearer ${token}` },
+    });
+    expect(created.body.rule).toMatchObject({ topic: 'orders', subscription: 'billing', metric: 'OLDEST_AGE_MS', threshold: 60_000, clearThreshold: 30_000, status: 'UNSPECIFIED' });
+    const { body } = await json<AlertRulesResponse>(at('/api/alert-rules'));
+    expect(body.rules.map((rule) => rule.id)).toContain(created.body.rule.id);
+
+    await json(at('/api/alert-rules'), post({ topic: 'orders', subscription: 'billing', metric: 'DEPTH', threshold: 0 }, withToken));
+    expect(alerts.createCalls.at(-1)?.request).toEqual({
+      topic: 'orders', subscription: 'billing', metric: AlertMetric.ALERT_METRIC_DEPTH, threshold: 0, clearThreshold: undefined,
+      forMs: 0, webhooks: [], description: '', actor: 'console',
+    });
+  });
+
+  it('answers a bad rule with 400 naming the field, without calling the service', async () => {
+    const calls = alerts.createCalls.length;
+    const good = { topic: 'orders', subscription: 'billing', metric: 'DEPTH', threshold: 10 };
+    const cases: [Record<string, unknown>, string][] = [
+      [{ ...good, metric: 'depth_above' }, 'body.metric'],
+      [{ ...good, metric: undefined }, 'body.metric'],
+      [{ ...good, threshold: -1 }, 'body.threshold'],
+      [{ ...good, threshold: '10' }, 'body.threshold'],
+      [{ ...good, threshold: 1.5 }, 'body.threshold'],
+      [{ ...good, topic: '' }, 'body.topic'],
+      [{ ...good, subscription: undefined }, 'body.subscription'],
+      [{ ...good, forMs: -5 }, 'body.forMs'],
+      [{ ...good, webhooks: 'http://hooks.example/a' }, 'body.webhooks'],
+      [{ ...good, for: 5 }, 'body.for'],
+    ];
+    for (const [body, field] of cases) {
+      const bad = await json<ErrorResponse>(at('/api/alert-rules'), post(body, withToken));
+      expect(bad.status, JSON.stringify(body)).toBe(400);
+      expect(bad.body.error).toMatchObject({ code: 'INVALID_ARGUMENT', field });
+      expect(bad.body.error.message).toContain(field);
     }
+    const noBody = await json<ErrorResponse>(at('/api/alert-rules'), { method: 'POST', headers: withToken });
+    expect(noBody.status).toBe(400);
+    expect(alerts.createCalls.length).toBe(calls);
+  });
+
+  it('needs the admin token to create or delete a rule (401), and maps service errors like the other routes', async () => {
+    const rule = { topic: 'orders', subscription: 'billing', metric: 'DEPTH', threshold: 10 };
+    const denied = await json<ErrorResponse>(at('/api/alert-rules'), post(rule));
+    expect(denied.status).toBe(401);
+    expect(denied.headers.get('www-authenticate')).toContain('Bearer');
+    expect(denied.body.error.code).toBe('UNAUTHENTICATED');
+    const wrong = await json<ErrorResponse>(at('/api/alert-rules'), post(rule, { authorization: 'Bearer nope' }));
+    expect(wrong.status).toBe(401);
+
+    const existing = alerts.states.length;
+    const unauthorizedDelete = await fetch(at('/api/alert-rules/r1'), { method: 'DELETE' });
+    expect(unauthorizedDelete.status).toBe(401);
+    expect(((await unauthorizedDelete.json()) as ErrorResponse).error.code).toBe('UNAUTHENTICATED');
+    expect(alerts.states.length).toBe(existing);
+
+    const notFound = new NotFoundError('subscription "nope" of topic "orders" does not exist');
+    alerts.failWith = notFound;
+    const unknown = await json<ErrorResponse>(at('/api/alert-rules'), post({ ...rule, subscription: 'nope' }, withToken));
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.message).toBe(notFound.message);
+    alerts.failWith = new FailedPreconditionError('there are 1000 alert rules already');
+    expect((await json(at('/api/alert-rules'), post(rule, withToken))).status).toBe(412);
+  });
+
+  it('deletes a rule: 204, the actor from the query, 404 for an unknown id', async () => {
+    const created = await json<AlertRuleCreatedResponse>(at('/api/alert-rules'), post({ topic: 'orders', subscription: 'billing', metric: 'DEPTH', threshold: 3 }, withToken));
+    const id = created.body.rule.id;
+    const deleted = await fetch(at(`/api/alert-rules/${id}?actor=ann`), { method: 'DELETE', headers: withToken });
+    expect(deleted.status).toBe(204);
+    expect(await deleted.text()).toBe('');
+    expect(alerts.deleteCalls.at(-1)).toEqual({ request: { id, actor: 'ann' }, context: { authorization: `Bearer ${token}` } });
+    const { body } = await json<AlertRulesResponse>(at('/api/alert-rules'));
+    expect(body.rules.map((rule) => rule.id)).not.toContain(id);
+
+    const again = await fetch(at(`/api/alert-rules/${id}`), { method: 'DELETE', headers: withToken });
+    expect(again.status).toBe(404);
+    expect(((await again.json()) as ErrorResponse).error.code).toBe('NOT_FOUND');
+    expect(alerts.deleteCalls.at(-1)?.request.actor).toBe('console');
+    const typo = await json<ErrorResponse>(at(`/api/alert-rules/${id}?who=ann`), { method: 'DELETE', headers: withToken });
+    expect(typo.body.error.field).toBe('query.who');
   });
 });
 

@@ -33,7 +33,7 @@ import { QueueFeed } from './queue-feed.js';
 /** Options of {@link startHttpServer}. */
 export interface HttpServerOptions {
   service: DlqApi;
-  /** Alert rules, listed at `/api/alert-rules` (without them: 404, and the console hides the tab). */
+  /** Alert rules, listed, created and deleted at `/api/alert-rules` (without them: 404, and the console hides the tab). */
   alerts?: AlertApi;
   /** Address to listen on (the gRPC server's `--host`). */
   host: string;
