@@ -7,7 +7,7 @@
  * later).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { UnauthenticatedError } from './errors.js';
+import { UnauthenticatedError } from '@braid/core';
 
 /** Who is calling, as a transport saw it. */
 export interface CallContext {

@@ -8,6 +8,7 @@
  */
 import { once } from 'node:events';
 import type { Metadata, ServerWritableStream } from '@grpc/grpc-js';
+import { CancelledError } from '@braid/core';
 import type { DlqAdminServiceServer, RedriveRequest, RedriveResponse } from '@braid/proto';
 import { serverStream, unary } from '@braid/server';
 import type { CallContext } from './admin-token.js';
@@ -21,7 +22,7 @@ export function callContext(metadata: Metadata): CallContext {
 }
 
 async function writeWithBackpressure(call: ServerWritableStream<RedriveRequest, RedriveResponse>, message: RedriveResponse): Promise<void> {
-  if (call.cancelled) throw new Error('the client cancelled the redrive');
+  if (call.cancelled) throw new CancelledError('the client cancelled the redrive');
   if (!call.write(message)) await Promise.race([once(call, 'drain'), once(call, 'cancelled')]);
 }
 
@@ -33,7 +34,7 @@ export function dlqAdminGrpcService(service: DlqService, alerts: AlertService): 
     getDeadLetter: unary((request) => service.getRecord(request)),
     redrive: serverStream(async (call) => {
       const cancelled = new AbortController();
-      call.on('cancelled', () => { cancelled.abort(new Error('the client cancelled the redrive')); });
+      call.on('cancelled', () => { cancelled.abort(new CancelledError('the client cancelled the redrive')); });
       await service.redrive(call.request, callContext(call.metadata), (progress) => writeWithBackpressure(call, progress), cancelled.signal);
     }),
     purge: unary((request, call) => service.purge(request, callContext(call.metadata))),

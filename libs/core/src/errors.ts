@@ -253,6 +253,13 @@ export class UnimplementedError extends BraidError {
   }
 }
 
+/** A call that needs credentials came without them, or with wrong ones. */
+export class UnauthenticatedError extends BraidError {
+  constructor(message: string, options?: BraidErrorOptions) {
+    super('UNAUTHENTICATED', message, options);
+  }
+}
+
 /** A bug or an unexpected failure; the message is safe to show. */
 export class InternalError extends BraidError {
   constructor(message: string, options?: BraidErrorOptions) {
