@@ -26,7 +26,7 @@ import type { LogStore } from '@braid/storage';
 import type { MetadataCache, TopicView } from './metadata-cache.js';
 import { assertLeads } from './partition-leadership.js';
 import type { PublishForwarder } from './publish-forwarder.js';
-import { brokerMetrics, endWithError, linkedSpanContext, sampledTraceparent, startPublishSpan, tracingEnabled } from '@braid/telemetry';
+import { brokerMetrics, endWhenSettled, linkedSpanContext, sampledTraceparent, startPublishSpan, tracingEnabled } from '@braid/telemetry';
 import type { BrokerMetrics } from '@braid/telemetry';
 
 /** Most producer contexts a `publish` span links to (a batch may hold thousands of records). */
@@ -89,22 +89,7 @@ export class PublishHandler {
     const sampled = request.records.filter((r) => sampledTraceparent(r.headers['traceparent']));
     if (sampled.length === 0) return { durable: this.measure(topic, request, startedAt) };
     const span = startPublishSpan({ topic: topic.name, partition: request.partition }, request.records.length, sampled.slice(0, maxLinks).map((r) => linkedSpanContext(r.headers)));
-    try {
-      const durable = this.measure(topic, request, startedAt).then(
-        (response) => {
-          span.end();
-          return response;
-        },
-        (error: unknown) => {
-          endWithError(span, error);
-          throw error;
-        },
-      );
-      return { durable };
-    } catch (error) {
-      endWithError(span, error);
-      throw error;
-    }
+    return { durable: endWhenSettled(span, () => this.measure(topic, request, startedAt)) };
   }
 
   /** Validates, appends and waits until durable. */

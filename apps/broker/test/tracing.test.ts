@@ -5,26 +5,23 @@
 // rejected yields one story: the broker's `publish` is a child of the
 // producer's `send`; every `process` is a child of it too; the broker's
 // `deliver`, `retry` and `dead_letter` spans link to it.
-import { SpanKind, propagation, trace } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { SpanKind } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Admin, Consumer, Producer } from '@braid/client';
 import type { Message } from '@braid/client';
 import { StartPosition } from '@braid/proto';
 import { attr } from '@braid/telemetry';
+import { recordSpans } from '@braid/telemetry/testing';
 import { startLocalCluster } from '@braid/testkit';
 import type { LocalCluster } from '@braid/testkit';
 import { OtlpReceiver } from '@braid/testkit';
 import type { ReceivedSpan } from '@braid/testkit';
 
-const exporter = new InMemorySpanExporter();
+const exporter = recordSpans();
 let receiver: OtlpReceiver;
 let cluster: LocalCluster;
 
 beforeAll(async () => {
-  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   receiver = await OtlpReceiver.start();
   cluster = await startLocalCluster({ brokerEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY: '100' } });
 }, 120_000);

@@ -28,7 +28,7 @@ import type { RecordSummary } from './record-summary.js';
 import { RedrivePacer } from './redrive-pacer.js';
 import type { RedriveProducers } from './redrive-producers.js';
 import { context, trace } from '@opentelemetry/api';
-import { endWithError, linkedSpanContext, messageId, startRedriveSpan, tracingEnabled } from '@braid/telemetry';
+import { endWhenSettled, linkedSpanContext, messageId, startRedriveSpan, tracingEnabled } from '@braid/telemetry';
 
 /** Receives progress; a returned promise holds the redrive back until it settles (stream backpressure). */
 export type RedriveProgressListener = (progress: RedriveResponse) => void | Promise<void>;
@@ -92,16 +92,7 @@ function traceRedrive<T>(queue: { topic: string; subscription: string }, letter:
     { topic: queue.topic, partition: origin?.partition, messageId: origin ? messageId(origin.partition, origin.offset) : undefined, subscription: queue.subscription },
     linkedSpanContext(letter.headers),
   );
-  return context.with(trace.setSpan(context.active(), span), send).then(
-    (result) => {
-      span.end();
-      return result;
-    },
-    (error: unknown) => {
-      endWithError(span, error);
-      throw error;
-    },
-  );
+  return endWhenSettled(span, () => context.with(trace.setSpan(context.active(), span), send));
 }
 
 /** The record a dead letter becomes when it is redriven. */

@@ -5,9 +5,7 @@
 // receiver started here, turned on by OTEL_* variables only. dlq-admin's
 // `redrive` span links to the record's original `send`; the redriven
 // record's publish, delivery and processing follow from it.
-import { SpanKind, propagation, trace } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { SpanKind } from '@opentelemetry/api';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,18 +14,17 @@ import { Admin, Consumer, DlqAdmin, Producer } from '@braid/client';
 import type { Message } from '@braid/client';
 import { StartPosition } from '@braid/proto';
 import { attr } from '@braid/telemetry';
+import { recordSpans } from '@braid/telemetry/testing';
 import { OtlpReceiver, startApp, startLocalCluster } from '@braid/testkit';
 import type { AppProcess, LocalCluster, ReceivedSpan } from '@braid/testkit';
 
-const exporter = new InMemorySpanExporter();
+const exporter = recordSpans();
 let receiver: OtlpReceiver;
 let cluster: LocalCluster;
 let dlqAdmin: AppProcess;
 const dataDir = mkdtempSync(join(tmpdir(), 'braid-dlq-tracing-'));
 
 beforeAll(async () => {
-  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   receiver = await OtlpReceiver.start();
   const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY: '100' };
   cluster = await startLocalCluster({ brokerEnv: otel });

@@ -2,26 +2,18 @@
 // SDK registered, against the SDK's FakeBroker: records sent, records the
 // application received, and how long each took to settle.
 import { metrics } from '@opentelemetry/api';
-import { DataPointType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { DataPointType, MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { MetricData } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StartPosition } from '@braid/proto';
 import { attr, metricNames } from '@braid/telemetry';
+import { TestMetricReader } from '@braid/telemetry/testing';
 import { Consumer } from './consumer.js';
 import type { Message } from './message.js';
 import { Producer } from './producer.js';
 import { FakeBroker } from './testing.js';
 
-class TestReader extends MetricReader {
-  protected async onForceFlush(): Promise<void> {}
-  protected async onShutdown(): Promise<void> {}
-  async byName(): Promise<Map<string, MetricData>> {
-    const { resourceMetrics } = await this.collect();
-    return new Map(resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).map((metric) => [metric.descriptor.name, metric]));
-  }
-}
-
-const reader = new TestReader();
+const reader = new TestMetricReader();
 let broker: FakeBroker;
 
 beforeAll(async () => {

@@ -4,25 +4,22 @@
 // the application received (children of the record's creation context, so
 // the producer's trace shows every attempt) and a `settle` span with the
 // disposition. Prefetched records the application never took get none.
-import { SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '@braid/core/testing';
 import { StartPosition } from '@braid/proto';
 import { attr } from '@braid/telemetry';
+import { recordSpans } from '@braid/telemetry/testing';
 import { Consumer } from './consumer.js';
 import type { Message } from './message.js';
 import { Producer } from './producer.js';
 import { FakeBroker } from './testing.js';
 
-const exporter = new InMemorySpanExporter();
+const exporter = recordSpans();
 let broker: FakeBroker;
 let clock: FakeClock;
 
 beforeAll(async () => {
-  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   clock = new FakeClock(Date.now());
   broker = await FakeBroker.start({ clock });
   broker.createTopic('orders', { partitions: 1 });

@@ -13,6 +13,7 @@ export type { Disposition, OperationType } from './messaging.js';
 export { extractTraceContext, injectTraceContext, linkedSpanContext, sampledTraceparent } from './trace-context.js';
 export type { Headers } from './trace-context.js';
 export {
+  endWhenSettled,
   endWithError,
   startProcessSpan,
   startPublishSpan,

@@ -1,23 +1,13 @@
 import { createNoopMeter } from '@opentelemetry/api';
-import { DataPointType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { DataPointType, MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { MetricData } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { attr, errorType } from './messaging.js';
+import { TestMetricReader } from './testing.js';
 import { brokerMetrics, dlqAdminMetrics, durationBuckets, metricNames, observeDeadLetterQueues } from './metrics.js';
 
-/** A reader collected on demand. */
-class TestReader extends MetricReader {
-  protected async onForceFlush(): Promise<void> {}
-  protected async onShutdown(): Promise<void> {}
-
-  async metrics(): Promise<Map<string, MetricData>> {
-    const { resourceMetrics } = await this.collect();
-    return new Map(resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).map((metric) => [metric.descriptor.name, metric]));
-  }
-}
-
-function setUp(): { reader: TestReader; meter: ReturnType<MeterProvider['getMeter']> } {
-  const reader = new TestReader();
+function setUp(): { reader: TestMetricReader; meter: ReturnType<MeterProvider['getMeter']> } {
+  const reader = new TestMetricReader();
   const provider = new MeterProvider({ readers: [reader] });
   return { reader, meter: provider.getMeter('braid') };
 }
@@ -40,7 +30,7 @@ describe('brokerMetrics', () => {
       result.observe(broker.storageBytes, 4096, orders);
     });
 
-    const collected = await reader.metrics();
+    const collected = await reader.byName();
     expect(collected.get(metricNames.published)?.descriptor.unit).toBe('{record}');
     expect(points(collected.get(metricNames.published))).toEqual([{ attributes: orders, value: 150 }]);
     const duration = collected.get(metricNames.publishDuration);
@@ -54,7 +44,7 @@ describe('brokerMetrics', () => {
     expect(collected.get(metricNames.storageBytes)?.descriptor.unit).toBe('By');
 
     stop();
-    await reader.metrics();
+    await reader.byName();
     expect(collections).toBe(1);
   });
 
@@ -75,7 +65,7 @@ describe('brokerMetrics', () => {
       for (const key of ['consumerLag', 'unsettled', 'pendingRetries', 'creditRecords', 'members', 'storageBytes', 'unflushedBytes', 'subscribeQueuedMessages', 'subscribeQueuedBytes'] as const) result.observe(broker[key], 1);
     });
     const brokerNames = Object.values(metricNames).filter((name) => name.startsWith('braid.broker.'));
-    expect([...(await reader.metrics()).keys()].sort()).toEqual(brokerNames.sort());
+    expect([...(await reader.byName()).keys()].sort()).toEqual(brokerNames.sort());
   });
 });
 
@@ -89,12 +79,12 @@ describe('observeDeadLetterQueues', () => {
     observeDeadLetterQueues(() => queues, dlqAdminMetrics(meter));
     const billing = { [attr.destination]: 'orders', [attr.consumerGroup]: 'billing' };
     const search = { [attr.destination]: 'orders', [attr.consumerGroup]: 'search' };
-    let collected = await reader.metrics();
+    let collected = await reader.byName();
     expect(points(collected.get(metricNames.dlqDepth))).toEqual([{ attributes: billing, value: 3 }, { attributes: search, value: 1 }]);
     expect(points(collected.get(metricNames.dlqOldestAge))).toEqual([{ attributes: billing, value: 1.5 }, { attributes: search, value: 0.01 }]);
     // The SDK would go on exporting the last value of a series no longer reported.
     queues = [{ topic: 'orders', subscription: 'billing', depth: 2, oldestAgeMs: 2500 }];
-    collected = await reader.metrics();
+    collected = await reader.byName();
     expect(points(collected.get(metricNames.dlqDepth))).toEqual([{ attributes: billing, value: 2 }, { attributes: search, value: 0 }]);
     expect(points(collected.get(metricNames.dlqOldestAge))).toEqual([{ attributes: billing, value: 2.5 }, { attributes: search, value: 0 }]);
   });

@@ -1,6 +1,4 @@
-import { SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import {
   attr,
@@ -17,6 +15,7 @@ import {
   startSettleSpan,
   tracingEnabled,
 } from './index.js';
+import { recordSpans } from './testing.js';
 
 describe('tracing', () => {
   it('is off, and injects nothing, until an SDK is registered', () => {
@@ -28,9 +27,7 @@ describe('tracing', () => {
   });
 
   it('names, parents, links and attributes the spans of one record', () => {
-    const exporter = new InMemorySpanExporter();
-    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
-    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    const exporter = recordSpans();
     expect(tracingEnabled()).toBe(true);
 
     const send = startSendSpan({ topic: 'orders', partition: 2 });

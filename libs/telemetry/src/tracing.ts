@@ -124,6 +124,31 @@ export function startRedriveSpan(target: SpanTarget, original: SpanContext | und
   }, contextApi.active());
 }
 
+/**
+ * Ends `span` when `work` settles: plainly on success, as failed on error
+ * (the error goes on to the caller). A `work` that throws at once ends it
+ * too.
+ */
+export function endWhenSettled<T>(span: Span, work: () => Promise<T>): Promise<T> {
+  let running: Promise<T>;
+  try {
+    running = work();
+  } catch (error) {
+    endWithError(span, error);
+    throw error;
+  }
+  return running.then(
+    (result) => {
+      span.end();
+      return result;
+    },
+    (error: unknown) => {
+      endWithError(span, error);
+      throw error;
+    },
+  );
+}
+
 /** Ends `span` as failed with `error` (`error.type` = its reason, class or name). */
 export function endWithError(span: Span, error: unknown): void {
   span.setAttribute(attr.errorType, errorType(error));
