@@ -24,6 +24,7 @@ import { consumerService } from './consumer-service.js';
 import { CoordinatorLink } from './coordinator-link.js';
 import { MetadataCache } from './metadata-cache.js';
 import { PeerAdmin } from './peer-admin.js';
+import { PeerClients } from './peer-clients.js';
 import type { TopicView } from './metadata-cache.js';
 import { producerService } from './producer-service.js';
 import { PublishForwarder } from './publish-forwarder.js';
@@ -102,7 +103,9 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   // Publishes wake dispatch, and dispatch dead-letters through the publish
   // path: the callbacks below use `dispatchers`, built further down (they
   // run only once the server serves).
-  const forwarder = config.forwardToLeader ? new PublishForwarder() : undefined;
+  // Clients of the other brokers: admin calls across leaders, forwarded publishes.
+  const peerClients = new PeerClients();
+  const forwarder = config.forwardToLeader ? new PublishForwarder(peerClients) : undefined;
   const handler = new PublishHandler({
     brokerId,
     store,
@@ -156,7 +159,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     dispatchers.refresh();
   });
 
-  const peers = new PeerAdmin();
+  const peers = new PeerAdmin(peerClients);
   // What Subscribe streams hold for members, for DescribeBroker.
   const streamBuffers = new StreamBuffers();
   const stopGauges = observeBrokerGauges({ metrics, dispatchers, store, cache, streams: streamBuffers });
@@ -201,8 +204,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       await dispatchers.close();
       await link.deregister();
       link.stop();
-      peers.close();
-      forwarder?.close();
+      peerClients.close();
       await store.close();
     },
   };

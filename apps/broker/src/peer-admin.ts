@@ -9,10 +9,10 @@
  * thus need one address, whatever the language, as with every other admin
  * call.
  */
-import { Metadata, credentials } from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
-import { fromGrpcError } from '@braid/core';
-import { AdminServiceClient } from '@braid/proto';
+import { peerCall } from './peer-clients.js';
+import type { PeerClients } from './peer-clients.js';
 import type { DescribeSubscriptionRequest, DescribeSubscriptionResponse, DescribeTopicRequest, DescribeTopicResponse, SeekRequest, SeekResponse } from '@braid/proto';
 
 const scopeHeader = 'braid-scope';
@@ -26,47 +26,32 @@ export function isLeaderLocal(call: Pick<ServerUnaryCall<unknown, unknown>, 'met
   return call.metadata.get(scopeHeader).includes(leaderLocal);
 }
 
-type Callback<T> = (error: Error | null, response?: T) => void;
-
-/** Clients of the other brokers, one channel per address. */
+/** Admin calls to the other leaders, over the broker's shared peer clients. */
 export class PeerAdmin {
-  private readonly clients = new Map<string, AdminServiceClient>();
+  constructor(private readonly peers: PeerClients) {}
 
   /** Broker `address`'s DescribeTopic for the partitions it leads. */
   describeTopic(address: string, request: DescribeTopicRequest): Promise<DescribeTopicResponse> {
-    return this.call(address, (client, metadata, deadline, callback) => client.describeTopic(request, metadata, { deadline }, callback));
+    return peerCall((callback) => this.peers.admin(address).describeTopic(request, leaderLocalMetadata(), callOptions(), callback));
   }
 
   /** Broker `address`'s progress, members and circuit state of a subscription, for the partitions it leads. */
   describeSubscription(address: string, request: DescribeSubscriptionRequest): Promise<DescribeSubscriptionResponse> {
-    return this.call(address, (client, metadata, deadline, callback) => client.describeSubscription(request, metadata, { deadline }, callback));
+    return peerCall((callback) => this.peers.admin(address).describeSubscription(request, leaderLocalMetadata(), callOptions(), callback));
   }
 
   /** Seeks the partitions broker `address` leads. */
   seek(address: string, request: SeekRequest): Promise<SeekResponse> {
-    return this.call(address, (client, metadata, deadline, callback) => client.seek(request, metadata, { deadline }, callback));
+    return peerCall((callback) => this.peers.admin(address).seek(request, leaderLocalMetadata(), callOptions(), callback));
   }
+}
 
-  /** Closes every channel. */
-  close(): void {
-    for (const client of this.clients.values()) client.close();
-    this.clients.clear();
-  }
+function leaderLocalMetadata(): Metadata {
+  const metadata = new Metadata();
+  metadata.set(scopeHeader, leaderLocal);
+  return metadata;
+}
 
-  private call<T>(address: string, fn: (client: AdminServiceClient, metadata: Metadata, deadline: number, callback: Callback<T>) => unknown): Promise<T> {
-    let client = this.clients.get(address);
-    if (!client) {
-      client = new AdminServiceClient(address, credentials.createInsecure());
-      this.clients.set(address, client);
-    }
-    const metadata = new Metadata();
-    metadata.set(scopeHeader, leaderLocal);
-    const target = client;
-    return new Promise((resolve, reject) => {
-      fn(target, metadata, Date.now() + peerTimeoutMs, (error, response) => {
-        if (error) reject(fromGrpcError(error));
-        else resolve(response as T);
-      });
-    });
-  }
+function callOptions(): { deadline: number } {
+  return { deadline: Date.now() + peerTimeoutMs };
 }

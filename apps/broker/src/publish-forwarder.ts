@@ -11,9 +11,9 @@
  * leader checks everything again (leadership, epoch, idempotence), so a
  * forwarded batch is never appended by anyone but the partition's leader.
  */
-import { Metadata, credentials } from '@grpc/grpc-js';
-import { fromGrpcError } from '@braid/core';
-import { ProducerServiceClient } from '@braid/proto';
+import { Metadata } from '@grpc/grpc-js';
+import { peerCall } from './peer-clients.js';
+import type { PeerClients } from './peer-clients.js';
 import type { PublishRequest, PublishResponse } from '@braid/proto';
 
 /** How long a forwarded publish may take (ms). */
@@ -21,7 +21,8 @@ const forwardTimeoutMs = 30_000;
 
 /** See the file comment. */
 export class PublishForwarder {
-  private readonly clients = new Map<string, ProducerServiceClient>();
+  constructor(private readonly peers: PeerClients) {}
+
   /** The last forwarded publish per `topic/partition`, which the next one waits for. */
   private readonly tails = new Map<string, Promise<unknown>>();
 
@@ -38,24 +39,7 @@ export class PublishForwarder {
     return sent;
   }
 
-  /** Closes every channel. */
-  close(): void {
-    for (const client of this.clients.values()) client.close();
-    this.clients.clear();
-  }
-
   private publish(address: string, request: PublishRequest): Promise<PublishResponse> {
-    let client = this.clients.get(address);
-    if (!client) {
-      client = new ProducerServiceClient(address, credentials.createInsecure(), { 'grpc.max_send_message_length': 64 * 1024 * 1024 });
-      this.clients.set(address, client);
-    }
-    const target = client;
-    return new Promise((resolve, reject) => {
-      target.publish(request, new Metadata(), { deadline: Date.now() + forwardTimeoutMs }, (error, response) => {
-        if (error) reject(fromGrpcError(error));
-        else resolve(response);
-      });
-    });
+    return peerCall((callback) => this.peers.producer(address).publish(request, new Metadata(), { deadline: Date.now() + forwardTimeoutMs }, callback));
   }
 }
