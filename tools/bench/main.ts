@@ -8,6 +8,7 @@
  *   npm run bench -- fanout --subscriptions 3
  *   npm run bench -- latency --rate 5000 --seconds 10
  *   npm run bench -- timers --pending 100000 --far 1000000
+ *   npm run bench -- tracing-cost --rounds 5 --samples 0.01,1
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { producerDefaults } from '@braid/client';
@@ -17,6 +18,7 @@ import { benchDelayed, formatDelayedReport } from './delayed.js';
 import { benchLatency, formatLatencyReport } from './latency.js';
 import { benchPublish, formatReport } from './publish.js';
 import { benchTimers, formatTimersReport, timersBenchDefaults } from './timers.js';
+import { benchTracingCost, formatTracingCostReport } from './tracing-cost.js';
 
 function count(min: number): (value: string) => number {
   return (value) => {
@@ -212,6 +214,27 @@ program
     const { json, ...options } = flags;
     const report = await benchDelayed('delayed', options);
     process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatDelayedReport(report));
+  });
+
+/** Parses comma-separated sampling ratios. */
+function sampleRatios(value: string): number[] {
+  return value.split(',').map((part) => sampleRatio(part.trim()));
+}
+
+program
+  .command('tracing-cost')
+  .description('throughput without tracing and with each sampling ratio, alternating, each run in its own process; print the medians and their cost against off')
+  .option('--rounds <n>', 'rounds, each running every variant once', count(1), 5)
+  .option('--samples <ratios>', 'comma-separated sampling ratios to compare with off', sampleRatios, [0.01])
+  .option('--records <n>', 'records per measured run', count(1), 200_000)
+  .option('--runs <n>', 'measured runs per benchmark process (its median counts)', count(1), 3)
+  .option('--json', 'print the report as JSON')
+  .action(async (flags: { rounds: number; samples: number[]; records: number; runs: number; json?: boolean }) => {
+    const { json, ...options } = flags;
+    const report = await benchTracingCost(options, (line) => {
+      if (!json) process.stdout.write(`${line}\n`);
+    });
+    process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatTracingCostReport(report));
   });
 
 try {

@@ -3,4 +3,6 @@ import { runApp } from '@braid/server';
 import { startBroker } from './broker-app.js';
 import { brokerConfigSpec } from './config.js';
 
-await runApp({ name: 'broker', spec: brokerConfigSpec, argv: process.argv, env: process.env, start: startBroker });
+// The broker gives its spans explicit parents and links and never runs work
+// inside an active span: no context manager (see TracingOptions.activeSpans).
+await runApp({ name: 'broker', spec: brokerConfigSpec, argv: process.argv, env: process.env, activeSpans: false, start: startBroker });

@@ -49,6 +49,12 @@ export interface RunAppOptions<S extends z.ZodType<RunAppConfig>> {
   argv: readonly string[];
   /** `process.env`. */
   env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Whether the app runs work inside active spans (`context.with`) and so
+   * needs a context manager when tracing is on (default true; see
+   * `TracingOptions.activeSpans`).
+   */
+  activeSpans?: boolean;
   /** Builds and starts the app. */
   start(config: z.infer<S>, logger: Logger): Promise<RunningApp>;
 }
@@ -66,7 +72,7 @@ export async function runApp<S extends z.ZodType<RunAppConfig>>(options: RunAppO
   const logger = createLogger(options.name, config.logLevel);
   let tracing: Tracing | undefined;
   try {
-    tracing = startTracing(options.name, options.env, logger);
+    tracing = startTracing(options.name, options.env, logger, { activeSpans: options.activeSpans ?? true });
   } catch (error) {
     process.stderr.write(`invalid OpenTelemetry configuration: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(2);

@@ -4,20 +4,32 @@
  * and a metric reader collected on demand. For tests only (the SDK packages
  * are development dependencies): `import { recordSpans } from '@braid/telemetry/testing'`.
  */
-import { propagation, trace } from '@opentelemetry/api';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { MetricReader } from '@opentelemetry/sdk-metrics';
 import type { MetricData } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { Sampler } from '@opentelemetry/sdk-trace-base';
+
+/** How `recordSpans` sets the SDK up. */
+export interface RecordSpansOptions {
+  /** The provider's sampler (default: the SDK's, parent-based always-on). */
+  sampler?: Sampler;
+  /** Also register an async-local-storage context manager, so `context.with` carries an active span across awaits (as `NodeTracerProvider.register()` does). */
+  contextManager?: boolean;
+}
 
 /**
  * Registers a tracer provider exporting to memory and the W3C propagator
  * for this process, as an application would, and returns the exporter
  * (`getFinishedSpans()`).
  */
-export function recordSpans(): InMemorySpanExporter {
+export function recordSpans(options: RecordSpansOptions = {}): InMemorySpanExporter {
   const exporter = new InMemorySpanExporter();
-  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+  const sampler = options.sampler === undefined ? {} : { sampler: options.sampler };
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ ...sampler, spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+  if (options.contextManager === true) context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   return exporter;
 }

@@ -14,8 +14,17 @@ import type { Disposition, OperationType } from './messaging.js';
 
 const tracerName = 'braid';
 
+/** Set once a registered provider was seen: registration is for the process's life. */
+let registered = false;
+
 /** Whether a tracer provider (an OpenTelemetry SDK) is registered globally. */
 export function tracingEnabled(): boolean {
+  if (registered) return true;
+  registered = providerRegistered();
+  return registered;
+}
+
+function providerRegistered(): boolean {
   const provider = trace.getTracerProvider();
   // The API's global provider is a proxy whose delegate is the registered
   // SDK; no other public way tells "nothing registered" apart (API 1.x).
