@@ -33,8 +33,16 @@ function providerRegistered(): boolean {
   return true;
 }
 
+let braidTracer: Tracer | undefined;
+
+/**
+ * Braid's tracer, looked up once: the API hands out a proxy that follows a
+ * provider registered later, and the provider's lookup by name builds a key
+ * string on every call (a per-record cost on the producer's path).
+ */
 function tracer(): Tracer {
-  return trace.getTracer(tracerName);
+  braidTracer ??= trace.getTracer(tracerName);
+  return braidTracer;
 }
 
 /** Where a span's record lives. */
