@@ -22,6 +22,7 @@ import type {
   SeekRequest,
   SeekResponse,
   Subscription,
+  SubscriptionPartition,
 } from '@braid/proto';
 import type { PartitionLog } from '@braid/storage';
 import type { DispatcherRegistry } from './consume/dispatcher-registry.js';
@@ -29,6 +30,8 @@ import type { MetadataCache, TopicView } from './metadata-cache.js';
 import { isLeaderLocal } from './peer-admin.js';
 import type { PeerAdmin } from './peer-admin.js';
 import { readRecords } from './record-reader.js';
+import { storedProgressOf } from './stored-progress.js';
+import type { PartitionProgress } from './stored-progress.js';
 import type { TopicResolver } from './topic-resolver.js';
 import { unary } from '@braid/server';
 import type { ServiceRegistration } from '@braid/server';
@@ -222,12 +225,17 @@ async function describeSubscription(context: AdminForwarderContext, request: Des
   if (local) subscriptionOf(topic, request.name);
   const dispatcher = await context.registry.find(topic.id, request.name);
   const parts: Pick<DescribeSubscriptionResponse, 'partitions' | 'members' | 'circuitState'>[] = [];
+  const withLag = (p: PartitionProgress): SubscriptionPartition => ({ ...p, lag: Math.max(0, p.highWatermark - p.committedOffset) });
   if (dispatcher) {
     parts.push({
-      partitions: dispatcher.progress().map((p) => ({ ...p, lag: Math.max(0, p.highWatermark - p.committedOffset) })),
+      partitions: dispatcher.progress().map(withLag),
       members: dispatcher.memberInfo().map((m) => ({ ...m, brokerId, connectedAtMs: 0 })),
       circuitState: dispatcher.circuitState,
     });
+  } else {
+    // No member opened it here since this broker started: its progress as stored.
+    const stored = await storedProgressOf(context.store, topic.id, context.cache.ledPartitions(topic, brokerId), request.name);
+    if (stored.length > 0) parts.push({ partitions: stored.map(withLag), members: [], circuitState: CircuitState.CIRCUIT_STATE_UNSPECIFIED });
   }
   if (!local) {
     const others = leadersElsewhere(context, topic).byAddress;

@@ -8,6 +8,13 @@
  * bytes not yet durable; what Subscribe streams hold on their way to
  * members (`StreamBuffers`). Counters and histograms are counted where
  * things happen (`consume/dispatch-metrics.ts`, `publish-metrics.ts`).
+ *
+ * A subscription without a dispatcher here (no member has opened it since
+ * this broker started: its consumers are down, or it was restarted) still
+ * has a lag, the one that matters most then, and may have retries
+ * waiting: both are read from storage (`stored-progress.ts`) for each
+ * partition this broker leads. A partition with no stored state (nothing
+ * consumed there yet) reports none.
  */
 import type { LogStore } from '@braid/storage';
 import { attr } from '@braid/telemetry';
@@ -15,6 +22,7 @@ import type { BrokerMetrics } from '@braid/telemetry';
 import type { DispatcherRegistry } from './consume/dispatcher-registry.js';
 import type { StreamBuffers } from './consume/stream-buffers.js';
 import type { MetadataCache } from './metadata-cache.js';
+import { storedProgressOf } from './stored-progress.js';
 
 /** Where the gauges read from. */
 export interface BrokerGaugeSources {
@@ -23,13 +31,17 @@ export interface BrokerGaugeSources {
   store: LogStore;
   cache: MetadataCache;
   streams: StreamBuffers;
+  /** This broker's id: the partitions it leads are the ones it reports. */
+  brokerId: string;
 }
 
 /** Starts reporting the gauges (see the file comment); returns how to stop. */
 export function observeBrokerGauges(sources: BrokerGaugeSources): () => void {
-  const { metrics, dispatchers, store, cache, streams } = sources;
-  return metrics.observe((result) => {
+  const { metrics, dispatchers, store, cache, streams, brokerId } = sources;
+  return metrics.observe(async (result) => {
+    const dispatched = new Set<string>();
     for (const dispatcher of dispatchers.ready()) {
+      dispatched.add(`${dispatcher.topicId}/${dispatcher.settings.name}`);
       const subscription = dispatcher.metrics;
       for (const progress of dispatcher.progress()) {
         const attributes = subscription.attributes(progress.partition);
@@ -40,6 +52,24 @@ export function observeBrokerGauges(sources: BrokerGaugeSources): () => void {
       result.observe(metrics.creditRecords, dispatcher.creditRecords(), subscription.subscriptionAttributes);
       result.observe(metrics.members, dispatcher.memberIds().length, subscription.subscriptionAttributes);
     }
+    const stored: Promise<void>[] = [];
+    for (const topic of cache.allTopics()) {
+      const led = cache.ledPartitions(topic, brokerId);
+      if (led.length === 0) continue;
+      for (const name of topic.subscriptions.keys()) {
+        if (dispatched.has(`${topic.id}/${name}`)) continue;
+        stored.push(
+          storedProgressOf(store, topic.id, led, name).then((progress) => {
+            for (const p of progress) {
+              const attributes = { [attr.destination]: topic.name, [attr.consumerGroup]: name, [attr.partition]: String(p.partition) };
+              result.observe(metrics.consumerLag, Math.max(0, p.highWatermark - p.committedOffset), attributes);
+              result.observe(metrics.pendingRetries, p.pendingRetries, attributes);
+            }
+          }),
+        );
+      }
+    }
+    await Promise.all(stored);
     // Partitions of topics no longer in the metadata are being dropped: not reported.
     const topicNames = new Map<number, string>();
     for (const topic of cache.allTopics()) topicNames.set(topic.id, topic.name);

@@ -3,8 +3,9 @@
 // consumes them with one subscription that acknowledges some, rejects some
 // and nacks others until they are dead-lettered, then scrapes /metrics
 // over HTTP and checks every counter against what it did, and that the
-// lag is back to 0. A rate-limited subscription counts its waits. The
-// coordinator, started without the flag, serves no metrics.
+// lag is back to 0. A rate-limited subscription counts its waits. A
+// subscription whose consumers are down shows its lag, after a broker
+// restart too. The coordinator, started without the flag, serves no metrics.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Admin, Consumer, Producer } from '@braid/client';
 import type { Message } from '@braid/client';
@@ -186,6 +187,43 @@ describe('the broker\'s Prometheus endpoint', () => {
     expect(cluster.coordinator.logs).toMatch(/serving/);
     expect(loggedMetricsUrl(cluster.coordinator)).toBeUndefined();
   });
+
+  it('reports the lag of a subscription whose consumers are down, also after a restart', async () => {
+    const admin = new Admin({ brokers: cluster.broker.address });
+    await admin.createTopic('signups', { partitions: 2 });
+    await admin.createSubscription('signups', 'mailer', { startPosition: StartPosition.START_POSITION_EARLIEST });
+    admin.close();
+    const producer = new Producer({ brokers: cluster.broker.address });
+    await producer.send('signups', Array.from({ length: 10 }, (_, i) => ({ value: `first-${i}` })));
+    // The mailer handles the first 10, then its consumers go down.
+    const consumer = new Consumer({ brokers: cluster.broker.address, topic: 'signups', subscription: 'mailer', ackFlushMs: 0 });
+    let received = 0;
+    for await (const message of consumer as AsyncIterable<Message>) {
+      message.ack();
+      if (++received === 10) break;
+    }
+    await consumer.close();
+    await producer.send('signups', Array.from({ length: 7 }, (_, i) => ({ value: `backlog-${i}` })));
+    await producer.close();
+    const mailer = { messaging_destination_name: 'signups', messaging_consumer_group_name: 'mailer' };
+    await expect.poll(async () => sumOf(await scrape(), 'braid_broker_consumer_lag', mailer), { timeout: 10_000, interval: 100 }).toBe(7);
+
+    // After a restart no member has opened the subscription: the lag comes from its stored state.
+    await cluster.restartBroker();
+    metricsUrl = loggedMetricsUrl(cluster.broker) ?? '';
+    const exposition = await scrape();
+    expect(samplesOf(exposition, 'braid_broker_consumer_lag', mailer).map((s) => s.labels['messaging_destination_partition_id']).sort()).toEqual(['0', '1']);
+    expect(sumOf(exposition, 'braid_broker_consumer_lag', mailer)).toBe(7);
+    expect(sumOf(exposition, 'braid_broker_members', mailer)).toBe(0);
+    // DescribeSubscription shows the same.
+    const describer = new Admin({ brokers: cluster.broker.address });
+    const described = await describer.describeSubscription('signups', 'mailer');
+    describer.close();
+    expect(described.members).toEqual([]);
+    expect(described.partitions.map((p) => p.partition)).toEqual([0, 1]);
+    expect(described.partitions.reduce((sum, p) => sum + p.lag, 0)).toBe(7);
+    expect(described.partitions.reduce((sum, p) => sum + p.highWatermark - p.committedOffset, 0)).toBe(7);
+  }, 60_000);
 
   it('closes with a graceful stop', async () => {
     expect((await cluster.broker.stop()).code).toBe(0);

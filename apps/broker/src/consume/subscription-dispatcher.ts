@@ -302,6 +302,11 @@ export class SubscriptionDispatcher {
     return [...this.dispatch.keys()];
   }
 
+  /** Id of the subscription's topic. */
+  get topicId(): number {
+    return this.options.topicId;
+  }
+
   /** Settings in force. */
   get settings(): Subscription {
     return this.subscription;
