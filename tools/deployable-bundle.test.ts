@@ -149,7 +149,7 @@ describe('deployable broker bundle', () => {
     await waitUntilServing(broker, 30_000);
     expect(broker.logs).toContain('"msg":"broker serving"');
     // The Prometheus exporter loads from the bundle's own node_modules too.
-    const metricsUrl = /"metricsUrl":"([^"]+)"/.exec(broker.logs)?.[1] ?? '';
+    const metricsUrl = broker.metricsUrl ?? '';
     const scrape = await fetch(metricsUrl);
     expect(scrape.status).toBe(200);
     expect(await scrape.text()).toContain('service_name="braid-broker"');

@@ -10,23 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Admin, Consumer, Producer } from '@braid/client';
 import type { Message } from '@braid/client';
 import { StartPosition } from '@braid/proto';
-import { startLocalCluster } from '@braid/testkit';
-import type { AppProcess, LocalCluster } from '@braid/testkit';
-import { parsePrometheusText, samplesOf, sumOf } from './prometheus-text.js';
-import type { Exposition } from './prometheus-text.js';
+import { parsePrometheusText, samplesOf, startLocalCluster, sumOf } from '@braid/testkit';
+import type { Exposition, LocalCluster } from '@braid/testkit';
 
 let cluster: LocalCluster;
 let metricsUrl: string;
-
-/** The `metricsUrl` an app logged, if any. */
-function loggedMetricsUrl(app: AppProcess): string | undefined {
-  for (const line of app.logs.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    const url = (JSON.parse(line) as { metricsUrl?: unknown }).metricsUrl;
-    if (typeof url === 'string') return url;
-  }
-  return undefined;
-}
 
 async function scrape(): Promise<Exposition> {
   const response = await fetch(metricsUrl);
@@ -37,7 +25,7 @@ async function scrape(): Promise<Exposition> {
 
 beforeAll(async () => {
   cluster = await startLocalCluster({ brokerArgs: ['--metrics-port', '0'] });
-  metricsUrl = loggedMetricsUrl(cluster.broker) ?? '';
+  metricsUrl = cluster.broker.metricsUrl ?? '';
 }, 120_000);
 
 afterAll(async () => {
@@ -185,7 +173,7 @@ describe('the broker\'s Prometheus endpoint', () => {
 
   it('is off without --metrics-port: the coordinator logs no metrics URL', () => {
     expect(cluster.coordinator.logs).toMatch(/serving/);
-    expect(loggedMetricsUrl(cluster.coordinator)).toBeUndefined();
+    expect(cluster.coordinator.metricsUrl).toBeUndefined();
   });
 
   it('reports the lag of a subscription whose consumers are down, also after a restart', async () => {
@@ -210,7 +198,7 @@ describe('the broker\'s Prometheus endpoint', () => {
 
     // After a restart no member has opened the subscription: the lag comes from its stored state.
     await cluster.restartBroker();
-    metricsUrl = loggedMetricsUrl(cluster.broker) ?? '';
+    metricsUrl = cluster.broker.metricsUrl ?? '';
     const exposition = await scrape();
     expect(samplesOf(exposition, 'braid_broker_consumer_lag', mailer).map((s) => s.labels['messaging_destination_partition_id']).sort()).toEqual(['0', '1']);
     expect(sumOf(exposition, 'braid_broker_consumer_lag', mailer)).toBe(7);

@@ -15,6 +15,7 @@ import { adminService } from './admin-service.js';
 import { BrokerRegistry } from './broker-registry.js';
 import type { CoordinatorConfig } from './config.js';
 import { CoordinatorElection } from './coordinator-election.js';
+import { observeCoordinatorGauges } from './coordinator-gauges.js';
 import { coordinatorService } from './coordinator-service.js';
 import { EmbeddedMetadataStore } from './embedded-metadata-store.js';
 import { EtcdMetadataStore } from './etcd-metadata-store.js';
@@ -98,6 +99,7 @@ async function startEmbedded(config: CoordinatorConfig, logger: Logger, clock: C
   const store = await EmbeddedMetadataStore.open(config.dataDir);
   try {
     const parts = await loadLeaderParts(store, config, logger, clock, false);
+    const stopGauges = observeCoordinatorGauges(() => parts);
     const gate = new LeaderGate(() => undefined);
     const server = createCoordinatorServer(gate, logger);
     const port = await server.listen(config.host, config.port);
@@ -125,6 +127,7 @@ async function startEmbedded(config: CoordinatorConfig, logger: Logger, clock: C
         // out its grace period for them.
         parts.metadata.close();
         await server.shutdown();
+        stopGauges();
         await stopLeader(parts);
         await store.close();
       },
@@ -171,6 +174,7 @@ async function startOnEtcd(config: CoordinatorConfig, logger: Logger, clock: Clo
   electionRef.current = running;
   logger.info({ host: config.host, port, address, ...storeFields, etcdLeaseTtlS: config.etcdLeaseTtlS }, 'coordinator standing by for the leadership');
   let parts: LeaderParts | undefined;
+  const stopGauges = observeCoordinatorGauges(() => parts);
   let failed!: (reason: Error) => void;
   const failure = new Promise<Error>((resolve) => { failed = resolve; });
   void running.lost.then(failed);
@@ -204,6 +208,7 @@ async function startOnEtcd(config: CoordinatorConfig, logger: Logger, clock: Clo
     stop: async () => {
       parts?.metadata.close();
       await server.shutdown();
+      stopGauges();
       if (parts) await stopLeader(parts);
       await running.resign();
       await store.close();

@@ -29,7 +29,7 @@ async function startCoordinators(count: number, prefix = `/braid-election-${++pr
     Array.from({ length: count }, async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'braid-coordinator-election-'));
       const app = await startApp('coordinator', {
-        args: ['--data-dir', dataDir, '--etcd-endpoints', etcd.server.endpoint, '--etcd-prefix', prefix, '--broker-lease-ms', '600000'],
+        args: ['--data-dir', dataDir, '--etcd-endpoints', etcd.server.endpoint, '--etcd-prefix', prefix, '--broker-lease-ms', '600000', '--metrics-port', '0'],
         waitFor: 'listening',
       });
       const clients = connect(app.address);
@@ -79,6 +79,15 @@ describe('coordinators on etcd: leader election', () => {
       const status = await new Promise<{ code: number }>((resolve) => watch.call.on('status', resolve));
       expect(status.code).toBe(Status.UNAVAILABLE);
       expect(watch.received).toEqual([]);
+    }
+    // Their metrics say who leads; a standby reports nothing else.
+    const scrape = async (c: Coordinator): Promise<string> => (await fetch(c.app.metricsUrl ?? 'http://127.0.0.1:1/')).text();
+    expect(await scrape(leader)).toMatch(/^braid_coordinator_leader(\{[^}]*\})? 1$/m);
+    expect(await scrape(leader)).toMatch(/^braid_coordinator_brokers\{[^}]*braid_broker_state="live"[^}]*\} 1$/m);
+    for (const standby of standbys) {
+      const text = await scrape(standby);
+      expect(text).toMatch(/^braid_coordinator_leader(\{[^}]*\})? 0$/m);
+      expect(text).not.toContain('braid_coordinator_brokers');
     }
     // The SDK moves on from a standby to the leader it names.
     const first = standbys[0];

@@ -24,5 +24,5 @@ export {
   tracingEnabled,
 } from './tracing.js';
 export type { SpanTarget } from './tracing.js';
-export { brokerMetrics, clientMetrics, dlqAdminMetrics, durationBuckets, metricNames, observeDeadLetterQueues } from './metrics.js';
-export type { BrokerMetrics, DeadLetterQueueFigures, DlqAdminMetrics, ObserveGauges } from './metrics.js';
+export { brokerMetrics, clientMetrics, coordinatorMetrics, dlqAdminMetrics, durationBuckets, metricNames, observeDeadLetterQueues } from './metrics.js';
+export type { BrokerMetrics, CoordinatorMetrics, DeadLetterQueueFigures, DlqAdminMetrics, ObserveGauges } from './metrics.js';

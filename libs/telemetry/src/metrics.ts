@@ -50,6 +50,13 @@ export const metricNames = {
   // dlq-admin.
   dlqDepth: 'braid.dlq.depth',
   dlqOldestAge: 'braid.dlq.oldest.age',
+  // Coordinator.
+  coordinatorLeader: 'braid.coordinator.leader',
+  coordinatorBrokers: 'braid.coordinator.brokers',
+  coordinatorPartitions: 'braid.coordinator.partitions',
+  coordinatorTopics: 'braid.coordinator.topics',
+  coordinatorSubscriptions: 'braid.coordinator.subscriptions',
+  coordinatorMetadataVersion: 'braid.coordinator.metadata.version',
 } as const;
 
 /**
@@ -274,6 +281,37 @@ export function dlqAdminMetrics(meter: Meter = defaultMeter()): DlqAdminMetrics 
   const depth = gauge(meter, metricNames.dlqDepth, '{record}', 'Records in the dead-letter queue of a subscription');
   const oldestAge = meter.createObservableGauge(metricNames.dlqOldestAge, { unit: 's', description: 'Age of the oldest record in the dead-letter queue (0 when empty)', valueType: ValueType.DOUBLE });
   return { observe: observer(meter, [depth, oldestAge]), depth, oldestAge };
+}
+
+/** The coordinator's instruments (see `coordinatorMetrics`). */
+export interface CoordinatorMetrics {
+  /** Registers the callback that reports the gauges at collection time. */
+  readonly observe: ObserveGauges;
+  /** 1 while this coordinator serves as the leader, 0 on standby. */
+  readonly leader: ObservableGauge;
+  /** Registered brokers by `braid.broker.state` (`live`, `down`). */
+  readonly brokers: ObservableGauge;
+  /** Partitions of all topics by `braid.partition.state` (`available`: the leader's lease is live; `unavailable`). */
+  readonly partitions: ObservableGauge;
+  /** Topics. */
+  readonly topics: ObservableGauge;
+  /** Subscriptions. */
+  readonly subscriptions: ObservableGauge;
+  /** Version of the cluster metadata (grows with every change). */
+  readonly metadataVersion: ObservableGauge;
+}
+
+/** Creates the coordinator's instruments on `meter` (default: the global meter provider's `braid` meter). */
+export function coordinatorMetrics(meter: Meter = defaultMeter()): CoordinatorMetrics {
+  const gauges = {
+    leader: gauge(meter, metricNames.coordinatorLeader, '1', '1 while this coordinator serves as the leader, 0 on standby'),
+    brokers: gauge(meter, metricNames.coordinatorBrokers, '{broker}', 'Registered brokers by state (braid.broker.state: live, down)'),
+    partitions: gauge(meter, metricNames.coordinatorPartitions, '{partition}', 'Partitions by state (braid.partition.state: available, unavailable: their leader\'s lease lapsed)'),
+    topics: gauge(meter, metricNames.coordinatorTopics, '{topic}', 'Topics'),
+    subscriptions: gauge(meter, metricNames.coordinatorSubscriptions, '{subscription}', 'Subscriptions'),
+    metadataVersion: gauge(meter, metricNames.coordinatorMetadataVersion, '1', 'Version of the cluster metadata; grows with every change'),
+  };
+  return { observe: observer(meter, Object.values(gauges)), ...gauges };
 }
 
 /** One dead-letter queue as dlq-admin sees it. */

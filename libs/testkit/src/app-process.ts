@@ -87,6 +87,20 @@ export class AppProcess {
     return this.output;
   }
 
+  /** The Prometheus endpoint the app logged (`"metricsUrl"`, with `--metrics-port`), if any so far. */
+  get metricsUrl(): string | undefined {
+    for (const line of this.output.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        const url = (JSON.parse(line) as { metricsUrl?: unknown }).metricsUrl;
+        if (typeof url === 'string') return url;
+      } catch {
+        // Not a log line of the app's logger.
+      }
+    }
+    return undefined;
+  }
+
   /** Whether the process is still running. */
   get alive(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;

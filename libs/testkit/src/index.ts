@@ -22,3 +22,5 @@ export type { StartEtcdOptions } from './etcd-server.js';
 export { call, failure } from './grpc-calls.js';
 export { OtlpReceiver, decodeExportRequest } from './otlp-receiver.js';
 export type { ReceivedSpan } from './otlp-receiver.js';
+export { parsePrometheusText, samplesOf, sumOf } from './prometheus-text.js';
+export type { Exposition, Sample } from './prometheus-text.js';
