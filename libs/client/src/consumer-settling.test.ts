@@ -254,6 +254,62 @@ describe('Consumer: key order across retries (RETRY_ORDER_BLOCK_KEY)', () => {
     await run;
   });
 
+  it('with a retry due soon, parks the later records of the failed key instead of handing them back, and processes them right behind the retry', async () => {
+    await startBroker({ retryPolicy: { ...oneSecondRetries, initialBackoffMs: 50, maxBackoffMs: 50 } });
+    publishMixed(5);
+    const total = 25;
+    const calls: string[] = [];
+    const c = consumer();
+    const run = c.run(async (m) => {
+      calls.push(seen(m));
+      if (m.value.toString() === 'k1' && m.attempt === 1) {
+        await until(() => broker.subscriptions.deliveries.length >= total, 'everything is delivered');
+        throw new Error('create failed');
+      }
+    }, { concurrency: 8 });
+    const kCalls = (): string[] => calls.filter((s) => s.startsWith('k'));
+    await until(() => calls.filter((s) => s.startsWith('o')).length === 20 && failures().length === 1, 'other keys are done and k1 is nacked');
+    expect(failures()).toEqual(['0:create failed:Error']);
+    expect(kCalls()).toEqual(['k1#1']);
+
+    await advanceBroker(50);
+    await until(() => kCalls().length === 6, 'every record of k is processed');
+    expect(kCalls()).toEqual(['k1#1', 'k1#2', 'k2#1', 'k3#1', 'k4#1', 'k5#1']);
+    await until(() => committed() === total, 'everything is committed');
+    // Nothing went back to the broker, and nothing was delivered twice but the retry.
+    expect(released()).toEqual([]);
+    expect(broker.subscriptions.deliveries.length).toBe(total + 1);
+    await c.close();
+    await run;
+  });
+
+  it('hands back what it parked when the retry is late (it went elsewhere), and still processes the key in order', async () => {
+    await startBroker({ retryPolicy: { ...oneSecondRetries, initialBackoffMs: 50, maxBackoffMs: 50 } });
+    publishMixed(5);
+    const total = 25;
+    const calls: string[] = [];
+    const c = consumer();
+    const run = c.run(async (m) => {
+      calls.push(seen(m));
+      if (m.value.toString() === 'k1' && m.attempt === 1) {
+        await until(() => broker.subscriptions.deliveries.length >= total, 'everything is delivered');
+        throw new Error('create failed');
+      }
+    }, { concurrency: 8 });
+    const kCalls = (): string[] => calls.filter((s) => s.startsWith('k'));
+    // The broker's clock stands still: the retry (due in 50 ms) does not come within 100 ms + the grace.
+    await until(() => released().length === 4, 'the parked records are handed back', 5_000);
+    expect(released()).toEqual([2, 4, 6, 8]);
+    expect(kCalls()).toEqual(['k1#1']);
+
+    await advanceBroker(50);
+    await until(() => kCalls().length === 6, 'every record of k is processed');
+    expect(kCalls()).toEqual(['k1#1', 'k1#2', 'k2#1', 'k3#1', 'k4#1', 'k5#1']);
+    await until(() => committed() === total, 'everything is committed');
+    await c.close();
+    await run;
+  });
+
   it('hands back, once, a record of the failed key that a broker not holding keys back sends after the failure; it is processed when it comes again', async () => {
     await startBroker({ retryPolicy: oneSecondRetries }, { blockKeys: false });
     broker.publish('t', [{ key: 'k', value: 'k1' }]);

@@ -236,7 +236,9 @@ export class Consumer<T = Buffer> implements AsyncIterable<Message<T>> {
   private readonly concurrency: number;
   private readonly parse: PayloadParser<T>;
   private readonly rateLimit: TokenBucket | undefined;
-  private readonly blocked = new BlockedKeys();
+  private readonly blocked: BlockedKeys<AnyMessage>;
+  /** Whether a loop hands back parked records whose retry is late. */
+  private sweepingParked = false;
   private readonly streams = new Map<string, SubscribeStream>();
   private readonly queue = new MessageQueue<Message>(() => {
     // The application waits for records: credit gathered for a batch goes out now.
@@ -274,6 +276,8 @@ export class Consumer<T = Buffer> implements AsyncIterable<Message<T>> {
     this.createIfMissing = options.createIfMissing ?? false;
     this.settings = options.settings;
     this.prefetchRecords = wholeAtLeast('prefetchRecords', options.prefetchRecords ?? consumerDefaults.prefetchRecords, 1);
+    // Parked records hold credit: at most half the prefetch, so other keys keep flowing.
+    this.blocked = new BlockedKeys<AnyMessage>(() => this.clock.now(), Math.max(1, Math.floor(this.prefetchRecords / 2)));
     this.prefetchBytes = options.prefetchBytes ?? consumerDefaults.prefetchBytes;
     if (this.prefetchBytes !== Number.POSITIVE_INFINITY) wholeAtLeast('prefetchBytes', this.prefetchBytes, 1);
     this.ackBatchSize = wholeAtLeast('ackBatchSize', options.ackBatchSize ?? consumerDefaults.ackBatchSize, 1);
@@ -292,7 +296,7 @@ export class Consumer<T = Buffer> implements AsyncIterable<Message<T>> {
       discard: (stream) => { this.discardStale(stream); },
       beforeReconnect: (stream) => this.refreshRoutes(stream),
       fail: (_stream, error) => { void this.shutDown(error, 0); },
-      holdBackKey: (_stream, message) => { this.holdBackKey(message); },
+      holdBackKey: (_stream, message, parkForMs) => { this.holdBackKey(message, parkForMs); },
     };
   }
 
@@ -342,8 +346,9 @@ export class Consumer<T = Buffer> implements AsyncIterable<Message<T>> {
    * the error's message and name (retried after the subscription's
    * backoff). A record whose value `parse` refuses is rejected without
    * calling the handler. After a nack under `RETRY_ORDER_BLOCK_KEY`, the
-   * later records of the same key waiting for their slot are handed back
-   * unprocessed and come again after the retry.
+   * later records of the same key waiting for their slot are parked until
+   * the retry comes back (when it is due within a second) or handed back
+   * unprocessed to come again after it (see `blocked-keys.ts`).
    *
    * Resolves after `close()` once the running handlers have finished (at
    * once on a closed consumer); rejects with the error that ended the
@@ -453,24 +458,63 @@ export class Consumer<T = Buffer> implements AsyncIterable<Message<T>> {
       stream?.abandon(message);
       return false;
     }
-    if (!this.blocked.admit(message)) {
-      this.handBack([message]);
-      return false;
-    }
-    return true;
+    const admission = this.blocked.admit(message);
+    if (admission === 'release') this.handBack([message, ...this.blocked.takeReleased()]);
+    else if (admission === 'park') this.sweepParked();
+    else this.queueUnparked();
+    return admission === 'go';
   }
 
   /**
    * A nacked record will be retried with its key held back
    * (`RETRY_ORDER_BLOCK_KEY`): the later records of its key and partition
-   * waiting here, not yet given to the application, are handed back so they
-   * do not overtake the retry; records of the key arriving later are handed
-   * back on arrival (see `BlockedKeys`).
+   * waiting here, not yet given to the application, are parked until the
+   * retry comes back (for up to `parkForMs`) or handed back, so they do not
+   * overtake the retry; records of the key arriving later likewise (see
+   * `BlockedKeys`).
    */
-  private holdBackKey(failed: AnyMessage): void {
-    if (!this.blocked.block(failed)) return;
-    const behind = (message: AnyMessage): boolean => sameKey(message, failed) && !this.blocked.admit(message);
-    this.handBack([...this.queue.remove(behind), ...(this.scheduler?.remove(behind) ?? [])]);
+  private holdBackKey(failed: AnyMessage, parkForMs: number | undefined): void {
+    if (!this.blocked.block(failed, parkForMs)) return;
+    const released: AnyMessage[] = [];
+    const behind = (message: AnyMessage): boolean => {
+      if (!sameKey(message, failed)) return false;
+      const admission = this.blocked.admit(message);
+      if (admission === 'release') released.push(message);
+      return admission !== 'go';
+    };
+    this.queue.remove(behind);
+    this.scheduler?.remove(behind);
+    this.handBack([...released, ...this.blocked.takeReleased()]);
+    if (this.blocked.parked > 0) this.sweepParked();
+  }
+
+  /** Queues the records parked behind retries that came back (they follow them, in offset order). */
+  private queueUnparked(): void {
+    const unparked = this.blocked.takeUnparked();
+    if (unparked.length > 0) this.queue.push(unparked as Message[]);
+  }
+
+  /**
+   * While records are parked, hands back those whose retry is late (it
+   * went to another member, or their stream broke): checked four times a
+   * second, so a late retry costs its records at most that much more.
+   */
+  private sweepParked(): void {
+    if (this.sweepingParked) return;
+    this.sweepingParked = true;
+    void (async () => {
+      try {
+        while (this.blocked.parked > 0 && !this.closing) {
+          await this.clock.sleep(250, this.shutdownSignal.signal);
+          this.blocked.expire();
+          this.handBack(this.blocked.takeReleased());
+        }
+      } catch {
+        // Closing: `finish` abandons what is parked.
+      } finally {
+        this.sweepingParked = false;
+      }
+    })();
   }
 
   /** Hands messages back unprocessed (a nack with `release`: no attempt counted). */
@@ -590,21 +634,36 @@ export class Consumer<T = Buffer> implements AsyncIterable<Message<T>> {
       for (const message of messages) settlerOf(message)?.abandon(message);
       return;
     }
-    // Records of a key behind a failed record, sent before the broker learnt of the failure.
-    const behind = messages.filter((message) => !this.blocked.admit(message));
-    if (behind.length === 0) {
+    if (this.blocked.size === 0) {
       this.queue.push(messages);
       return;
     }
-    this.handBack(behind);
-    const blocked = new Set<AnyMessage>(behind);
-    this.queue.push(messages.filter((message) => !blocked.has(message)));
+    // Records of a key behind a failed record, sent before the broker learnt
+    // of the failure, are parked or handed back; a retry that came back is
+    // followed by what was parked behind it.
+    const admitted: Message[] = [];
+    const released: Message[] = [];
+    let parked = false;
+    for (const message of messages) {
+      const admission = this.blocked.admit(message);
+      if (admission === 'go') {
+        admitted.push(message);
+        for (const follower of this.blocked.takeUnparked()) admitted.push(follower as Message);
+      } else if (admission === 'release') {
+        released.push(message);
+      } else {
+        parked = true;
+      }
+    }
+    this.handBack([...released, ...this.blocked.takeReleased()]);
+    if (parked) this.sweepParked();
+    this.queue.push(admitted);
   }
 
   /** Drops queued messages of `stream` that it no longer holds, releasing their credit. */
   private discardStale(stream: SubscribeStream): void {
     const stale = (message: Message): boolean => settlerOf(message) === stream && !stream.holds(message);
-    const dropped = [...this.queue.remove(stale), ...(this.scheduler?.remove(stale) ?? [])];
+    const dropped = [...this.queue.remove(stale), ...(this.scheduler?.remove(stale) ?? []), ...(this.blocked.removeParked(stale as (m: AnyMessage) => boolean) as Message[])];
     for (const message of dropped) stream.abandon(message);
   }
 
@@ -649,7 +708,7 @@ export class Consumer<T = Buffer> implements AsyncIterable<Message<T>> {
     const streams = [...this.streams.values()];
     for (const stream of streams) stream.stopCredit();
     const left = error ? this.queue.fail(error) : this.queue.close();
-    for (const message of [...left, ...(this.scheduler?.cancelQueued() ?? [])]) settlerOf(message)?.abandon(message);
+    for (const message of [...left, ...(this.scheduler?.cancelQueued() ?? []), ...this.blocked.clear()]) settlerOf(message)?.abandon(message);
     if (error) {
       for (const stream of streams) stream.abort();
       this.logger.error({ err: error }, 'consumer failed');

@@ -256,10 +256,11 @@ export class Message<T = Buffer> {
    * after the last attempt.
    *
    * Under `RETRY_ORDER_BLOCK_KEY` (the default of PARTITIONED and KEY_SHARED
-   * subscriptions) the consumer then hands back, unprocessed and without
-   * counting an attempt, the later records of the same key and partition it
-   * holds and has not given to the application yet, so they come again
-   * after the retried record instead of overtaking it.
+   * subscriptions) the consumer then holds back the later records of the
+   * same key and partition it holds and has not given to the application
+   * yet, so they do not overtake the retried record: parked until it comes
+   * back when it is due within a second, else handed back unprocessed
+   * (no attempt counted) to come again after it.
    *
    * @throws InvalidArgumentError when `delayMs` is not a whole number >= 0.
    */

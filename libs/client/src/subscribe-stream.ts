@@ -13,8 +13,9 @@
  *   records held (queued or being processed) before they run out. A
  *   failure nack that the broker retries with the key held back
  *   (`RETRY_ORDER_BLOCK_KEY`, not the last attempt) is reported to the
- *   consumer (`StreamHost.holdBackKey`), which hands back the key's later
- *   records it holds (nacks with `release`).
+ *   consumer (`StreamHost.holdBackKey`), which parks the key's later
+ *   records it holds until the retry comes back, or hands them back (nacks
+ *   with `release`; see `blocked-keys.ts`).
  * - **Backpressure.** Writes respect `write()` returning false: later
  *   requests wait in order for `'drain'`.
  * - **Reconnect.** When the stream ends with a retriable status (the broker
@@ -39,7 +40,7 @@ import { AckBatcher } from './ack-batcher.js';
 import type { ChannelPool } from './channels.js';
 import { CreditBatcher } from './credit-batcher.js';
 import { LeaseExtender } from './lease-extender.js';
-import { nackBlocksKey } from './blocked-keys.js';
+import { nackBlocksKey, parkingTime } from './blocked-keys.js';
 import { Message } from './message.js';
 import type { AnyMessage, MessageSettler, Settlement } from './message.js';
 import { inRanges } from './offset-ranges.js';
@@ -66,8 +67,10 @@ export interface StreamHost {
    * `message` was nacked as failed and the broker will retry it while
    * holding its key back (`RETRY_ORDER_BLOCK_KEY`, not its last attempt):
    * later records of the key held locally must not overtake the retry.
+   * `parkForMs`: how long they may wait here for it (`parkingTime`), or
+   * undefined to hand them back.
    */
-  holdBackKey(stream: SubscribeStream, message: AnyMessage): void;
+  holdBackKey(stream: SubscribeStream, message: AnyMessage, parkForMs: number | undefined): void;
 }
 
 /** Options of {@link SubscribeStream}. */
@@ -485,11 +488,12 @@ export class SubscribeStream implements MessageSettler {
     const sent = settlement !== undefined && held.live && this.call !== undefined;
     if (sent) this.sendSettlement(message, settlement);
     // A failure the broker retries with the key held back (by this session's subscription settings).
-    const blocksKey = sent && settlement.kind === 'nack' && nackBlocksKey(this.openedResponse?.config, message.attempt);
+    const config = this.openedResponse?.config;
+    const blocksKey = sent && settlement.kind === 'nack' && nackBlocksKey(config, message.attempt);
     this.grant(this.options.grantor.onSettled(held.bytes));
     if (this.held.size === 0) for (const waiter of this.settledWaiters.splice(0)) waiter();
     // Last, once this record's bookkeeping is done: the host releases the key's later records through this stream.
-    if (blocksKey) this.options.host.holdBackKey(this, message);
+    if (blocksKey) this.options.host.holdBackKey(this, message, parkingTime(config, message.attempt, settlement.delayMs));
   }
 
   private sendSettlement(message: AnyMessage, settlement: Settlement): void {
