@@ -256,5 +256,6 @@ function insertByOffset<T extends KeyedRecord>(records: T[], record: T): boolean
 }
 
 function blockId(record: KeyedRecord): string | undefined {
-  return record.key === undefined ? undefined : `${record.partition}:${record.key.toString('base64')}`;
+  // latin1 maps each byte to one character: as unique as base64, and cheaper (it runs per record while keys are blocked).
+  return record.key === undefined ? undefined : `${record.partition}:${record.key.toString('latin1')}`;
 }
