@@ -217,21 +217,30 @@ describe('Consumer: key order across retries (RETRY_ORDER_BLOCK_KEY)', () => {
     broker.publish('t', records);
   }
 
-  it('with concurrency 8, hands back the later records of a failed key instead of processing them, lets other keys proceed, and processes the key in order after the retry', async () => {
-    await startBroker({ retryPolicy: oneSecondRetries });
+  /**
+   * Publishes 5 records of `k` among 20 of other keys and runs a consumer
+   * (concurrency 8) whose handler fails k1's first attempt once everything
+   * is delivered (so k2..k5 wait behind it). Returns the calls (`k1#1`, ...).
+   */
+  function failFirstK1(): { calls: string[]; kCalls: () => string[]; c: Consumer; run: Promise<void> } {
     publishMixed(5);
-    const total = 25;
     const calls: string[] = [];
     const c = consumer();
     const run = c.run(async (m) => {
       calls.push(seen(m));
       if (m.value.toString() === 'k1' && m.attempt === 1) {
         // Fail only once k2..k5 wait in k's slot behind k1.
-        await until(() => broker.subscriptions.deliveries.length >= total, 'everything is delivered');
+        await until(() => broker.subscriptions.deliveries.length >= 25, 'everything is delivered');
         throw new Error('create failed');
       }
     }, { concurrency: 8 });
-    const kCalls = (): string[] => calls.filter((s) => s.startsWith('k'));
+    return { calls, kCalls: () => calls.filter((s) => s.startsWith('k')), c, run };
+  }
+
+  it('with concurrency 8, hands back the later records of a failed key instead of processing them, lets other keys proceed, and processes the key in order after the retry', async () => {
+    await startBroker({ retryPolicy: oneSecondRetries });
+    const total = 25;
+    const { calls, kCalls, c, run } = failFirstK1();
     const others = (): number => calls.filter((s) => s.startsWith('o')).length;
 
     await until(() => others() === 20 && released().length === 4, 'other keys are done and k2..k5 handed back');
@@ -256,18 +265,8 @@ describe('Consumer: key order across retries (RETRY_ORDER_BLOCK_KEY)', () => {
 
   it('with a retry due soon, parks the later records of the failed key instead of handing them back, and processes them right behind the retry', async () => {
     await startBroker({ retryPolicy: { ...oneSecondRetries, initialBackoffMs: 50, maxBackoffMs: 50 } });
-    publishMixed(5);
     const total = 25;
-    const calls: string[] = [];
-    const c = consumer();
-    const run = c.run(async (m) => {
-      calls.push(seen(m));
-      if (m.value.toString() === 'k1' && m.attempt === 1) {
-        await until(() => broker.subscriptions.deliveries.length >= total, 'everything is delivered');
-        throw new Error('create failed');
-      }
-    }, { concurrency: 8 });
-    const kCalls = (): string[] => calls.filter((s) => s.startsWith('k'));
+    const { calls, kCalls, c, run } = failFirstK1();
     await until(() => calls.filter((s) => s.startsWith('o')).length === 20 && failures().length === 1, 'other keys are done and k1 is nacked');
     expect(failures()).toEqual(['0:create failed:Error']);
     expect(kCalls()).toEqual(['k1#1']);
@@ -285,18 +284,8 @@ describe('Consumer: key order across retries (RETRY_ORDER_BLOCK_KEY)', () => {
 
   it('hands back what it parked when the retry is late (it went elsewhere), and still processes the key in order', async () => {
     await startBroker({ retryPolicy: { ...oneSecondRetries, initialBackoffMs: 50, maxBackoffMs: 50 } });
-    publishMixed(5);
     const total = 25;
-    const calls: string[] = [];
-    const c = consumer();
-    const run = c.run(async (m) => {
-      calls.push(seen(m));
-      if (m.value.toString() === 'k1' && m.attempt === 1) {
-        await until(() => broker.subscriptions.deliveries.length >= total, 'everything is delivered');
-        throw new Error('create failed');
-      }
-    }, { concurrency: 8 });
-    const kCalls = (): string[] => calls.filter((s) => s.startsWith('k'));
+    const { kCalls, c, run } = failFirstK1();
     // The broker's clock stands still: the retry (due in 50 ms) does not come within 100 ms + the grace.
     await until(() => released().length === 4, 'the parked records are handed back', 5_000);
     expect(released()).toEqual([2, 4, 6, 8]);
