@@ -42,6 +42,7 @@ import {
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
+  ShuttingDownError,
   assertValidName,
   fromGrpcError,
   systemClock,
@@ -385,7 +386,7 @@ export class DlqService {
 
   /** Stops running redrives (what was sent stays redriven) and waits for running calls. */
   async close(): Promise<void> {
-    this.shutdown.abort(new FailedPreconditionError('dlq-admin is shutting down'));
+    this.shutdown.abort(new ShuttingDownError('dlq-admin'));
     await Promise.allSettled([...this.running]);
   }
 

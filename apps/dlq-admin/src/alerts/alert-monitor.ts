@@ -12,7 +12,7 @@
  * restart resumes the notices still pending). Rule changes and checks run
  * one at a time, so a rule deleted during a check is not brought back.
  */
-import { FailedPreconditionError, NotFoundError, systemClock } from '@braid/core';
+import { FailedPreconditionError, NotFoundError, ShuttingDownError, systemClock } from '@braid/core';
 import type { Clock, Logger, Random } from '@braid/core';
 import { AlertEventKind, AlertStatus, WebhookDeliveryStatus } from '@braid/proto';
 import type { AlertCounters, AlertEvent, AlertRule, AlertState, DeadLetterQueue } from '@braid/proto';
@@ -145,7 +145,7 @@ export class AlertMonitor {
 
   /** Stops checking and retrying (pending notices resume at the next start). */
   async stop(): Promise<void> {
-    this.stopping.abort(new Error('dlq-admin is stopping'));
+    this.stopping.abort(new ShuttingDownError('dlq-admin'));
     await this.loop;
     await this.tail;
     await this.notifier.close();
@@ -261,7 +261,7 @@ export class AlertMonitor {
       try {
         await this.check();
       } catch (error) {
-        this.logger.error({ error: error instanceof Error ? error.message : String(error) }, 'alert check failed; trying again at the next interval');
+        this.logger.error({ err: error }, 'alert check failed; trying again at the next interval');
       }
     }
   }

@@ -15,7 +15,7 @@
  */
 import { retry } from '@braid/backoff';
 import type { BackoffPolicy } from '@braid/backoff';
-import { systemClock, systemRandom } from '@braid/core';
+import { ShuttingDownError, systemClock, systemRandom } from '@braid/core';
 import type { Clock, Logger, Random } from '@braid/core';
 import { WebhookDeliveryStatus } from '@braid/proto';
 import type { AlertEvent, WebhookDelivery } from '@braid/proto';
@@ -108,7 +108,7 @@ export class WebhookNotifier {
    * the store can be closed after.
    */
   async close(): Promise<void> {
-    this.stopping.abort(new Error('dlq-admin is stopping'));
+    this.stopping.abort(new ShuttingDownError('dlq-admin'));
     await this.whenIdle();
     await Promise.all([...this.writes]);
   }

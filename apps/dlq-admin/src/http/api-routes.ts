@@ -23,6 +23,7 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CancelledError, InternalError } from '@braid/core';
 import type { Logger } from '@braid/core';
 import { AlertStatus } from '@braid/proto';
 import type { AlertRule, AlertState, RedriveResponse } from '@braid/proto';
@@ -110,7 +111,7 @@ export async function queuesResponse(service: DlqApi, now: () => number, refresh
 }
 
 function checkConnected(response: ServerResponse): void {
-  if (response.destroyed) throw new Error('the client went away');
+  if (response.destroyed) throw new CancelledError('the client went away');
 }
 
 /** Waits until `response` can take more, or throws when the client went away. */
@@ -147,7 +148,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
   app.get('/api/queues/:topic/:subscription/records/:partition/:offset', async (request): Promise<RecordResponse> => {
     const params = parseInput(recordParams, request.params, 'path');
     const { record } = await service.getRecord(getRecordRequest(params));
-    if (record === undefined) throw new Error('GetDeadLetter answered without a record');
+    if (record === undefined) throw new InternalError('GetDeadLetter answered without a record');
     return { record: recordView(record) };
   });
 
@@ -182,7 +183,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
     app.post('/api/alert-rules', async (request, reply): Promise<AlertRuleCreatedResponse> => {
       const body = parseInput(alertRuleBody, request.body, 'body');
       const { rule } = await alerts.createRule(createAlertRuleRequest(body), callContext(request));
-      if (rule === undefined) throw new Error('CreateAlertRule answered without a rule');
+      if (rule === undefined) throw new InternalError('CreateAlertRule answered without a rule');
       void reply.code(201);
       return { rule: alertRuleView(await stateOf(alerts, rule)) };
     });
@@ -231,7 +232,7 @@ async function redrive(request: FastifyRequest, reply: FastifyReply, options: Ap
   const raw = reply.raw;
   const stop = new AbortController();
   raw.on('close', () => {
-    if (!raw.writableFinished) stop.abort(new Error('the client went away'));
+    if (!raw.writableFinished) stop.abort(new CancelledError('the client went away'));
   });
 
   if (!(request.headers.accept ?? '').includes(ndjson)) {
@@ -263,7 +264,7 @@ async function redrive(request: FastifyRequest, reply: FastifyReply, options: Ap
     if (!raw.destroyed) raw.end(`${JSON.stringify(toHttpError(error).body)}\n`);
     return reply;
   }
-  if (!stream.started) throw new Error('the redrive ended without reporting progress');
+  if (!stream.started) throw new InternalError('the redrive ended without reporting progress');
   raw.end();
   return reply;
 }
