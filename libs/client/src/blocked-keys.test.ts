@@ -125,6 +125,16 @@ describe('BlockedKeys parking', () => {
     expect(blocked.takeUnparked()).toEqual([]);
   });
 
+  it('a second failure of the key with a retry far off hands back what the block parked', () => {
+    const blocked = new BlockedKeys<KeyedRecord>(() => 0, 10);
+    blocked.block(record(5), 1_000);
+    expect(blocked.admit(record(7))).toBe('park');
+    blocked.block(record(6));
+    expect(blocked.takeReleased().map((r) => r.offset)).toEqual([7]);
+    expect(blocked.parked).toBe(0);
+    expect(blocked.admit(record(8))).toBe('release');
+  });
+
   it('gives up parked records of a broken stream without ending their block, and all of them on clear', () => {
     const blocked = new BlockedKeys<KeyedRecord>(() => 0, 10);
     blocked.block(record(5), 1_000);

@@ -136,6 +136,8 @@ export class BlockedKeys<T extends KeyedRecord> {
     const block = this.blocks.get(id);
     if (block) {
       block.failedOffset = Math.min(block.failedOffset, record.offset);
+      // A block that parked must not start releasing with records still parked.
+      if (parkUntil === undefined && block.parked.length > 0) this.stopParking(block);
       block.parkUntil = parkUntil;
     } else {
       this.blocks.set(id, { failedOffset: record.offset, released: new Set(), parked: [], parkUntil });
@@ -150,6 +152,7 @@ export class BlockedKeys<T extends KeyedRecord> {
    * counted as released). See the file comment for the rules.
    */
   admit(record: T): Admission {
+    if (this.blocks.size === 0) return 'go';
     const id = blockId(record);
     if (id === undefined) return 'go';
     const block = this.blocks.get(id);
@@ -256,6 +259,6 @@ function insertByOffset<T extends KeyedRecord>(records: T[], record: T): boolean
 }
 
 function blockId(record: KeyedRecord): string | undefined {
-  // latin1 maps each byte to one character: as unique as base64, and cheaper (it runs per record while keys are blocked).
+  // latin1 maps each byte to one character: as unique as base64, and cheaper (admit runs it per record while any key is blocked).
   return record.key === undefined ? undefined : `${record.partition}:${record.key.toString('latin1')}`;
 }
