@@ -30,7 +30,7 @@ import type { MetadataCache, TopicView } from './metadata-cache.js';
 import { isLeaderLocal } from './peer-admin.js';
 import type { PeerAdmin } from './peer-admin.js';
 import { readRecords } from './record-reader.js';
-import { storedProgressOf } from './stored-progress.js';
+import { lagOf, logsByTopic, storedProgressOf } from './stored-progress.js';
 import type { PartitionProgress } from './stored-progress.js';
 import type { TopicResolver } from './topic-resolver.js';
 import { unary } from '@braid/server';
@@ -225,7 +225,7 @@ async function describeSubscription(context: AdminForwarderContext, request: Des
   if (local) subscriptionOf(topic, request.name);
   const dispatcher = await context.registry.find(topic.id, request.name);
   const parts: Pick<DescribeSubscriptionResponse, 'partitions' | 'members' | 'circuitState'>[] = [];
-  const withLag = (p: PartitionProgress): SubscriptionPartition => ({ ...p, lag: Math.max(0, p.highWatermark - p.committedOffset) });
+  const withLag = (p: PartitionProgress): SubscriptionPartition => ({ ...p, lag: lagOf(p) });
   if (dispatcher) {
     parts.push({
       partitions: dispatcher.progress().map(withLag),
@@ -234,7 +234,7 @@ async function describeSubscription(context: AdminForwarderContext, request: Des
     });
   } else {
     // No member opened it here since this broker started: its progress as stored.
-    const stored = await storedProgressOf(context.store, topic.id, context.cache.ledPartitions(topic, brokerId), request.name);
+    const stored = await storedProgressOf(context.store, logsByTopic(context.store).get(topic.id), context.cache.ledPartitions(topic, brokerId), request.name);
     if (stored.length > 0) parts.push({ partitions: stored.map(withLag), members: [], circuitState: CircuitState.CIRCUIT_STATE_UNSPECIFIED });
   }
   if (!local) {

@@ -162,7 +162,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   const peers = new PeerAdmin(peerClients);
   // What Subscribe streams hold for members, for DescribeBroker.
   const streamBuffers = new StreamBuffers();
-  const stopGauges = observeBrokerGauges({ metrics, dispatchers, store, cache, streams: streamBuffers, brokerId });
+  const stopGauges = observeBrokerGauges({ metrics, dispatchers, store, cache, streams: streamBuffers, brokerId, logger: log.child({ component: 'gauges' }) });
   const server = createServer({
     logger: log.child({ component: 'grpc' }),
     services: [

@@ -77,7 +77,8 @@ function writeVarint(target: Buffer, at: number, value: number): number {
   return at;
 }
 
-function readVarint(source: Uint8Array, at: number): [value: number, next: number] {
+/** A varint of a stored record at `at`: its value and where the next field starts; RangeError when truncated. */
+export function readVarint(source: Uint8Array, at: number): [value: number, next: number] {
   let value = 0;
   let scale = 1;
   for (;;) {

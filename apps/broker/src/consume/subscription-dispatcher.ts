@@ -36,8 +36,9 @@ import type { Clock, Logger, Random } from '@braid/core';
 import { FailedPreconditionError, toStreamError } from '@braid/core';
 import { CircuitState, NoticeType, StartPosition, SubscriptionMode } from '@braid/proto';
 import { TokenBucket } from '@braid/flow';
-import { attr, brokerMetrics } from '@braid/telemetry';
+import { attr, brokerMetrics, tracingEnabled } from '@braid/telemetry';
 import type { BrokerMetrics } from '@braid/telemetry';
+import type { PartitionProgress } from '../stored-progress.js';
 import type { Subscription } from '@braid/proto';
 import { OffsetRangeSet } from '@braid/storage';
 import type { AttemptDisposition, LogStore, PartitionLog, RetryKey, RetryState, RetryStore } from '@braid/storage';
@@ -369,7 +370,7 @@ export class SubscriptionDispatcher {
   }
 
   /** Per-partition progress for describe. */
-  progress(): { partition: number; committedOffset: number; highWatermark: number; unacked: number; pendingRetries: number }[] {
+  progress(): PartitionProgress[] {
     return [...this.dispatch.values()].map((d) => ({
       partition: d.partition,
       committedOffset: d.ledger.cursor,
@@ -643,7 +644,11 @@ export class SubscriptionDispatcher {
     const previousDelay = previous && previous.dueMs > 0 ? previous.dueMs - (previous.attempts.at(-1)?.timeMs ?? previous.dueMs) : undefined;
     const delay = this.policy.delayMs(lease.attempt, failure.delayMs, previousDelay, this.options.random);
     state.dueMs = delay > 0 ? now + delay : 0;
-    traceRecord('retry', this.traced(d, offset, record), { [attr.attempt]: lease.attempt, [attr.disposition]: 'nack', 'braid.retry.delay_ms': delay });
+    if (tracingEnabled()) {
+      // A nack, or an attempt that ended without one (lease_expired, member_left: its error.type).
+      const why = failure.disposition === 'nack' ? { [attr.disposition]: 'nack' } : { [attr.errorType]: failure.disposition };
+      traceRecord('retry', this.traced(d, offset, record), { [attr.attempt]: lease.attempt, ...why, 'braid.retry.delay_ms': delay });
+    }
     this.retries.put([state]).catch((error: unknown) => {
       // Not durable, but not forgotten: the retry fires from memory (the
       // timers' refills would not find it in the store).
@@ -816,7 +821,7 @@ export class SubscriptionDispatcher {
       );
       this.options.onDeadLettered?.(this.options.topic, this.subscription.name);
       this.metrics.deadLettered(d.partition);
-      traceRecord('dead_letter', this.traced(d, offset, record), { [attr.attempt]: state.attempts.length, [attr.disposition]: 'dead_letter' });
+      if (tracingEnabled()) traceRecord('dead_letter', this.traced(d, offset, record), { [attr.attempt]: state.attempts.length, [attr.disposition]: 'dead_letter' });
       d.ledger.settle(offset);
       d.outstanding.delete(offset);
       this.clearFailure(d, offset, record.keyId);
@@ -1158,7 +1163,8 @@ export class SubscriptionDispatcher {
 
   private handOut(d: PartitionDispatch, record: FeedRecord, memberId: string): DeliveryFrame {
     const lease = d.ledger.deliver(record.offset, memberId, record.keyId, record.bytes, this.leaseMs);
-    traceRecord('deliver', this.traced(d, record.offset, record), { [attr.attempt]: lease.attempt });
+    // Checked here: the span's arguments are objects, and this runs for every delivered record.
+    if (tracingEnabled()) traceRecord('deliver', this.traced(d, record.offset, record), { [attr.attempt]: lease.attempt });
     d.outstanding.set(record.offset, record);
     if (record.keyId !== undefined) {
       const holder = d.keyHolders.get(record.keyId);
