@@ -4,12 +4,11 @@
  * starts, and rewritten with its outcome when it ends, so a call cut short
  * by a crash still shows, as "running". Listed newest first.
  */
-import { InvalidArgumentError } from '@braid/core';
 import type { Clock } from '@braid/core';
 import type { AuditEntry, ListAuditEntriesRequest, ListAuditEntriesResponse } from '@braid/proto';
-import { dlqAdminDefaults } from './defaults.js';
 import type { DlqStore } from './dlq-store.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
+import { actorOf, checkPageSize } from './request-checks.js';
 
 /** What a mutating call is about. */
 export interface AuditStart {
@@ -32,8 +31,7 @@ export interface AuditOutcome {
   error?: unknown;
 }
 
-/** Who an audit entry names when the request names nobody. */
-export const anonymousActor = 'anonymous';
+export { anonymousActor } from './request-checks.js';
 
 /** See the file comment. */
 export class AuditLog {
@@ -53,7 +51,7 @@ export class AuditLog {
     const entry: AuditEntry = {
       id: ++this.lastId,
       timeMs: this.clock.now(),
-      actor: start.actor.trim() === '' ? anonymousActor : start.actor.trim(),
+      actor: actorOf(start.actor),
       action: start.action,
       topic: start.topic,
       subscription: start.subscription,
@@ -84,12 +82,7 @@ export class AuditLog {
 
   /** A page of entries, newest first. */
   async list(request: ListAuditEntriesRequest): Promise<ListAuditEntriesResponse> {
-    const pageSize = request.pageSize === 0 ? dlqAdminDefaults.pageSize : request.pageSize;
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > dlqAdminDefaults.maxPageSize) {
-      throw new InvalidArgumentError(`page_size must be 1-${dlqAdminDefaults.maxPageSize} (0: ${dlqAdminDefaults.pageSize}), got ${request.pageSize}`, {
-        metadata: { field: 'page_size' },
-      });
-    }
+    const pageSize = checkPageSize(request.pageSize);
     const fingerprint = `audit/${request.topic}/${request.subscription}/${request.action}`;
     const beforeId = request.pageToken === '' ? undefined : decodePageToken(request.pageToken, fingerprint, 1)[0];
     const entries: AuditEntry[] = [];

@@ -6,9 +6,9 @@
  * must be equal.
  */
 import { createHash } from 'node:crypto';
-import { InvalidArgumentError } from '@braid/core';
 import type { DeadLetterFilter } from '@braid/proto';
 import type { RecordSummary } from './record-summary.js';
+import { invalid } from './request-checks.js';
 
 /** A checked filter. */
 export interface CompiledFilter {
@@ -20,10 +20,6 @@ export interface CompiledFilter {
   readonly fingerprint: string;
   /** The filter in words, for the audit log: `reason~"timeout" attempts>=3`; `all` when empty. */
   readonly description: string;
-}
-
-function invalid(field: string, why: string, got: unknown): InvalidArgumentError {
-  return new InvalidArgumentError(`${field} ${why}, got ${String(got)}`, { metadata: { field } });
 }
 
 /**
@@ -41,10 +37,10 @@ export function compileFilter(filter: DeadLetterFilter | undefined, field = 'fil
   const to = filter?.toTimeMs ?? 0;
   const minAttempts = filter?.minAttempts ?? 0;
   const valueContains = filter?.valueContains ?? '';
-  if (!Number.isSafeInteger(from) || from < 0) throw invalid(`${field}.from_time_ms`, 'must be a non-negative Unix time in ms', from);
-  if (!Number.isSafeInteger(to) || to < 0) throw invalid(`${field}.to_time_ms`, 'must be a non-negative Unix time in ms (0: no bound)', to);
-  if (to !== 0 && to <= from) throw invalid(`${field}.to_time_ms`, `must be after from_time_ms (${from})`, to);
-  if (!Number.isInteger(minAttempts) || minAttempts < 0) throw invalid(`${field}.min_attempts`, 'must be a non-negative integer', minAttempts);
+  if (!Number.isSafeInteger(from) || from < 0) throw invalid(`${field}.from_time_ms`, `must be a non-negative Unix time in ms, got ${from}`);
+  if (!Number.isSafeInteger(to) || to < 0) throw invalid(`${field}.to_time_ms`, `must be a non-negative Unix time in ms (0: no bound), got ${to}`);
+  if (to !== 0 && to <= from) throw invalid(`${field}.to_time_ms`, `must be after from_time_ms (${from}), got ${to}`);
+  if (!Number.isInteger(minAttempts) || minAttempts < 0) throw invalid(`${field}.min_attempts`, `must be a non-negative integer, got ${minAttempts}`);
 
   const checks: ((s: RecordSummary) => boolean)[] = [];
   const words: string[] = [];

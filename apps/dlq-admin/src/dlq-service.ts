@@ -40,7 +40,6 @@
  */
 import {
   FailedPreconditionError,
-  InvalidArgumentError,
   NotFoundError,
   ShuttingDownError,
   assertValidName,
@@ -54,7 +53,6 @@ import type {
   AuditEntry,
   DeadLetter,
   DeadLetterQueue,
-  DeadLetterRef,
   DeadLetterSelection,
   GetDeadLetterRequest,
   GetDeadLetterResponse,
@@ -72,7 +70,7 @@ import type {
 import { AdminTokenGuard } from './admin-token.js';
 import type { CallContext } from './admin-token.js';
 import type { AuditLog } from './audit-log.js';
-import type { AuditStart } from './audit-log.js';
+import type { AuditOutcome, AuditStart } from './audit-log.js';
 import { compileFilter } from './dead-letter-filter.js';
 import { dlqAdminDefaults } from './defaults.js';
 import type { DlqIndexer } from './dlq-indexer.js';
@@ -80,10 +78,12 @@ import type { DlqStore } from './dlq-store.js';
 import { QueueIndex } from './queue-index.js';
 import type { QueueRegistry } from './queue-registry.js';
 import { RecordQuery } from './record-query.js';
+import { refId, toRef } from './record-summary.js';
 import type { RecordSummary } from './record-summary.js';
 import { Redriver } from './redriver.js';
 import type { RedriveEdit, RedriveProgressListener } from './redriver.js';
 import type { RedriveProducers } from './redrive-producers.js';
+import { actorOf, checkPageSize, invalid } from './request-checks.js';
 
 export type { CallContext } from './admin-token.js';
 export type { AuditStart } from './audit-log.js';
@@ -118,20 +118,6 @@ export type AuditedResult<T> =
 const purgeChunkRecords = 10_000;
 /** Refs named in an audit entry's selection, at most. */
 const describedRefs = 20;
-
-const toRef = (s: { partition: number; offset: number }): DeadLetterRef => ({ dlqPartition: s.partition, dlqOffset: s.offset });
-
-function invalid(field: string, message: string): InvalidArgumentError {
-  return new InvalidArgumentError(`${field} ${message}`, { metadata: { field } });
-}
-
-function checkPageSize(pageSize: number): number {
-  const size = pageSize === 0 ? dlqAdminDefaults.pageSize : pageSize;
-  if (!Number.isInteger(size) || size < 1 || size > dlqAdminDefaults.maxPageSize) {
-    throw invalid('page_size', `must be 1-${dlqAdminDefaults.maxPageSize} (0: ${dlqAdminDefaults.pageSize}), got ${pageSize}`);
-  }
-  return size;
-}
 
 function checkQueueNames(topic: string, subscription: string): void {
   if (topic === '') throw invalid('topic', 'is required');
@@ -244,7 +230,7 @@ export class DlqService {
         : {
             value: request.newValue === undefined ? undefined : Buffer.from(request.newValue),
             headers: Object.keys(request.newHeaders).length === 0 ? undefined : { ...request.newHeaders },
-            actor: request.actor.trim() === '' ? 'anonymous' : request.actor.trim(),
+            actor: actorOf(request.actor),
           };
     const options = [
       request.force ? 'force' : '',
@@ -373,15 +359,27 @@ export class DlqService {
     try {
       outcome = await run(entry);
     } catch (error) {
-      await this.options.audit.finish(entry, { recordCount: 0, error });
+      await this.finishFailed(entry, { recordCount: 0, error });
       throw error;
     }
     if ('error' in outcome) {
-      await this.options.audit.finish(entry, { recordCount: outcome.recordCount, skipped: outcome.skipped ?? 0, error: outcome.error });
+      await this.finishFailed(entry, { recordCount: outcome.recordCount, skipped: outcome.skipped ?? 0, error: outcome.error });
       throw fromGrpcError(outcome.error);
     }
     await this.options.audit.finish(entry, { recordCount: outcome.recordCount, skipped: outcome.skipped ?? 0 });
     return outcome.result;
+  }
+
+  /**
+   * Rewrites the entry of a failed call; a failure to do so is logged, not
+   * thrown, so the call's own error reaches the caller.
+   */
+  private async finishFailed(entry: AuditEntry, outcome: AuditOutcome): Promise<void> {
+    try {
+      await this.options.audit.finish(entry, outcome);
+    } catch (err) {
+      this.logger.error({ err, auditId: entry.id }, 'could not record the outcome of a failed call in the audit log');
+    }
   }
 
   /** Stops running redrives (what was sent stays redriven) and waits for running calls. */
@@ -443,7 +441,7 @@ export class DlqService {
     if (choice === undefined) return 'all';
     switch (choice.$case) {
       case 'refs': {
-        const named = choice.value.refs.slice(0, describedRefs).map((r) => `${r.dlqPartition}/${r.dlqOffset}`);
+        const named = choice.value.refs.slice(0, describedRefs).map((r) => refId(r.dlqPartition, r.dlqOffset));
         const more = choice.value.refs.length > describedRefs ? ` (+${choice.value.refs.length - describedRefs} more)` : '';
         return `refs ${named.join(',')}${more}`;
       }
@@ -466,7 +464,7 @@ export class DlqService {
     const summaries: RecordSummary[] = [];
     const missing: { partition: number; offset: number }[] = [];
     for (const ref of choice.value.refs) {
-      const id = `${ref.dlqPartition}/${ref.dlqOffset}`;
+      const id = refId(ref.dlqPartition, ref.dlqOffset);
       if (seen.has(id)) continue;
       seen.add(id);
       const summary = queue.get(ref.dlqPartition, ref.dlqOffset);
@@ -487,7 +485,7 @@ export class DlqService {
       const busy = summaries.filter((s) => queue.isClaimed(s.partition, s.offset));
       if (busy.length > 0) {
         throw new FailedPreconditionError(
-          `records ${busy.slice(0, describedRefs).map((s) => `${s.partition}/${s.offset}`).join(', ')} are being redriven or purged by another call`,
+          `records ${busy.slice(0, describedRefs).map((s) => refId(s.partition, s.offset)).join(', ')} are being redriven or purged by another call`,
         );
       }
     }
@@ -495,7 +493,7 @@ export class DlqService {
   }
 
   private recordNotFound(queue: QueueIndex, refs: { partition: number; offset: number }[]): NotFoundError {
-    const named = refs.slice(0, describedRefs).map((r) => `${r.partition}/${r.offset}`).join(', ');
+    const named = refs.slice(0, describedRefs).map((r) => refId(r.partition, r.offset)).join(', ');
     return new NotFoundError(
       `${refs.length === 1 ? 'record' : `${refs.length} records`} ${named}${refs.length > describedRefs ? ', ...' : ''} not in the dead-letter queue of subscription "${queue.subscription}" on topic "${queue.topic}" (never there, purged or redriven)`,
       { metadata: { topic: queue.topic, subscription: queue.subscription, deadLetterTopic: queue.deadLetterTopic } },

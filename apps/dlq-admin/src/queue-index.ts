@@ -8,10 +8,19 @@
  * is compacted once a quarter of it is removed, so removing 10,000 of
  * 100,000 records costs one filter pass instead of 10,000 splices.
  * `version` grows on every change; query results are cached against it.
+ * Versions come from one module-wide counter, so a queue that replaces a
+ * dropped one never repeats a version the old one had.
  */
 import { dlqAdminDefaults } from './defaults.js';
 import { compareSummaries, refId } from './record-summary.js';
 import type { RecordSummary } from './record-summary.js';
+
+/** Last version handed out to any queue (see the file comment). */
+let lastVersion = 0;
+
+function nextVersion(): number {
+  return ++lastVersion;
+}
 
 /** See the file comment. */
 export class QueueIndex {
@@ -22,7 +31,7 @@ export class QueueIndex {
   private arrivals: number[] = [];
   /** Refs claimed by a running redrive or purge. */
   private readonly claimed = new Set<string>();
-  private versionValue = 0;
+  private versionValue = nextVersion();
 
   constructor(
     /** Topic of the failing subscription. */
@@ -33,7 +42,7 @@ export class QueueIndex {
     readonly deadLetterTopic: string,
   ) {}
 
-  /** Grows on every change. */
+  /** Grows on every change; unique across queues. */
   get version(): number {
     return this.versionValue;
   }
@@ -55,7 +64,7 @@ export class QueueIndex {
     } else {
       this.entries.splice(this.insertionPoint(summary), 0, summary);
     }
-    this.versionValue++;
+    this.versionValue = nextVersion();
   }
 
   /** Records an arrival of a record that is not kept (it was removed before this process started). */
@@ -81,7 +90,7 @@ export class QueueIndex {
     }
     if (removed === 0) return 0;
     this.removedCount += removed;
-    this.versionValue++;
+    this.versionValue = nextVersion();
     if (this.removedCount * 4 > this.entries.length) {
       this.entries = this.entries.filter((s) => !s.removed);
       this.removedCount = 0;

@@ -3,7 +3,9 @@
  * filters run over the in-memory index; "text in the value" reads values
  * from the local store (a point read per candidate when few are left, one
  * range scan otherwise). Results are cached per queue and filter against
- * the queue's `version`, so paging through 100,000 records filters once.
+ * the queue's `version` (unique across queues, so a queue recreated under
+ * the same names cannot hit its predecessor's results), so paging through
+ * 100,000 records filters once.
  */
 import { dlqAdminDefaults } from './defaults.js';
 import type { CompiledFilter } from './dead-letter-filter.js';
@@ -54,16 +56,16 @@ export class RecordQuery {
     const candidates: RecordSummary[] = [];
     for (const summary of queue.snapshot()) if (!summary.removed && filter.matches(summary)) candidates.push(summary);
     const matches = filter.valueNeedle === undefined ? candidates : await this.withValue(queue, candidates, filter.valueNeedle);
-    // A change while the values were read makes this result stale already; keep it uncached.
-    if (queue.version === version) {
-      this.cache.set(cacheKey, { version, matches });
-      while (this.cache.size > this.cacheSize) {
-        const oldest = this.cache.keys().next();
-        if (oldest.done === true) break;
-        this.cache.delete(oldest.value);
-      }
+    // A change while the values were read makes this result stale already: keep it uncached and drop what was removed meanwhile.
+    if (queue.version !== version) return matches.filter((s) => !s.removed);
+    this.cache.set(cacheKey, { version, matches });
+    while (this.cache.size > this.cacheSize) {
+      const oldest = this.cache.keys().next();
+      if (oldest.done === true) break;
+      this.cache.delete(oldest.value);
     }
-    return matches.filter((s) => !s.removed);
+    // Unchanged since the snapshot: no match was removed (every removal moves the version).
+    return matches;
   }
 
   /**

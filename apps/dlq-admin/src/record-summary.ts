@@ -3,7 +3,7 @@
  * ordering and paging need. Values, headers and ledgers stay in the local
  * store and are read per page (and by "text in the value" filters).
  */
-import type { DeadLetter } from '@braid/proto';
+import type { DeadLetter, DeadLetterRef } from '@braid/proto';
 
 /** One dead letter in a queue's in-memory index. */
 export interface RecordSummary {
@@ -55,6 +55,11 @@ export function summarize(letter: DeadLetter, valueSize = letter.value.length): 
 /** `partition/offset`: a record's id within its dead-letter topic. */
 export function refId(partition: number, offset: number): string {
   return `${partition}/${offset}`;
+}
+
+/** The `DeadLetterRef` naming a record. */
+export function toRef(record: { partition: number; offset: number }): DeadLetterRef {
+  return { dlqPartition: record.partition, dlqOffset: record.offset };
 }
 
 /**

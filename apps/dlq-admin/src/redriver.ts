@@ -24,6 +24,7 @@ import { dlqAdminDefaults } from './defaults.js';
 import type { Departure, DlqStore } from './dlq-store.js';
 import { redrivenFromHeader } from './dlq-indexer.js';
 import type { QueueIndex } from './queue-index.js';
+import { toRef } from './record-summary.js';
 import type { RecordSummary } from './record-summary.js';
 import { RedrivePacer } from './redrive-pacer.js';
 import type { RedriveProducers } from './redrive-producers.js';
@@ -77,7 +78,6 @@ export interface RedriverOptions {
   progressIntervalMs?: number;
 }
 
-const ref = (s: { partition: number; offset: number }): DeadLetterRef => ({ dlqPartition: s.partition, dlqOffset: s.offset });
 
 /**
  * Runs `send` (the redrive of `letter`) inside a `redrive <topic>` span
@@ -184,7 +184,7 @@ export class Redriver {
             await store.markRemoved(queue.deadLetterTopic, acked, { how: 'redriven', timeMs: this.options.clock.now(), auditId: job.auditId });
             queue.remove(acked);
             redriven += acked.length;
-            unreported.push(...acked.map(ref));
+            unreported.push(...acked.map(toRef));
           }
         });
         const tracked: Promise<void> = sent

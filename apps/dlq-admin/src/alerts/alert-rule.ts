@@ -4,9 +4,10 @@
  * (INVALID_ARGUMENT naming the field otherwise), and the rule in words for
  * logs, notices and the audit log.
  */
-import { InvalidArgumentError, assertValidName } from '@braid/core';
+import { assertValidName } from '@braid/core';
 import { AlertMetric } from '@braid/proto';
 import type { AlertRule, CreateAlertRuleRequest, DeadLetterQueue } from '@braid/proto';
+import { invalid } from '../request-checks.js';
 import { alertDefaults } from './alert-defaults.js';
 
 /** The metric names used in notices, logs and by the CLI. */
@@ -45,10 +46,6 @@ export function metricValue(metric: AlertMetric, queue: DeadLetterQueue | undefi
     default:
       return 0;
   }
-}
-
-function invalid(field: string, message: string): InvalidArgumentError {
-  return new InvalidArgumentError(`${field} ${message}`, { metadata: { field } });
 }
 
 function nonNegative(field: string, value: number): number {

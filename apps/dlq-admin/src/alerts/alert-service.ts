@@ -17,7 +17,7 @@
  * subscription the cluster does not know is NOT_FOUND.
  */
 import { randomBytes } from 'node:crypto';
-import { InvalidArgumentError, assertValidName, systemClock } from '@braid/core';
+import { assertValidName, systemClock } from '@braid/core';
 import type { Clock } from '@braid/core';
 import type { Admin } from '@braid/client';
 import type {
@@ -30,8 +30,8 @@ import type {
   ListAlertStatesRequest,
   ListAlertStatesResponse,
 } from '@braid/proto';
-import { anonymousActor } from '../audit-log.js';
 import type { CallContext, DlqService } from '../dlq-service.js';
+import { actorOf, invalid } from '../request-checks.js';
 import { alertDefaults } from './alert-defaults.js';
 import type { AlertMonitor } from './alert-monitor.js';
 import { checkRuleRequest, describeRule } from './alert-rule.js';
@@ -48,16 +48,10 @@ export interface AlertServiceOptions {
   newRuleId?: () => string;
 }
 
-function invalid(field: string, message: string): InvalidArgumentError {
-  return new InvalidArgumentError(`${field} ${message}`, { metadata: { field } });
-}
-
 function checkScope(topic: string, subscription: string): void {
   if (topic !== '') assertValidName('topic', topic);
   if (subscription !== '') assertValidName('subscription', subscription);
 }
-
-const actorOf = (actor: string): string => (actor.trim() === '' ? anonymousActor : actor.trim());
 
 /** See the file comment. */
 export class AlertService {
