@@ -9,6 +9,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { ThroughputReport } from './consume-throughput.js';
+import { grouped, median } from './stats.js';
 
 const run = promisify(execFile);
 
@@ -41,12 +42,6 @@ export interface TracingCostReport {
   variants: TracingCostVariant[];
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-}
-
 /** Runs one `bench throughput --json` process and returns its median end-to-end records/s. */
 async function throughputOnce(options: TracingCostOptions, sample: number | undefined): Promise<number> {
   const args = [...process.execArgv, process.argv[1] ?? 'tools/bench/main.ts', 'throughput', '--json', '--records', String(options.records), '--runs', String(options.runs)];
@@ -70,7 +65,7 @@ export async function benchTracingCost(options: TracingCostOptions, progress: (l
     for (const [i, sample] of samples.entries()) {
       const endToEnd = await throughputOnce(options, sample);
       figures[i]?.push(endToEnd);
-      line.push(`${label(sample)} ${Math.round(endToEnd).toLocaleString('en-US')}`);
+      line.push(`${label(sample)} ${grouped(endToEnd)}`);
     }
     progress(`  round ${round}  ${line.join('  ')}`);
   }
@@ -96,7 +91,7 @@ export function formatTracingCostReport(report: TracingCostReport): string {
   ];
   for (const variant of report.variants) {
     const relative = variant.sample === undefined ? '' : `, ${((variant.ratioToOff - 1) * 100).toFixed(1)}% vs off`;
-    lines.push(`  ${label(variant.sample).padEnd(10)} median ${Math.round(variant.median).toLocaleString('en-US')} records/s end to end${relative}`);
+    lines.push(`  ${label(variant.sample).padEnd(10)} median ${grouped(variant.median)} records/s end to end${relative}`);
   }
   return `${lines.join('\n')}\n`;
 }

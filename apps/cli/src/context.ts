@@ -4,6 +4,7 @@
  */
 import { createInterface } from 'node:readline';
 import { status as Status } from '@grpc/grpc-js';
+import { dlqAdminClientDefaults } from '@braid/client';
 import { fromGrpcError } from '@braid/core';
 
 /** The process streams a command uses, replaceable in tests. */
@@ -54,7 +55,7 @@ export interface CliContext {
 export const defaultBroker = 'localhost:7401';
 
 /** The default dlq-admin address. */
-export const defaultDlqAdmin = 'localhost:7402';
+export const defaultDlqAdmin = dlqAdminClientDefaults.address;
 
 /** The real streams of this process. */
 export function processIo(): CliIo {

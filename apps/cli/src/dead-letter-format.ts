@@ -89,7 +89,8 @@ export function dispositionName(disposition: AttemptDisposition): string {
   }
 }
 
-const iso = (ms: number): string => (ms > 0 ? new Date(ms).toISOString() : '-');
+/** A Unix ms time as ISO 8601, or `-` when unset (0). */
+export const iso = (ms: number): string => (ms > 0 ? new Date(ms).toISOString() : '-');
 
 /** One entry of `dlq records`: a decoded dead letter, or a record of the topic that is not one. */
 export type ListedDeadLetter =

@@ -7,9 +7,8 @@
  */
 import { AlertEventKind, AlertMetric, AlertStatus, WebhookDeliveryStatus } from '@braid/client';
 import type { AlertCounters, AlertEvent, AlertRule, AlertState, AuditEntry, DeadLetterQueue, DeadLetterRef } from '@braid/client';
+import { iso } from './dead-letter-format.js';
 import { formatTable } from './topic-format.js';
-
-const iso = (ms: number): string => (ms > 0 ? new Date(ms).toISOString() : '-');
 
 /** `850ms`, `12s`, `3m05s`, `2h04m`, `3d04h`: an age or a duration, short. */
 export function formatDuration(ms: number): string {

@@ -9,7 +9,7 @@ import { trace } from '@opentelemetry/api';
 import type { Context, Span } from '@opentelemetry/api';
 import { InvalidArgumentError } from '@braid/core';
 import type { Delivery, StoredRecord } from '@braid/proto';
-import { endWithError, extractTraceContext, messageId, sampledTraceparent, startProcessSpan, startSettleSpan, tracingEnabled } from '@braid/telemetry';
+import { endFailed, extractTraceContext, messageId, sampledTraceparent, startProcessSpan, startSettleSpan, tracingEnabled } from '@braid/telemetry';
 
 /** How a message was settled. */
 export type Disposition = 'ack' | 'nack' | 'reject';
@@ -40,6 +40,9 @@ export type Settlement =
   | { readonly kind: 'nack'; readonly delayMs: number | undefined; readonly reason: string; readonly errorClass: string }
   | { readonly kind: 'reject'; readonly reason: string; readonly errorClass: string }
   | { readonly kind: 'release' };
+
+/** A settlement by the application: what `ack()`, `nack()` and `reject()` send. */
+type AppSettlement = Exclude<Settlement, { readonly kind: 'release' }>;
 
 /**
  * What a message needs from the stream that delivered it. Internal to the
@@ -91,10 +94,6 @@ export function settlerOf(message: AnyMessage): MessageSettler | undefined {
 }
 
 /**
- * Gives a message the payload its consumer's `parse` made of it
- * (SDK-internal). The message is the same object, now typed with its data.
- */
-/**
  * Starts the message's `process <topic>` span (SDK-internal; only with an
  * OpenTelemetry SDK registered): called when the application receives the
  * message, not for prefetched ones. Returns the context to run the handler
@@ -115,6 +114,10 @@ export function processingContext(message: AnyMessage): Context | undefined {
   return message[processKey]?.context;
 }
 
+/**
+ * Gives a message the payload its consumer's `parse` made of it
+ * (SDK-internal). The message is the same object, now typed with its data.
+ */
 export function withData<T>(message: AnyMessage, data: T): Message<T> {
   message[dataKey] = data;
   // The data just stored is a T: this is the one place a message changes its payload type.
@@ -246,8 +249,9 @@ export class Message<T = Buffer> {
    * is pending.
    */
   ack(): void {
-    if (!this.markSettled('ack')) return;
-    this.settler().settle(this, { kind: 'ack' });
+    const settlement = { kind: 'ack' } as const;
+    if (!this.markSettled(settlement)) return;
+    this.settler().settle(this, settlement);
   }
 
   /**
@@ -269,14 +273,16 @@ export class Message<T = Buffer> {
     if (delayMs !== undefined && !(Number.isSafeInteger(delayMs) && delayMs >= 0)) {
       throw new InvalidArgumentError(`nack delayMs must be a whole number >= 0, got ${String(delayMs)}`);
     }
-    if (!this.markSettled('nack')) return;
-    this.settler().settle(this, { kind: 'nack', delayMs, reason: options.reason ?? '', errorClass: options.errorClass ?? '' });
+    const settlement = { kind: 'nack', delayMs, reason: options.reason ?? '', errorClass: options.errorClass ?? '' } as const;
+    if (!this.markSettled(settlement)) return;
+    this.settler().settle(this, settlement);
   }
 
   /** Rejects the record as poison: it is dead-lettered now, without further attempts. */
   reject(reason: string, options: RejectOptions = {}): void {
-    if (!this.markSettled('reject')) return;
-    this.settler().settle(this, { kind: 'reject', reason, errorClass: options.errorClass ?? '' });
+    const settlement = { kind: 'reject', reason, errorClass: options.errorClass ?? '' } as const;
+    if (!this.markSettled(settlement)) return;
+    this.settler().settle(this, settlement);
   }
 
   /**
@@ -294,22 +300,32 @@ export class Message<T = Buffer> {
     this.settler().extend(this, ms);
   }
 
-  private markSettled(disposition: Disposition): boolean {
+  private markSettled(settlement: AppSettlement): boolean {
     if (this[settledKey] !== undefined) return false;
+    const disposition = settlement.kind;
     this[settledKey] = disposition;
-    this.endProcessing(disposition);
+    this.endProcessing(settlement);
     this[settleWatchKey]?.(disposition);
     return true;
   }
 
-  /** Ends the `process` span (if tracing) with a `settle` span for `disposition`. */
-  private endProcessing(disposition: Disposition): void {
+  /**
+   * Ends the `process` span (if tracing) with a `settle` span for the
+   * settlement's disposition; a nack or reject ends it as failed, with the
+   * application's error class as `error.type` and its reason as the status
+   * message.
+   */
+  private endProcessing(settlement: AppSettlement): void {
     const processing = this[processKey];
     if (!processing) return;
     const target = { topic: this.topic, partition: this.partition, messageId: messageId(this.partition, this.offset), subscription: processing.subscription };
-    startSettleSpan(target, processing.context, disposition, this.attempt).end();
-    if (disposition === 'ack') processing.span.end();
-    else endWithError(processing.span, { reason: disposition === 'reject' ? 'rejected' : 'nacked' });
+    startSettleSpan(target, processing.context, settlement.kind, this.attempt).end();
+    if (settlement.kind === 'ack') {
+      processing.span.end();
+      return;
+    }
+    const fallback = settlement.kind === 'reject' ? 'rejected' : 'nacked';
+    endFailed(processing.span, settlement.errorClass || fallback, settlement.reason || fallback);
   }
 
   private settler(): MessageSettler {

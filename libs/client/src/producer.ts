@@ -33,7 +33,7 @@ import type { PartitionRoute, TopicRoute } from './metadata-cache.js';
 import { PartitionSender } from './partition-sender.js';
 import { PublishStream } from './publish-stream.js';
 import { RecordAccumulator } from './record-accumulator.js';
-import { normalizeRecord, withHeaders } from './records.js';
+import { headersSize, normalizeRecord, withHeaders } from './records.js';
 import type { NormalizedRecord, ProducerRecord, RecordMetadata } from './records.js';
 import { SendCompletion } from './send-completion.js';
 import type { CompletionTracker } from './send-completion.js';
@@ -262,8 +262,9 @@ export class Producer {
         if (records) span.setAttribute(attr.batchCount, records.length);
         const traceHeaders: Record<string, string> = {};
         injectTraceContext(traceHeaders, trace.setSpan(active, span));
-        if (single) single = withHeaders(single, traceHeaders);
-        else if (records) records = records.map((r) => withHeaders(r, traceHeaders));
+        const traceHeadersSize = headersSize(traceHeaders);
+        if (single) single = withHeaders(single, traceHeaders, traceHeadersSize);
+        else if (records) records = records.map((r) => withHeaders(r, traceHeaders, traceHeadersSize));
       }
       // A span that records nothing needs no end and no result attributes.
       if (!span.isRecording()) span = undefined;

@@ -59,14 +59,21 @@ export interface NormalizedRecord extends ProtoRecord {
   readonly explicitPartition: number | undefined;
 }
 
+/** Bytes `headers` count against batch and buffer limits: their names and values. */
+export function headersSize(headers: Readonly<Record<string, string>>): number {
+  let size = 0;
+  for (const [name, value] of Object.entries(headers)) size += Buffer.byteLength(name) + Buffer.byteLength(value);
+  return size;
+}
+
 /**
  * `record` with `extra` headers added (trace context), its size counting
- * them; the record's own headers object is not modified (it may be shared).
+ * them: `extraSize` is `headersSize(extra)`, computed once for all the
+ * records that get the same headers. The record's own headers object is not
+ * modified (it may be shared).
  */
-export function withHeaders(record: NormalizedRecord, extra: Readonly<Record<string, string>>): NormalizedRecord {
-  let size = record.size;
-  for (const [name, value] of Object.entries(extra)) size += Buffer.byteLength(name) + Buffer.byteLength(value);
-  return { ...record, headers: { ...record.headers, ...extra }, size };
+export function withHeaders(record: NormalizedRecord, extra: Readonly<Record<string, string>>, extraSize: number): NormalizedRecord {
+  return { ...record, headers: { ...record.headers, ...extra }, size: record.size + extraSize };
 }
 
 // Shared by every record without headers; the encoder only reads it.

@@ -14,6 +14,7 @@ export { extractTraceContext, injectTraceContext, linkedSpanContext, sampledTrac
 export type { Headers } from './trace-context.js';
 export {
   endWhenSettled,
+  endFailed,
   endWithError,
   startProcessSpan,
   startPublishSpan,

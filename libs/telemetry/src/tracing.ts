@@ -168,7 +168,12 @@ export function endWhenSettled<T>(span: Span, work: () => Promise<T>): Promise<T
 
 /** Ends `span` as failed with `error` (`error.type` = its reason, class or name). */
 export function endWithError(span: Span, error: unknown): void {
-  span.setAttribute(attr.errorType, errorType(error));
-  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+  endFailed(span, errorType(error), error instanceof Error ? error.message : String(error));
+}
+
+/** Ends `span` as failed with `error.type` = `type` and the status message `message` (a settle's error class and reason). */
+export function endFailed(span: Span, type: string, message: string): void {
+  span.setAttribute(attr.errorType, type);
+  span.setStatus({ code: SpanStatusCode.ERROR, message });
   span.end();
 }
