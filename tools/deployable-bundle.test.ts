@@ -2,8 +2,8 @@
 // `nx build broker` runs) is a directory that starts on a host holding only
 // that directory. The test builds it into a temporary directory outside the
 // workspace, where Node cannot reach the workspace's node_modules, installs
-// it the way a host would (`npm ci --omit=dev`), starts `node main.js` from
-// there against a coordinator (with its Prometheus endpoint, whose exporter
+// it the way a host would (`npm ci --omit=dev`), starts `node main.js` (with
+// the broker's Node.js options, as its `npm start` does) from there against a coordinator (with its Prometheus endpoint, whose exporter
 // must load from the bundle too), publishes and reads back one record, and
 // stops it with SIGTERM. `npm ci` needs the npm registry or an npm cache
 // holding the locked packages; without either this test fails, never skips.
@@ -37,6 +37,9 @@ interface RunResult {
 function readManifest(file: string): Manifest {
   return JSON.parse(readFileSync(file, 'utf8')) as Manifest;
 }
+
+/** The broker's Node.js options ("braid.nodeOptions" in apps/broker/package.json: its sized heap). */
+const brokerNodeOptions = (JSON.parse(readFileSync(join(workspaceRoot, 'apps/broker/package.json'), 'utf8')) as { braid: { nodeOptions: string[] } }).braid.nodeOptions;
 
 function readLockfile(file: string): Lockfile {
   return JSON.parse(readFileSync(file, 'utf8')) as Lockfile;
@@ -94,7 +97,8 @@ describe('deployable broker bundle', () => {
     expect(existsSync(join(bundle, 'main.js'))).toBe(true);
 
     const manifest = readManifest(join(bundle, 'package.json'));
-    expect(manifest).toMatchObject({ name: '@braid/broker', type: 'module', main: 'main.js', scripts: { start: 'node main.js' } });
+    // `npm start` passes the broker's Node.js options (its sized heap) before main.js.
+    expect(manifest).toMatchObject({ name: '@braid/broker', type: 'module', main: 'main.js', scripts: { start: `node ${brokerNodeOptions.join(' ')} main.js` } });
     expect(manifest.engines.node).toMatch(/^>=20/);
     const names = Object.keys(manifest.dependencies);
     // grpc-js is imported statically; rocksdb only through createRequire in
@@ -142,12 +146,16 @@ describe('deployable broker bundle', () => {
     const port = await freePort();
     const child = spawn(
       process.execPath,
-      ['main.js', '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(dir, 'broker-data'), '--coordinator', coordinator.address, '--metrics-port', '0'],
+      [...brokerNodeOptions, 'main.js', '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(dir, 'broker-data'), '--coordinator', coordinator.address, '--metrics-port', '0'],
       { cwd: bundle, env: { ...hostEnv(), BRAID_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     broker = new AppProcess('broker', child, port);
     await waitUntilServing(broker, 30_000);
     expect(broker.logs).toContain('"msg":"broker serving"');
+    // The heap is the sized one (384 MiB of old space plus the young generation), not V8's default of a quarter of RAM.
+    const heapLimitMiB = Number(/"heapLimitMiB":(\d+)/.exec(broker.logs)?.[1]);
+    expect(heapLimitMiB).toBeGreaterThan(384);
+    expect(heapLimitMiB).toBeLessThan(512);
     // The Prometheus exporter loads from the bundle's own node_modules too.
     const metricsUrl = broker.metricsUrl ?? '';
     const scrape = await fetch(metricsUrl);

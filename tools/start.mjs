@@ -2,12 +2,14 @@
 // `npm start`: runs coordinator, broker and dlq-admin on this machine, in the
 // foreground, with embedded storage under ./data (override with
 // BRAID_DATA_DIR). Each app is its own process, started from its bundle in
-// dist/apps (npm start builds them first). Ctrl-C (or SIGTERM) stops them all
+// dist/apps (npm start builds them first) with its Node.js options
+// (app-node-options.mjs). Ctrl-C (or SIGTERM) stops them all
 // gracefully; if one dies, the others are stopped too.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { appNodeOptions } from './app-node-options.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const dataDir = resolve(process.env.BRAID_DATA_DIR ?? join(root, 'data'));
@@ -31,7 +33,7 @@ function stopAll(signal) {
 }
 
 for (const app of apps) {
-  const child = spawn(process.execPath, [join(root, 'dist/apps', app.name, 'main.js'), ...app.args], {
+  const child = spawn(process.execPath, [...appNodeOptions(root, app.name), join(root, 'dist/apps', app.name, 'main.js'), ...app.args], {
     cwd: root,
     env: process.env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,6 +6,7 @@
  * seek, leader watermarks, ReadRecords, DescribeBroker).
  */
 import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import { systemClock, systemRandom } from '@braid/core';
 import type { Logger } from '@braid/core';
 import { createServer, processMemory } from '@braid/server';
@@ -192,7 +193,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   await link.start();
   await timers.start();
   server.setServing(true);
-  log.info({ host: config.host, port, advertisedAddress: advertisedAddress(), dataDir: config.dataDir, coordinator: link.leader, coordinators: config.coordinator.join(',') }, 'broker serving');
+  log.info({ host: config.host, port, advertisedAddress: advertisedAddress(), dataDir: config.dataDir, coordinator: link.leader, coordinators: config.coordinator.join(','), heapLimitMiB: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20) }, 'broker serving');
   return {
     port,
     brokerId,

@@ -55,7 +55,9 @@ export const brokerConfigSpec: ConfigSpec<typeof schema> = {
       flag: '--memory-watermark-bytes <bytes>',
       env: 'BRAID_BROKER_MEMORY_WATERMARK_BYTES',
       description: 'refuse publishes with RESOURCE_EXHAUSTED while this many bytes are accepted but not yet durable',
-      default: String(256 * 1024 * 1024),
+      // Within the sized heap (apps/broker/package.json): what waits for a
+      // write is held on the heap as well as in these bytes.
+      default: String(64 * 1024 * 1024),
     },
     {
       key: 'heartbeatIntervalMs',

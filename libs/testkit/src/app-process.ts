@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { checkHealth } from '@braid/client';
 import { freePort } from './free-port.js';
@@ -36,7 +37,11 @@ export interface StartAppOptions {
    * instead of the TypeScript source: what production runs, for benchmarks.
    */
   bundle?: boolean;
-  /** Extra Node.js options before the entry point (e.g. `--cpu-prof`). */
+  /**
+   * Extra Node.js options before the entry point (e.g. `--cpu-prof`), after
+   * the app's own (`braid.nodeOptions` in its package.json, which these
+   * override: the last of two equal flags wins).
+   */
   nodeArgs?: string[];
   /**
    * Start it in its own process group (default false): a Ctrl-C at the
@@ -126,6 +131,18 @@ process.on('exit', () => {
 /** Flags of ports besides `--port` that an app binds by default, per app. */
 const otherPortFlags: Readonly<Record<string, string>> = { 'dlq-admin': '--http-port' };
 
+/**
+ * The Node.js options `app` runs with in production (`braid.nodeOptions`
+ * in apps/<app>/package.json, e.g. the broker's sized heap), the way
+ * tools/app-node-options.mjs reads them for `npm start`: tests and
+ * benchmarks run the app as users do.
+ */
+function appNodeOptions(app: string): string[] {
+  const manifest = JSON.parse(readFileSync(`${workspaceRoot}apps/${app}/package.json`, 'utf8')) as { braid?: { nodeOptions?: string[] } };
+  const given = new Set((process.env['NODE_OPTIONS'] ?? '').split(/\s+/).map((option) => option.split('=')[0]));
+  return (manifest.braid?.nodeOptions ?? []).filter((option) => !given.has(option.split('=')[0]));
+}
+
 /** Starts `apps/<app>/src/main.ts` (or its bundle) and waits until it reports SERVING. */
 export async function startApp(app: string, options: StartAppOptions = {}): Promise<AppProcess> {
   const args = [...(options.args ?? [])];
@@ -146,7 +163,7 @@ export async function startApp(app: string, options: StartAppOptions = {}): Prom
     : ['--conditions=@braid/source', '--import', 'tsx', `apps/${app}/src/main.ts`];
   const child = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), ...entry, ...args],
+    [...appNodeOptions(app), ...(options.nodeArgs ?? []), ...entry, ...args],
     {
       cwd: workspaceRoot,
       env: { ...process.env, BRAID_LOG_LEVEL: 'info', ...options.env },
