@@ -25,7 +25,7 @@ export type { SubscriptionStateEntry, SubscriptionStoreOptions, SubscriptionStor
 export { newSubscriptionState, encodeSubscriptionState, decodeSubscriptionState } from './subscription-state.js';
 export type { SubscriptionPartitionState } from './subscription-state.js';
 export { RetryStore } from './retry-store.js';
-export type { RetryStoreStats } from './retry-store.js';
+export type { RetryStoreStats, StoredDueTimes } from './retry-store.js';
 export {
   compareDuePositions,
   compareRetryKeys,

@@ -141,6 +141,35 @@ describe('RetryStore', () => {
     expect(await rawDueIndex(dir)).toEqual(['200/1/0/push/2']);
   });
 
+  it('with the stored due times given, moves and removes due entries without reading; a wrong one leaves an orphan that due() drops', async () => {
+    const dir = tempDir();
+    const retries = (await openStore(dir)).retries();
+    // Nothing stored before: no due entry to delete.
+    await retries.put([retry({ offset: 1 }, 100), retry({ offset: 2 }, 200)], 'write', [undefined, undefined]);
+    // Offset 1 moves from 100 to 300; offset 2 is being dead-lettered (leaves the index).
+    await retries.put([retry({ offset: 1 }, 300), retry({ offset: 2 }, 200, { deadLettering: true })], 'write', [100, 200]);
+    expect(ids(await retries.due(1_000, 10))).toEqual(['300/1/0/push/1']);
+    // Removal with the due times as last written: states and due entries go.
+    await retries.remove([retry({ offset: 1 }, 0), retry({ offset: 2 }, 0)], 'write', [300, undefined]);
+    expect(await retries.get(retry({ offset: 1 }, 0))).toBeUndefined();
+    expect(await retries.get(retry({ offset: 2 }, 0))).toBeUndefined();
+    expect(await retries.nextDueMs()).toBeUndefined();
+
+    // A caller that is wrong about the stored due time: the old entry stays behind, never fires, and is dropped.
+    await retries.put([retry({ offset: 5 }, 500)], 'write', [undefined]);
+    await retries.put([retry({ offset: 5 }, 700)], 'write', [600]);
+    expect(ids(await retries.due(1_000, 10))).toEqual(['700/1/0/push/5']);
+    await expect.poll(() => retries.stats().orphanedDueEntries).toBe(1);
+    expect(await rawDueIndex(dir)).toEqual(['700/1/0/push/5']);
+  });
+
+  it('refuses stored due times that do not match the states or keys', async () => {
+    const retries = (await openStore(tempDir())).retries();
+    await expect(retries.put([retry({ offset: 1 }, 100)], 'write', [])).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(retries.remove([retry({ offset: 1 }, 0)], 'write', [1, 2])).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(retries.put([retry({ offset: 1 }, 100)], 'write', [-1])).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
   it("lists one subscription partition's states ascending by offset, whatever their names' neighbours hold", async () => {
     const retries = (await openStore(tempDir())).retries();
     await retries.put([

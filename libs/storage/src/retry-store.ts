@@ -13,7 +13,9 @@
  * delete its old due entry, whose key holds the old due time; only the
  * stored state knows it (holding every due time in memory would cost what
  * the due index exists to avoid). So each `put`/`remove` first reads the
- * old states (one `getMany`), then writes. Operations on one key are
+ * old states (one `getMany`), then writes; unless the caller says what it
+ * stored last (`StoredDueTimes`: the broker keeps the states of the records
+ * it is retrying in memory anyway), which skips the read. Operations on one key are
  * serialised: an operation starts only when the previous one on any of its
  * keys is written (or failed), so two concurrent puts of a key cannot both
  * read the same old state and leave a due entry behind. Operations on other
@@ -47,6 +49,16 @@ import type { DuePosition, RetryKey, RetryState } from './retry-state.js';
 import type { StoreContext } from './subscription-store.js';
 import { assertU32, assertU53 } from './u64.js';
 
+/**
+ * What a caller knows of the stored states a `put` or `remove` replaces:
+ * for each state or key, in order, the due time of its stored due entry
+ * (`undefined`: it has none, or there is no state), as the caller last
+ * wrote it. Given, the store writes without first reading the old states.
+ * A wrong value cannot lose or corrupt a state; at worst it leaves an
+ * orphaned due entry, which `due()` skips and deletes.
+ */
+export type StoredDueTimes = readonly (number | undefined)[];
+
 /** What the retry store needs from its log store. @internal */
 export type RetryStoreContext = StoreContext;
 
@@ -75,6 +87,15 @@ function checkDurability(durability: Durability): boolean {
   const mode: string = durability;
   if (mode !== 'fsync' && mode !== 'write') throw new InvalidArgumentError(`durability must be 'fsync' or 'write', got ${mode}`);
   return mode === 'fsync';
+}
+
+function checkStored(stored: StoredDueTimes | undefined, count: number): void {
+  if (stored === undefined) return;
+  const list: unknown = stored;
+  if (!Array.isArray(list) || list.length !== count) {
+    throw new InvalidArgumentError(`stored must have one due time per state or key (${count}), got ${Array.isArray(list) ? list.length : typeof list}`);
+  }
+  for (const dueMs of stored) if (dueMs !== undefined) assertU53('stored due time', dueMs);
 }
 
 function opBytes(ops: readonly WriteOp[]): number {
@@ -136,17 +157,19 @@ export class RetryStore {
    * Rejects with `InvalidArgumentError`/`InvalidNameError` for bad input,
    * `FailedPreconditionError` while the topic or the subscription's retry
    * states are being dropped, `ShuttingDownError` after `close()` and
-   * `UnavailableError` once a RocksDB write failed.
+   * `UnavailableError` once a RocksDB write failed. With `stored` (one
+   * entry per state), the old states are not read (see `StoredDueTimes`).
    */
-  async put(states: RetryState[], durability: Durability = 'write'): Promise<void> {
+  async put(states: RetryState[], durability: Durability = 'write', stored?: StoredDueTimes): Promise<void> {
     const sync = checkDurability(durability);
     if (!Array.isArray(states)) throw new InvalidArgumentError('put takes an array of retry states');
-    const byId = new Map<string, { state: RetryState; key: Buffer; value: Buffer }>();
-    for (const state of states) {
+    checkStored(stored, states.length);
+    const byId = new Map<string, { state: RetryState; key: Buffer; value: Buffer; storedDue: number | undefined }>();
+    states.forEach((state, i) => {
       assertRetryState(state);
       const key = retryStateKey(state.topicId, state.partition, state.subscription, state.offset);
-      byId.set(retryKeyId(state), { state, key, value: encodeRetryState(state) });
-    }
+      byId.set(retryKeyId(state), { state, key, value: encodeRetryState(state), storedDue: stored?.[i] });
+    });
     const items = [...byId.values()];
     this.checkWritable(items.map((e) => e.state));
     if (items.length === 0) return;
@@ -154,10 +177,10 @@ export class RetryStore {
       items.map((e) => e.state),
       [...byId.keys()],
       async () => {
-        const olds = await this.reads.getMany(items.map((e) => e.key));
+        const olds = stored ? undefined : await this.reads.getMany(items.map((e) => e.key));
         const ops: WriteOp[] = [];
-        items.forEach(({ state, key, value }, i) => {
-          const oldDue = this.storedDueMs(state, olds[i]);
+        items.forEach(({ state, key, value, storedDue }, i) => {
+          const oldDue = olds ? this.storedDueMs(state, olds[i]) : storedDue;
           const newDue = waitsForTimer(state) ? state.dueMs : undefined;
           if (oldDue !== undefined && oldDue !== newDue) ops.push({ type: 'del', key: retryDueKey(oldDue, state.topicId, state.partition, state.subscription, state.offset) });
           ops.push({ type: 'put', key, value });
@@ -173,16 +196,20 @@ export class RetryStore {
    * Deletes the states of `keys` (settled or dead-lettered records) and
    * their due entries, atomically; keys without a state are skipped.
    * Resolves once written as `durability` asks; rejects as `put` does.
+   * With `stored` (one entry per key), the old states are not read (see
+   * `StoredDueTimes`) and each key's state is deleted whether it had one
+   * or not.
    */
-  async remove(keys: readonly RetryKey[], durability: Durability = 'write'): Promise<void> {
+  async remove(keys: readonly RetryKey[], durability: Durability = 'write', stored?: StoredDueTimes): Promise<void> {
     const sync = checkDurability(durability);
     const list: unknown = keys;
     if (!Array.isArray(list)) throw new InvalidArgumentError('remove takes an array of retry keys');
-    const byId = new Map<string, { key: RetryKey; stateKey: Buffer }>();
-    for (const key of keys) {
+    checkStored(stored, keys.length);
+    const byId = new Map<string, { key: RetryKey; stateKey: Buffer; storedDue: number | undefined }>();
+    keys.forEach((key, i) => {
       assertRetryKey(key);
-      byId.set(retryKeyId(key), { key, stateKey: retryStateKey(key.topicId, key.partition, key.subscription, key.offset) });
-    }
+      byId.set(retryKeyId(key), { key, stateKey: retryStateKey(key.topicId, key.partition, key.subscription, key.offset), storedDue: stored?.[i] });
+    });
     const items = [...byId.values()];
     this.checkWritable(items.map((e) => e.key));
     if (items.length === 0) return;
@@ -190,11 +217,11 @@ export class RetryStore {
       items.map((e) => e.key),
       [...byId.keys()],
       async () => {
-        const olds = await this.reads.getMany(items.map((e) => e.stateKey));
+        const olds = stored ? undefined : await this.reads.getMany(items.map((e) => e.stateKey));
         const ops: WriteOp[] = [];
-        items.forEach(({ key, stateKey }, i) => {
-          if (olds[i] === undefined) return;
-          const oldDue = this.storedDueMs(key, olds[i]);
+        items.forEach(({ key, stateKey, storedDue }, i) => {
+          if (olds && olds[i] === undefined) return;
+          const oldDue = olds ? this.storedDueMs(key, olds[i]) : storedDue;
           ops.push({ type: 'del', key: stateKey });
           if (oldDue !== undefined) ops.push({ type: 'del', key: retryDueKey(oldDue, key.topicId, key.partition, key.subscription, key.offset) });
         });

@@ -40,8 +40,8 @@ import { attr, brokerMetrics, tracingEnabled } from '@braid/telemetry';
 import type { BrokerMetrics } from '@braid/telemetry';
 import type { PartitionProgress } from '../stored-progress.js';
 import type { Subscription } from '@braid/proto';
-import { OffsetRangeSet } from '@braid/storage';
-import type { AttemptDisposition, LogStore, PartitionLog, RetryKey, RetryState, RetryStore } from '@braid/storage';
+import { OffsetRangeSet, waitsForTimer } from '@braid/storage';
+import type { AttemptDisposition, LogStore, PartitionLog, RetryKey, RetryState, RetryStore, StoredDueTimes } from '@braid/storage';
 import type { DeadLetterWriter } from './dead-letter-writer.js';
 import { encodeDeliveryBatch, topicField } from './delivery-encoding.js';
 import type { DeliveryFrame } from './delivery-encoding.js';
@@ -267,13 +267,13 @@ export class SubscriptionDispatcher {
         else states.push(state);
       }
       // In slices, so that a million delayed records are not one huge write.
-      for (let i = 0; i < stale.length; i += 10_000) await this.removeStates(stale.slice(i, i + 10_000));
+      for (let i = 0; i < stale.length; i += 10_000) await this.removeKnownStates(stale.slice(i, i + 10_000));
       const records = await d.feed.readAt(states.map((state) => state.offset));
       for (const state of states) {
         const record = records.get(state.offset);
         if (!record) {
           // Deleted by retention: nothing left to retry.
-          void this.removeStates([state]);
+          void this.removeKnownStates([state]);
           continue;
         }
         d.ledger.restoreAttempts(state.offset, Math.max(...state.attempts.map((a) => a.attempt), 0));
@@ -564,7 +564,8 @@ export class SubscriptionDispatcher {
    */
   private saveDelays(d: PartitionDispatch, states: RetryState[]): void {
     d.delaySaves += states.length;
-    this.retries.put(states).then(
+    // Freshly delayed: no state of theirs is stored (those of a previous run were removed when the partition loaded).
+    this.retries.put(states, 'write', states.map(() => undefined)).then(
       () => { for (const state of states) this.options.timers.scheduled(state); },
       (error: unknown) => {
         // Not durable, but not forgotten: fire from memory (after a restart
@@ -601,7 +602,7 @@ export class SubscriptionDispatcher {
         d.ledger.wake(state.offset);
       }
     }
-    if (done.length > 0) void this.removeStates(done);
+    if (done.length > 0) void this.removeKnownStates(done);
     this.save(d);
     this.pump();
   }
@@ -638,7 +639,7 @@ export class SubscriptionDispatcher {
     d.ledger.wait(offset);
     if (failure.disposition === 'reject' || this.policy.exhausted(lease.attempt)) {
       state.deadLettering = true;
-      void this.deadLetter(d, state);
+      void this.deadLetter(d, state, storedDueOf(previous));
       return;
     }
     const previousDelay = previous && previous.dueMs > 0 ? previous.dueMs - (previous.attempts.at(-1)?.timeMs ?? previous.dueMs) : undefined;
@@ -649,7 +650,7 @@ export class SubscriptionDispatcher {
       const why = failure.disposition === 'nack' ? { [attr.disposition]: 'nack' } : { [attr.errorType]: failure.disposition };
       traceRecord('retry', this.traced(d, offset, record), { [attr.attempt]: lease.attempt, ...why, 'braid.retry.delay_ms': delay });
     }
-    this.retries.put([state]).catch((error: unknown) => {
+    this.retries.put([state], 'write', [storedDueOf(previous)]).catch((error: unknown) => {
       // Not durable, but not forgotten: the retry fires from memory (the
       // timers' refills would not find it in the store).
       this.options.logger.error({ err: error, partition: d.partition, offset }, 'saving a retry failed; retrying from memory');
@@ -758,13 +759,23 @@ export class SubscriptionDispatcher {
     if (state) {
       d.failures.delete(offset);
       if (state.dueMs > 0) this.options.timers.cancelled(state);
-      void this.removeStates([state]);
+      void this.removeKnownStates([state]);
     }
     this.unblockKey(d, offset, keyId);
   }
 
+  /** Removes retry states whose stored due times are unknown (the store reads them first). */
   private removeStates(keys: readonly RetryKey[]): Promise<void> {
-    return this.retries.remove(keys).catch((error: unknown) => {
+    return this.removeRetries(keys, undefined);
+  }
+
+  /** Removes retry states as last written (kept in memory, or read back from the store): no read first. */
+  private removeKnownStates(states: readonly RetryState[]): Promise<void> {
+    return this.removeRetries(states, states.map(storedDueOf));
+  }
+
+  private removeRetries(keys: readonly RetryKey[], stored: StoredDueTimes | undefined): Promise<void> {
+    return this.retries.remove(keys, 'write', stored).catch((error: unknown) => {
       this.options.logger.error({ err: error, partition: keys[0]?.partition, offsets: keys.map((key) => key.offset) }, 'removing retries failed');
     });
   }
@@ -775,9 +786,9 @@ export class SubscriptionDispatcher {
   }
 
   /** Saves the intent, then writes the dead letter and settles the record. */
-  private async deadLetter(d: PartitionDispatch, state: RetryState): Promise<void> {
+  private async deadLetter(d: PartitionDispatch, state: RetryState, storedDue: number | undefined): Promise<void> {
     try {
-      await this.retries.put([state]);
+      await this.retries.put([state], 'write', [storedDue]);
     } catch (error) {
       this.options.logger.error({ err: error, partition: d.partition, offset: state.offset }, 'saving a dead-letter intent failed; retrying later');
     }
@@ -1202,4 +1213,9 @@ export class SubscriptionDispatcher {
         this.options.logger.error({ err: error, partition: d.partition, subscription: this.subscription.name }, 'saving subscription state failed');
       });
   }
+}
+
+/** The due time of the due entry `state` has in the retry store (undefined: none, or no state), as `RetryStore` takes it. */
+function storedDueOf(state: RetryState | undefined): number | undefined {
+  return state !== undefined && waitsForTimer(state) ? state.dueMs : undefined;
 }
