@@ -9,6 +9,7 @@
  *   npm run bench -- latency --rate 5000 --seconds 10
  *   npm run bench -- timers --pending 100000 --far 1000000
  *   npm run bench -- tracing-cost --rounds 5 --samples 0.01,1
+ *   npm run bench -- retry-cost --rounds 5 --fail-ratio 0.1
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { producerDefaults } from '@braid/client';
@@ -18,7 +19,8 @@ import { benchDelayed, formatDelayedReport } from './delayed.js';
 import { benchLatency, formatLatencyReport } from './latency.js';
 import { benchPublish, formatReport } from './publish.js';
 import { benchTimers, formatTimersReport, timersBenchDefaults } from './timers.js';
-import { benchTracingCost, formatTracingCostReport } from './tracing-cost.js';
+import { benchVariantCost, formatVariantCostReport } from './variant-cost.js';
+import type { Variant } from './variant-cost.js';
 
 function count(min: number): (value: string) => number {
   return (value) => {
@@ -221,21 +223,52 @@ function sampleRatios(value: string): number[] {
   return value.split(',').map((part) => sampleRatio(part.trim()));
 }
 
-program
-  .command('tracing-cost')
-  .description('throughput without tracing and with each sampling ratio, alternating, each run in its own process; print the medians and their cost against off')
-  .option('--rounds <n>', 'rounds, each running every variant once', count(1), 5)
-  .option('--samples <ratios>', 'comma-separated sampling ratios to compare with off', sampleRatios, [0.01])
-  .option('--records <n>', 'records per measured run', count(1), 200_000)
-  .option('--runs <n>', 'measured runs per benchmark process (its median counts)', count(1), 3)
-  .option('--json', 'print the report as JSON')
-  .action(async (flags: { rounds: number; samples: number[]; records: number; runs: number; json?: boolean }) => {
-    const { json, ...options } = flags;
-    const report = await benchTracingCost(options, (line) => {
-      if (!json) process.stdout.write(`${line}\n`);
-    });
-    process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatTracingCostReport(report));
+/** Runs `variants` of `bench throughput` alternately and prints the report. */
+async function variantCost(command: string, variants: Variant[], flags: { rounds: number; records: number; runs: number; json?: boolean }): Promise<void> {
+  const { json, ...rest } = flags;
+  const report = await benchVariantCost({ command, variants, ...rest }, (line) => {
+    if (!json) process.stdout.write(`${line}\n`);
   });
+  process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatVariantCostReport(report));
+}
+
+function variantCostOptions(command: Command): Command {
+  return command
+    .option('--rounds <n>', 'rounds, each running every variant once', count(1), 5)
+    .option('--records <n>', 'records per measured run', count(1), 200_000)
+    .option('--runs <n>', 'measured runs per benchmark process (its median counts)', count(1), 3)
+    .option('--json', 'print the report as JSON');
+}
+
+const percent = (ratio: number): string => `${+(ratio * 100).toFixed(3)}%`;
+
+variantCostOptions(
+  program
+    .command('tracing-cost')
+    .description('throughput without tracing and with each sampling ratio, alternating, each run in its own process; print the medians and their cost against off')
+    .option('--samples <ratios>', 'comma-separated sampling ratios to compare with off', sampleRatios, [0.01]),
+).action(async (flags: { rounds: number; samples: number[]; records: number; runs: number; json?: boolean }) => {
+  const { samples, ...rest } = flags;
+  await variantCost('tracing-cost', [{ label: 'off', args: [] }, ...samples.map((sample) => ({ label: percent(sample), args: ['--trace-sample', String(sample)] }))], rest);
+});
+
+variantCostOptions(
+  program
+    .command('retry-cost')
+    .description('throughput without failures and with a share of first attempts failing (retried), alternating, each run in its own process; print the medians and the failing runs against the others')
+    .option('--fail-ratio <ratio>', 'share of first attempts that fail', ratio, 0.1)
+    .addOption(new Option('--retry-order <order>', 'retry_order of the failing runs').choices(['block-key', 'skip']).default('block-key')),
+).action(async (flags: { rounds: number; failRatio: number; retryOrder: RetryOrderName; records: number; runs: number; json?: boolean }) => {
+  const { failRatio, retryOrder, ...rest } = flags;
+  await variantCost(
+    'retry-cost',
+    [
+      { label: 'no failures', args: [] },
+      { label: `${percent(failRatio)} fail`, args: ['--fail-ratio', String(failRatio), '--retry-order', retryOrder] },
+    ],
+    rest,
+  );
+});
 
 try {
   await program.parseAsync(process.argv);
