@@ -7,7 +7,7 @@
 //                      cannot be bundled, and keeping the rest external means
 //                      the bundle runs the exact files the tests ran.
 //   package.json       `@braid/<app>`, "type": "module", `npm start` (with the
-//                      app's Node.js options, app-node-options.mjs), and as
+//                      app's Node.js options and variables, app-node-options.mjs), and as
 //                      "dependencies" exactly the npm packages main.js loads
 //                      at run time, pinned to the versions the workspace has.
 //   console/ ...       files the app serves, when it has apps/<app>/bundle-assets.mjs
@@ -49,7 +49,7 @@ import { builtinModules } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { nodeOptionsOf } from './app-node-options.mjs';
+import { startScriptOf } from './app-node-options.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const { values: options, positionals } = parseArgs({
@@ -220,7 +220,7 @@ const manifest = {
   license: appManifest.license ?? rootManifest.license,
   type: 'module',
   main: 'main.js',
-  scripts: { start: ['node', ...nodeOptionsOf(appManifest, ''), 'main.js'].join(' ') },
+  scripts: { start: startScriptOf(appManifest) },
   engines: { node: rootManifest.engines?.node ?? '>=20' },
   dependencies,
 };

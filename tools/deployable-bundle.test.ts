@@ -38,8 +38,9 @@ function readManifest(file: string): Manifest {
   return JSON.parse(readFileSync(file, 'utf8')) as Manifest;
 }
 
-/** The broker's Node.js options ("braid.nodeOptions" in apps/broker/package.json: its sized heap). */
-const brokerNodeOptions = (JSON.parse(readFileSync(join(workspaceRoot, 'apps/broker/package.json'), 'utf8')) as { braid: { nodeOptions: string[] } }).braid.nodeOptions;
+/** How the broker is started ("braid" in apps/broker/package.json: its sized heap and malloc arenas). */
+const brokerLaunch = (JSON.parse(readFileSync(join(workspaceRoot, 'apps/broker/package.json'), 'utf8')) as { braid: { nodeOptions: string[]; env: Record<string, string> } }).braid;
+const brokerNodeOptions = brokerLaunch.nodeOptions;
 
 function readLockfile(file: string): Lockfile {
   return JSON.parse(readFileSync(file, 'utf8')) as Lockfile;
@@ -97,8 +98,9 @@ describe('deployable broker bundle', () => {
     expect(existsSync(join(bundle, 'main.js'))).toBe(true);
 
     const manifest = readManifest(join(bundle, 'package.json'));
-    // `npm start` passes the broker's Node.js options (its sized heap) before main.js.
-    expect(manifest).toMatchObject({ name: '@braid/broker', type: 'module', main: 'main.js', scripts: { start: `node ${brokerNodeOptions.join(' ')} main.js` } });
+    // `npm start` sets the broker's variables (unless set) and passes its Node.js options before main.js.
+    expect(brokerLaunch.env).toEqual({ MALLOC_ARENA_MAX: '2' });
+    expect(manifest).toMatchObject({ name: '@braid/broker', type: 'module', main: 'main.js', scripts: { start: `MALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX:-2} node ${brokerNodeOptions.join(' ')} main.js` } });
     expect(manifest.engines.node).toMatch(/^>=20/);
     const names = Object.keys(manifest.dependencies);
     // grpc-js is imported statically; rocksdb only through createRequire in
@@ -147,7 +149,7 @@ describe('deployable broker bundle', () => {
     const child = spawn(
       process.execPath,
       [...brokerNodeOptions, 'main.js', '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(dir, 'broker-data'), '--coordinator', coordinator.address, '--metrics-port', '0'],
-      { cwd: bundle, env: { ...hostEnv(), BRAID_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: bundle, env: { ...hostEnv(), ...brokerLaunch.env, BRAID_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     broker = new AppProcess('broker', child, port);
     await waitUntilServing(broker, 30_000);

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { appNodeOptions } from './app-node-options.mjs';
+import { appManifest, envOf, nodeOptionsOf } from './app-node-options.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const dataDir = resolve(process.env.BRAID_DATA_DIR ?? join(root, 'data'));
@@ -33,9 +33,10 @@ function stopAll(signal) {
 }
 
 for (const app of apps) {
-  const child = spawn(process.execPath, [...appNodeOptions(root, app.name), join(root, 'dist/apps', app.name, 'main.js'), ...app.args], {
+  const manifest = appManifest(root, app.name);
+  const child = spawn(process.execPath, [...nodeOptionsOf(manifest), join(root, 'dist/apps', app.name, 'main.js'), ...app.args], {
     cwd: root,
-    env: process.env,
+    env: envOf(manifest),
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: a Ctrl-C at the terminal reaches only this
     // script, which passes on one SIGTERM. Otherwise each app got the

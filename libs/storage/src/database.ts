@@ -26,9 +26,9 @@ export interface KeyRange {
 export interface DatabaseOptions {
   /** Compress SST files with Snappy. Default false: log values are small and often already compressed. */
   compression?: boolean;
-  /** Block cache in bytes. Default 32 MiB. */
+  /** Block cache in bytes. Default 16 MiB. */
   cacheSize?: number;
-  /** Memtable size in bytes. Default 32 MiB. */
+  /** Memtable size in bytes (RocksDB keeps up to two). Default 16 MiB. */
   writeBufferSize?: number;
 }
 
@@ -57,8 +57,8 @@ export class Database {
     const openOptions: OpenOptions = {
       createIfMissing: true,
       compression: options.compression ?? false,
-      cacheSize: options.cacheSize ?? 32 * 1024 * 1024,
-      writeBufferSize: options.writeBufferSize ?? 32 * 1024 * 1024,
+      cacheSize: options.cacheSize ?? 16 * 1024 * 1024,
+      writeBufferSize: options.writeBufferSize ?? 16 * 1024 * 1024,
     };
     await promisify((cb) => { db.open(openOptions, cb); });
     return new Database(db, location);

@@ -159,7 +159,24 @@ describe('OffsetRangeSet', () => {
     expect(set.advance(1_000_000)).toBe(1_100_000);
   });
 
-  it('behaves like a plain Set under random adds, lookups and advances', () => {
+  it('deletes offsets: a range loses an end, splits in the middle, or goes', () => {
+    const set = setOf([10, 14], [20, 20]);
+    expect(set.delete(12)).toBe(true);
+    expect(pairs(set)).toEqual([[10, 11], [13, 14], [20, 20]]);
+    expect(set.delete(10)).toBe(true);
+    expect(set.delete(14)).toBe(true);
+    expect(set.delete(20)).toBe(true);
+    expect(pairs(set)).toEqual([[11, 11], [13, 13]]);
+    expect(set.delete(12)).toBe(false);
+    expect(set.delete(99)).toBe(false);
+    expect(set.size).toBe(2);
+    expect(set.offsets()).toEqual([11, 13]);
+    // Still canonical: adding the offset back merges the split range.
+    set.add(12);
+    expect(pairs(set)).toEqual([[11, 13]]);
+  });
+
+  it('behaves like a plain Set under random adds, deletes, lookups and advances', () => {
     for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
       const random = prng(seed);
       const set = new OffsetRangeSet();
@@ -177,6 +194,9 @@ describe('OffsetRangeSet', () => {
             naive.add(o);
           }
           expect(set.add(first, last)).toBe(fresh);
+        } else if (roll < 0.82) {
+          const victim = cursor + Math.floor(random() * span);
+          expect(set.delete(victim)).toBe(naive.delete(victim));
         } else if (roll < 0.9) {
           // Mostly the cursor itself, sometimes a jump ahead (e.g. retention moved the log start).
           const at = random() < 0.8 ? cursor : cursor + Math.floor(random() * span);
@@ -189,6 +209,7 @@ describe('OffsetRangeSet', () => {
         expect(set.size).toBe(naive.size);
       }
       expect(set.ranges()).toEqual(rangesOf(naive));
+      expect(set.offsets()).toEqual([...naive].sort((a, b) => a - b));
       for (let o = Math.max(0, cursor - 10); o < cursor + span + 10; o++) expect(set.has(o)).toBe(naive.has(o));
       expect(OffsetRangeSet.decode(set.encode()).ranges()).toEqual(set.ranges());
     }

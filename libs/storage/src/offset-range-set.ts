@@ -81,6 +81,31 @@ export class OffsetRangeSet {
     return added;
   }
 
+  /**
+   * Removes `offset`; returns whether it was in the set. Taking an end off a
+   * range is O(log n); taking one from the middle splits the range (one
+   * splice).
+   */
+  delete(offset: number): boolean {
+    const k = this.firstStartingAfter(offset) - 1;
+    if (k < 0 || this.endOf(k) < offset) return false;
+    const first = this.startOf(k);
+    const last = this.endOf(k);
+    if (first === last) this.bounds.splice(2 * k, 2);
+    else if (offset === first) this.bounds[2 * k] = first + 1;
+    else if (offset === last) this.bounds[2 * k + 1] = last - 1;
+    else this.bounds.splice(2 * k + 1, 0, offset - 1, offset + 1);
+    this.count--;
+    return true;
+  }
+
+  /** Every offset in the set, ascending (as many numbers as `size`: for sets known to be small). */
+  offsets(): number[] {
+    const offsets: number[] = [];
+    for (let k = 0; k < this.rangeCount; k++) for (let offset = this.startOf(k); offset <= this.endOf(k); offset++) offsets.push(offset);
+    return offsets;
+  }
+
   /** Whether `offset` is in the set. */
   has(offset: number): boolean {
     const i = this.firstStartingAfter(offset) - 1;

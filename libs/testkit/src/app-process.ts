@@ -40,7 +40,8 @@ export interface StartAppOptions {
   /**
    * Extra Node.js options before the entry point (e.g. `--cpu-prof`), after
    * the app's own (`braid.nodeOptions` in its package.json, which these
-   * override: the last of two equal flags wins).
+   * override: the last of two equal flags wins). `env` likewise overrides
+   * the app's `braid.env`.
    */
   nodeArgs?: string[];
   /**
@@ -132,15 +133,20 @@ process.on('exit', () => {
 const otherPortFlags: Readonly<Record<string, string>> = { 'dlq-admin': '--http-port' };
 
 /**
- * The Node.js options `app` runs with in production (`braid.nodeOptions`
- * in apps/<app>/package.json, e.g. the broker's sized heap), the way
- * tools/app-node-options.mjs reads them for `npm start`: tests and
- * benchmarks run the app as users do.
+ * How `app` is started in production (`braid.nodeOptions` and `braid.env`
+ * in apps/<app>/package.json: the broker's sized heap and malloc arenas),
+ * the way tools/app-node-options.mjs reads them for `npm start`: tests and
+ * benchmarks run the app as users do. Options NODE_OPTIONS sets, and
+ * variables the environment sets, are left to them.
  */
-function appNodeOptions(app: string): string[] {
-  const manifest = JSON.parse(readFileSync(`${workspaceRoot}apps/${app}/package.json`, 'utf8')) as { braid?: { nodeOptions?: string[] } };
+function appLaunch(app: string): { nodeOptions: string[]; env: Record<string, string> } {
+  const manifest = JSON.parse(readFileSync(`${workspaceRoot}apps/${app}/package.json`, 'utf8')) as {
+    braid?: { nodeOptions?: string[]; env?: Record<string, string> };
+  };
   const given = new Set((process.env['NODE_OPTIONS'] ?? '').split(/\s+/).map((option) => option.split('=')[0]));
-  return (manifest.braid?.nodeOptions ?? []).filter((option) => !given.has(option.split('=')[0]));
+  const nodeOptions = (manifest.braid?.nodeOptions ?? []).filter((option) => !given.has(option.split('=')[0]));
+  const env = Object.fromEntries(Object.entries(manifest.braid?.env ?? {}).filter(([name]) => process.env[name] === undefined));
+  return { nodeOptions, env };
 }
 
 /** Starts `apps/<app>/src/main.ts` (or its bundle) and waits until it reports SERVING. */
@@ -161,12 +167,13 @@ export async function startApp(app: string, options: StartAppOptions = {}): Prom
   const entry = options.bundle
     ? [`dist/apps/${app}/main.js`]
     : ['--conditions=@braid/source', '--import', 'tsx', `apps/${app}/src/main.ts`];
+  const launch = appLaunch(app);
   const child = spawn(
     process.execPath,
-    [...appNodeOptions(app), ...(options.nodeArgs ?? []), ...entry, ...args],
+    [...launch.nodeOptions, ...(options.nodeArgs ?? []), ...entry, ...args],
     {
       cwd: workspaceRoot,
-      env: { ...process.env, BRAID_LOG_LEVEL: 'info', ...options.env },
+      env: { ...process.env, ...launch.env, BRAID_LOG_LEVEL: 'info', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: options.detached ?? false,
     },

@@ -15,7 +15,7 @@
  * acknowledgements come back from storage, every unacknowledged offset above
  * the cursor is delivered again, and attempt counts continue.
  */
-import type { OffsetRangeSet } from '@braid/storage';
+import { OffsetRangeSet } from '@braid/storage';
 import type { Clock } from '@braid/core';
 
 /** A record out with a member. */
@@ -58,8 +58,12 @@ export class DeliveryLedger {
   private readonly leasesByMember = new Map<string, Set<number>>();
   /** Offsets to deliver again, kept sorted ascending. */
   private redeliver: number[] = [];
-  /** Failed offsets waiting for a retry or being dead-lettered. */
-  private readonly waitingSet = new Set<number>();
+  /**
+   * Offsets waiting: failed ones (for a retry, or while dead-lettered) and
+   * delayed ones. As ranges: a million records delayed together are a few
+   * ranges, not a million set entries on the heap.
+   */
+  private readonly waitingSet = new OffsetRangeSet();
 
   constructor(
     state: LedgerSnapshot,
@@ -93,7 +97,7 @@ export class DeliveryLedger {
 
   /** Offsets waiting (failed records, delayed records). */
   waitingOffsets(): number[] {
-    return [...this.waitingSet];
+    return this.waitingSet.offsets();
   }
 
   /** Whether `offset` is a failed record waiting for a retry or being dead-lettered. */
