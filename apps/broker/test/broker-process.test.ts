@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkHealth } from '@braid/client';
 import { startApp, startLocalCluster } from '@braid/testkit';
@@ -32,6 +33,15 @@ describe('broker process', () => {
     expect(cluster.broker.logs).toContain('"msg":"stopped"');
     await cluster.restartBroker();
     await expect(checkHealth(cluster.broker.address)).resolves.toBe('SERVING');
+  });
+
+  it("runs with its memory settings: the sized heap and two malloc arenas (braid in apps/broker/package.json)", () => {
+    // The old space is 384 MiB; the limit V8 reports adds the young generation.
+    const heapLimitMiB = Number(/"heapLimitMiB":(\d+)/.exec(cluster.broker.logs)?.[1]);
+    expect(heapLimitMiB).toBeGreaterThan(384);
+    expect(heapLimitMiB).toBeLessThan(512);
+    const environment = readFileSync(`/proc/${cluster.broker.pid}/environ`, 'utf8').split('\0');
+    expect(environment).toContain('MALLOC_ARENA_MAX=2');
   });
 
   it('refuses a bad flag value with exit code 2 naming the flag and variable', async () => {

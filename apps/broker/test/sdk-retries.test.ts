@@ -13,10 +13,13 @@
 // - A subscription rate limit shares its rate among all partitions with a
 //   backlog.
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Admin, Consumer, PoisonMessageError, Producer } from '@braid/client';
 import type { Message } from '@braid/client';
 import { DeadLetter, Disposition, Durability, Jitter, RetryOrder, StartPosition, SubscriptionMode } from '@braid/proto';
+import { Database, Keyspace, keyspaceRange } from '@braid/storage';
+import type { KeyspaceId } from '@braid/storage';
 import { startLocalCluster } from '@braid/testkit';
 import type { LocalCluster } from '@braid/testkit';
 
@@ -181,6 +184,24 @@ describe.each([
     const violations = [...order].filter(([, seqs]) => seqs.some((seq, i) => i > 0 && seq <= (seqs[i - 1] ?? -1)));
     expect(violations.map(([key, seqs]) => `${key}: ${seqs.join(',')}`)).toEqual([]);
     for (const [key, seqs] of order) expect(seqs, key).toEqual(Array.from({ length: perKey }, (_, i) => i));
+
+    // Every retry state and every due-index entry is gone with its record
+    // (the broker writes them without reading them back first: a wrong
+    // idea of what it stored would leave entries here).
+    await cluster.broker.stop('SIGTERM');
+    const db = await Database.open(join(cluster.brokerDataDir(), 'log'));
+    try {
+      const count = async (keyspace: KeyspaceId): Promise<number> => {
+        let n = 0;
+        for await (const [key] of db.entries(keyspaceRange(keyspace), { values: false })) if (key[0] === keyspace) n++;
+        return n;
+      };
+      expect(await count(Keyspace.retry)).toBe(0);
+      expect(await count(Keyspace.retryDue)).toBe(0);
+    } finally {
+      await db.close();
+      await cluster.restartBroker();
+    }
   }, 300_000);
 });
 
