@@ -26,10 +26,19 @@ function prefixLines(stream, name, out) {
   createInterface({ input: stream }).on('line', (line) => out.write(`[${name}] ${line}\n`));
 }
 
+// The coordinator goes last: a broker that stops deregisters with it, and
+// it would otherwise be gone already (the broker then logs a failed
+// deregistration and its lease lapses instead).
 function stopAll(signal) {
   if (stopping) return;
   stopping = true;
-  for (const child of children.values()) if (child.exitCode === null) child.kill(signal);
+  for (const [name, child] of children) if (name !== 'coordinator' && child.exitCode === null) child.kill(signal);
+  stopCoordinatorWhenAlone(signal);
+}
+
+function stopCoordinatorWhenAlone(signal) {
+  const coordinator = children.get('coordinator');
+  if (coordinator && children.size === 1 && coordinator.exitCode === null) coordinator.kill(signal);
 }
 
 for (const app of apps) {
@@ -54,6 +63,7 @@ for (const app of apps) {
       process.exitCode = 1;
       stopAll('SIGTERM');
     }
+    if (stopping) stopCoordinatorWhenAlone('SIGTERM');
     if (children.size === 0) process.stdout.write('[start] all stopped\n');
   });
 }
