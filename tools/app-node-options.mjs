@@ -30,6 +30,12 @@ export function startScriptOf(manifest) {
   return [...variables, 'node', ...nodeOptionsOf(manifest, ''), 'main.js'].join(' ');
 }
 
+/** How `apps/<app>` in the workspace at `root` is started: its Node.js options and environment (the testkit's entry). */
+export function appLaunch(root, app, env = process.env) {
+  const manifest = appManifest(root, app);
+  return { nodeOptions: nodeOptionsOf(manifest, env.NODE_OPTIONS ?? ''), env: envOf(manifest, env) };
+}
+
 /** The manifest of `apps/<app>` in the workspace at `root`. */
 export function appManifest(root, app) {
   return JSON.parse(readFileSync(resolve(root, 'apps', app, 'package.json'), 'utf8'));

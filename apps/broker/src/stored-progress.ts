@@ -40,12 +40,12 @@ export function logsByTopic(store: LogStore): Map<number, Map<number, PartitionL
 
 /** The stored progress of `subscription` on `log`'s partition (see the file comment). */
 async function storedProgress(store: LogStore, log: PartitionLog, subscription: string): Promise<PartitionProgress | undefined> {
-  const [state, retries] = await Promise.all([
+  const [state, pendingRetries] = await Promise.all([
     store.subscriptions().load(log.topicId, log.partition, subscription),
-    store.retries().list(log.topicId, log.partition, subscription),
+    store.retries().count(log.topicId, log.partition, subscription),
   ]);
   if (!state) return undefined;
-  return { partition: log.partition, committedOffset: state.cursor, highWatermark: log.highWatermark, unacked: 0, pendingRetries: retries.length };
+  return { partition: log.partition, committedOffset: state.cursor, highWatermark: log.highWatermark, unacked: 0, pendingRetries };
 }
 
 /**

@@ -78,7 +78,6 @@ export interface RedriverOptions {
   progressIntervalMs?: number;
 }
 
-
 /**
  * Runs `send` (the redrive of `letter`) inside a `redrive <topic>` span
  * linked to the record's original creation context, when tracing is on; the

@@ -183,6 +183,11 @@ describe('RetryStore', () => {
     ]);
     expect((await retries.list(1, 0, 'push')).map((s) => s.offset)).toEqual([7, 300, 2 ** 40]);
     expect((await retries.list(1, 0, 'push-eu')).map((s) => s.offset)).toEqual([1]);
+    // count agrees with list, over the keys alone.
+    expect(await retries.count(1, 0, 'push')).toBe(3);
+    expect(await retries.count(1, 0, 'push-eu')).toBe(1);
+    expect(await retries.count(1, 1, 'push')).toBe(1);
+    expect(await retries.count(1, 0, 'nobody')).toBe(0);
     expect(await retries.list(1, 0, 'nobody')).toEqual([]);
   });
 

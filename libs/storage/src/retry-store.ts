@@ -323,14 +323,33 @@ export class RetryStore {
    * `ShuttingDownError` after `close()`.
    */
   async list(topicId: number, partition: number, subscription: string): Promise<RetryState[]> {
+    const range = await this.writtenRange(topicId, partition, subscription);
+    const states: RetryState[] = [];
+    for await (const [key, value] of this.context.db.entries(range)) states.push(decodeRetryState(decodeRetryStateKey(key), value));
+    return states;
+  }
+
+  /**
+   * How many states `subscription` has on (`topicId`, `partition`), as
+   * `list` would return them, counted over the keys alone (no value read or
+   * decoded: the broker's gauges ask it at every scrape, of partitions that
+   * may hold a million delayed records). Rejects as `list` does.
+   */
+  async count(topicId: number, partition: number, subscription: string): Promise<number> {
+    const range = await this.writtenRange(topicId, partition, subscription);
+    let count = 0;
+    for await (const [key] of this.context.db.entries(range, { values: false })) if (key.length > 0) count++;
+    return count;
+  }
+
+  /** The key range of a subscription partition's states, once the operations accepted on it so far are written. */
+  private async writtenRange(topicId: number, partition: number, subscription: string): Promise<KeyRange> {
     const range = retrySubscriptionRange(topicId, partition, subscription);
     this.context.checkReadable();
     this.context.checkTopic(topicId);
     const busy = [...this.tails.values()].filter((t) => t.topicId === topicId && t.partition === partition && t.subscription === subscription);
     await Promise.all(busy.map((t) => t.done));
-    const states: RetryState[] = [];
-    for await (const [key, value] of this.context.db.entries(range)) states.push(decodeRetryState(decodeRetryStateKey(key), value));
-    return states;
+    return range;
   }
 
   /**

@@ -8,8 +8,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { checkHealth } from '@braid/client';
 import { freePort } from './free-port.js';
 
@@ -132,21 +131,24 @@ process.on('exit', () => {
 /** Flags of ports besides `--port` that an app binds by default, per app. */
 const otherPortFlags: Readonly<Record<string, string>> = { 'dlq-admin': '--http-port' };
 
+/** What tools/app-node-options.mjs gives for one app. */
+interface AppLaunch {
+  nodeOptions: string[];
+  env: NodeJS.ProcessEnv;
+}
+
 /**
  * How `app` is started in production (`braid.nodeOptions` and `braid.env`
  * in apps/<app>/package.json: the broker's sized heap and malloc arenas),
- * the way tools/app-node-options.mjs reads them for `npm start`: tests and
- * benchmarks run the app as users do. Options NODE_OPTIONS sets, and
- * variables the environment sets, are left to them.
+ * from the module `npm start` and the bundles use, so that tests and
+ * benchmarks run the app as users do, by the same rules (NODE_OPTIONS and
+ * variables already set win).
  */
-function appLaunch(app: string): { nodeOptions: string[]; env: Record<string, string> } {
-  const manifest = JSON.parse(readFileSync(`${workspaceRoot}apps/${app}/package.json`, 'utf8')) as {
-    braid?: { nodeOptions?: string[]; env?: Record<string, string> };
+async function appLaunch(app: string): Promise<AppLaunch> {
+  const tool = (await import(pathToFileURL(`${workspaceRoot}tools/app-node-options.mjs`).href)) as {
+    appLaunch(root: string, app: string): AppLaunch;
   };
-  const given = new Set((process.env['NODE_OPTIONS'] ?? '').split(/\s+/).map((option) => option.split('=')[0]));
-  const nodeOptions = (manifest.braid?.nodeOptions ?? []).filter((option) => !given.has(option.split('=')[0]));
-  const env = Object.fromEntries(Object.entries(manifest.braid?.env ?? {}).filter(([name]) => process.env[name] === undefined));
-  return { nodeOptions, env };
+  return tool.appLaunch(workspaceRoot, app);
 }
 
 /** Starts `apps/<app>/src/main.ts` (or its bundle) and waits until it reports SERVING. */
@@ -167,13 +169,13 @@ export async function startApp(app: string, options: StartAppOptions = {}): Prom
   const entry = options.bundle
     ? [`dist/apps/${app}/main.js`]
     : ['--conditions=@braid/source', '--import', 'tsx', `apps/${app}/src/main.ts`];
-  const launch = appLaunch(app);
+  const launch = await appLaunch(app);
   const child = spawn(
     process.execPath,
     [...launch.nodeOptions, ...(options.nodeArgs ?? []), ...entry, ...args],
     {
       cwd: workspaceRoot,
-      env: { ...process.env, ...launch.env, BRAID_LOG_LEVEL: 'info', ...options.env },
+      env: { ...launch.env, BRAID_LOG_LEVEL: 'info', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: options.detached ?? false,
     },
