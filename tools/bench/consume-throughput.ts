@@ -88,6 +88,8 @@ export interface ThroughputRunFigures {
   subscriptions: SubscriptionFigures[];
   /** CPU cores each broker used, first `send()` to the last record handled. */
   brokerCpuCores: (number | undefined)[];
+  /** CPU cores this process (producer and consumers) used over the same time. */
+  clientCpuCores: number;
   /** Partitions of the run's topic led by each broker id (at the end of the run). */
   leaders: Record<string, number>;
 }
@@ -106,6 +108,8 @@ export interface ThroughputReport {
   brokers: { name: string; peakRssBytes: number | undefined; cpuCores: number | undefined }[];
   /** Peak RSS summed over the brokers. */
   brokerPeakRssBytes: number | undefined;
+  /** CPU cores the bench process (producer and consumers) used, median over the runs. */
+  clientCpuCores: number;
   /** With `--trace-sample`: the ratio and what the sink received. */
   tracing?: { sample: number; requests: number; bytes: number };
 }
@@ -177,10 +181,14 @@ async function measureRun(
       );
     }
     const cpuBefore = brokersCpuSeconds(cluster);
+    const clientCpuBefore = process.cpuUsage();
     const started = performance.now();
     const lastAck = await publishTracked(producer, topic, options.records, recordAt, published);
     await Promise.all(consumers.map((c) => Promise.race([c.checker.whenDelivered(published.size, options.idleMs), c.running])));
-    const brokerCpuCores = coresBetween(cpuBefore, brokersCpuSeconds(cluster), (performance.now() - started) / 1000);
+    const elapsedSeconds = (performance.now() - started) / 1000;
+    const brokerCpuCores = coresBetween(cpuBefore, brokersCpuSeconds(cluster), elapsedSeconds);
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    const clientCpuCores = (clientCpu.user + clientCpu.system) / 1e6 / elapsedSeconds;
     const leaders: Record<string, number> = {};
     for (const partition of (await admin.describeTopic(topic)).partitions) leaders[partition.leaderId] = (leaders[partition.leaderId] ?? 0) + 1;
     // A moment for stray redeliveries to show up as duplicates (not timed).
@@ -195,6 +203,7 @@ async function measureRun(
         return { subscription: `bench-sub-${s}`, seconds, recordsPerSecond: checks.delivered / seconds, checks };
       }),
       brokerCpuCores,
+      clientCpuCores,
       leaders,
     };
   } finally {
@@ -240,6 +249,7 @@ export async function benchThroughput(command: string, options: ThroughputBenchO
         return { name, peakRssBytes: peakRss[b], cpuCores: cores.length > 0 ? median(cores) : undefined };
       }),
       brokerPeakRssBytes: sumKnown(peakRss),
+      clientCpuCores: median(runs.map((r) => r.clientCpuCores)),
     };
   });
   if (tracing) {
@@ -286,5 +296,6 @@ export function formatThroughputReport(report: ThroughputReport): string {
   }
   // CPU: first send() to the last record handled, median over the runs.
   rows.push(...brokerRows(report.brokers.map((b) => b.name), report.brokers.map((b) => b.peakRssBytes), report.brokers.map((b) => b.cpuCores)));
+  rows.push(['bench client', `CPU ${report.clientCpuCores.toFixed(2)} cores (producer and consumers, this process)`]);
   return formatRows(`braid bench ${report.command}, ${report.startedAt}`, rows);
 }

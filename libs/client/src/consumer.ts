@@ -483,7 +483,7 @@ export class Consumer<T = Buffer> implements AsyncIterable<Message<T>> {
       return admission !== 'go';
     };
     this.queue.remove(behind);
-    this.scheduler?.remove(behind);
+    if (failed.key) this.scheduler?.removeOfKey(failed.key, behind);
     this.handBack([...released, ...this.blocked.takeReleased()]);
     if (this.blocked.parked > 0) this.sweepParked();
   }
@@ -735,7 +735,16 @@ function leaderAddresses(route: TopicRoute): Set<string> {
 
 /** Whether two records share a key and a partition (keyless records share nothing). */
 function sameKey(a: AnyMessage, b: AnyMessage): boolean {
-  return a.partition === b.partition && a.key !== undefined && b.key !== undefined && a.key.equals(b.key);
+  return a.partition === b.partition && a.key !== undefined && b.key !== undefined && bytesEqual(a.key, b.key);
+}
+
+/** Byte equality; for the short keys of records a loop beats `Buffer.equals`, whose native call costs more than the compare. */
+function bytesEqual(a: Buffer, b: Buffer): boolean {
+  if (a.length !== b.length) return false;
+  if (a.length > 64) return a.equals(b);
+  // From the end: keys often share a prefix ("user-0001", "user-0002").
+  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function payloadParser<T>(parse: PayloadParser<T> | undefined): PayloadParser<T> {

@@ -21,6 +21,20 @@ describe('MessageQueue', () => {
     expect(await queue.next()).toEqual({ done: false, value: 5 });
   });
 
+  it('asks the predicate once per item, and leaves the queue as it was when nothing matches', async () => {
+    const queue = new MessageQueue<number>();
+    queue.push([1, 2, 3, 4]);
+    await queue.next();
+    const asked: number[] = [];
+    expect(queue.remove((n) => { asked.push(n); return false; })).toEqual([]);
+    expect(asked).toEqual([2, 3, 4]);
+    asked.length = 0;
+    expect(queue.remove((n) => { asked.push(n); return n === 3; })).toEqual([3]);
+    expect(asked).toEqual([2, 3, 4]);
+    expect(await queue.next()).toEqual({ done: false, value: 2 });
+    expect(await queue.next()).toEqual({ done: false, value: 4 });
+  });
+
   it('close() ends waiting and later takers and returns what was never taken', async () => {
     const queue = new MessageQueue<number>();
     const waiting = queue.next();

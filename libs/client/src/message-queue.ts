@@ -62,14 +62,22 @@ export class MessageQueue<T> {
 
   /** Takes out (and returns) every waiting item that matches. */
   remove(predicate: (item: T) => boolean): T[] {
-    const kept: T[] = [];
+    // Rebuilt only from the first match on: most calls remove nothing.
+    let kept: T[] | undefined;
     const removed: T[] = [];
     for (let i = this.head; i < this.items.length; i++) {
       const item = this.items[i] as T;
-      (predicate(item) ? removed : kept).push(item);
+      if (predicate(item)) {
+        kept ??= this.items.slice(this.head, i);
+        removed.push(item);
+      } else {
+        kept?.push(item);
+      }
     }
-    this.items = kept;
-    this.head = 0;
+    if (kept) {
+      this.items = kept;
+      this.head = 0;
+    }
     return removed;
   }
 

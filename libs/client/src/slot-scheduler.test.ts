@@ -76,4 +76,31 @@ describe('SlotScheduler', () => {
   it('rejects a concurrency below 1', () => {
     expect(() => new SlotScheduler<Item>({ slots: 0, run: () => Promise.resolve() })).toThrow(RangeError);
   });
+
+  it('removeOfKey takes matching queued items from the slot of the key alone, in order, and leaves running ones', async () => {
+    const releases: (() => void)[] = [];
+    const scheduler = new SlotScheduler<Item>({ slots: 4, run: () => new Promise<void>((resolve) => releases.push(resolve)) });
+    const a = Buffer.from('a');
+    let b = Buffer.from('b0');
+    for (let i = 1; slotForKey(b, 4) === slotForKey(a, 4); i++) b = Buffer.from(`b${i}`);
+    for (let n = 1; n <= 4; n++) scheduler.submit({ key: a, n });
+    scheduler.submit({ key: b, n: 5 });
+    scheduler.submit({ key: b, n: 6 });
+    await tick();
+    const asked: number[] = [];
+    const removed = scheduler.removeOfKey(a, (item) => {
+      asked.push(item.n);
+      return item.n !== 3;
+    });
+    // 1 runs; 2, 3, 4 wait on a's slot; b's slot is not visited.
+    expect(asked).toEqual([2, 3, 4]);
+    expect(removed.map((item) => item.n)).toEqual([2, 4]);
+    expect(scheduler.queued).toBe(2);
+    for (const release of releases.splice(0)) release();
+    await tick();
+    for (const release of releases.splice(0)) release();
+    await tick();
+    for (const release of releases.splice(0)) release();
+    await scheduler.idle();
+  });
 });

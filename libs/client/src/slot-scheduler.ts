@@ -72,11 +72,21 @@ export class SlotScheduler<T extends Keyed> {
   /** Takes out the queued, not yet started items that match, keeping the order of the rest. */
   remove(predicate: (item: T) => boolean): T[] {
     const removed: T[] = [];
-    for (const slot of this.slots) {
-      const kept: T[] = [];
-      for (const item of slot.queue) (predicate(item) ? removed : kept).push(item);
-      slot.queue = kept;
-    }
+    for (const slot of this.slots) removeFrom(slot, predicate, removed);
+    return removed;
+  }
+
+  /**
+   * Like `remove`, over the slot of `key` alone: items of a key are only
+   * ever queued there, so a predicate that matches one key need not visit
+   * the other slots.
+   */
+  removeOfKey(key: Uint8Array, predicate: (item: T) => boolean): T[] {
+    const index = slotForKey(key, this.options.slots);
+    const slot = index === undefined ? undefined : this.slots[index];
+    if (!slot) return this.remove(predicate);
+    const removed: T[] = [];
+    removeFrom(slot, predicate, removed);
     return removed;
   }
 
@@ -103,4 +113,20 @@ export class SlotScheduler<T extends Keyed> {
   private isIdle(): boolean {
     return this.active === 0 && this.slots.every((slot) => slot.queue.length === 0);
   }
+}
+
+/** Moves the items of `slot` that match into `removed`; the queue is rebuilt only when one does. */
+function removeFrom<T>(slot: Slot<T>, predicate: (item: T) => boolean, removed: T[]): void {
+  let kept: T[] | undefined;
+  const queue = slot.queue;
+  for (let i = 0; i < queue.length; i++) {
+    const item = queue[i] as T;
+    if (predicate(item)) {
+      kept ??= queue.slice(0, i);
+      removed.push(item);
+    } else {
+      kept?.push(item);
+    }
+  }
+  if (kept) slot.queue = kept;
 }

@@ -20,6 +20,31 @@ describe('DeliveryLedger', () => {
     expect(l.outstanding).toBe(0);
   });
 
+  it('keeps attempt counts only for unsettled offsets: acks, settles and a loaded snapshot drop theirs', () => {
+    const { ledger: l } = ledger();
+    for (let offset = 0; offset < 6; offset++) l.deliver(offset, 'a', undefined, 10, 30_000);
+    const failed = l.fail('a', 1);
+    expect(failed).toBeDefined();
+    if (failed) l.handBack(failed);
+    l.deliver(1, 'a', undefined, 10, 30_000);
+    l.ack('a', 2, 3);
+    l.ack('a', 0, 1);
+    expect(l.cursor).toBe(4);
+    expect([...l.snapshot().attempts.keys()]).toEqual([4, 5]);
+    l.settle(5);
+    expect([...l.snapshot().attempts.keys()]).toEqual([4]);
+    expect(l.attemptsOf(4)).toBe(1);
+    // A settled offset's count is not restored; a waiting one's is.
+    l.restoreAttempts(2, 3);
+    l.restoreAttempts(9, 2);
+    expect(l.attemptsOf(2)).toBe(0);
+    expect(l.attemptsOf(9)).toBe(2);
+    // A snapshot saved with stale counts below its cursor loads without them.
+    const loaded = new DeliveryLedger({ cursor: 4, acked: new OffsetRangeSet(), attempts: new Map([[1, 2], [4, 1]]) }, new FakeClock(0));
+    expect(loaded.attemptsOf(1)).toBe(0);
+    expect(loaded.attemptsOf(4)).toBe(1);
+  });
+
   it('refuses to settle what a member does not hold, and treats repeated acks as done', () => {
     const { ledger: l } = ledger();
     l.deliver(0, 'a', undefined, 1, 1000);

@@ -73,6 +73,7 @@ export class DeliveryLedger {
     this.acked = state.acked;
     this.attempts = state.attempts;
     this.cursorValue = this.acked.advance(this.cursorValue);
+    this.dropAttemptsBelow(this.cursorValue);
   }
 
   /** Every offset below the cursor is settled. */
@@ -178,12 +179,20 @@ export class DeliveryLedger {
     return { applied, notHeld, settled };
   }
 
+  /**
+   * Moves the cursor over the acknowledged offsets that continue it. No
+   * attempt count is left below it to drop: every way an offset becomes
+   * settled (`ack`, `settle`) drops its count, and counts are only set for
+   * offsets that are not settled. That keeps this O(log ranges) per ack
+   * instead of a walk over every count (one per record out with a member).
+   */
   private advance(): void {
-    const advanced = this.acked.advance(this.cursorValue);
-    if (advanced !== this.cursorValue) {
-      for (const offset of this.attempts.keys()) if (offset < advanced) this.attempts.delete(offset);
-      this.cursorValue = advanced;
-    }
+    this.cursorValue = this.acked.advance(this.cursorValue);
+  }
+
+  /** Drops the attempt counts of settled offsets below `cursor` (a loaded snapshot's). */
+  private dropAttemptsBelow(cursor: number): void {
+    for (const offset of this.attempts.keys()) if (offset < cursor) this.attempts.delete(offset);
   }
 
   /** Pushes the leases `memberId` holds in [first, last] to now + `leaseMs`. */
@@ -278,14 +287,16 @@ export class DeliveryLedger {
     this.removeRedelivery(offset);
     const lease = this.leases.get(offset);
     if (lease) this.dropLease(lease);
+    this.attempts.delete(offset);
     if (offset < this.cursorValue) return;
     this.acked.add(offset);
-    this.attempts.delete(offset);
     this.advance();
   }
 
   /** Restores an attempt count (loading pending retries after a restart). */
   restoreAttempts(offset: number, attempts: number): void {
+    // A settled offset keeps no count (see `advance`).
+    if (offset < this.cursorValue || this.acked.has(offset)) return;
     if (attempts > (this.attempts.get(offset) ?? 0)) this.attempts.set(offset, attempts);
   }
 

@@ -213,6 +213,8 @@ export class SubscriptionDispatcher {
   private wakeTimer: NodeJS.Timeout | undefined;
   /** A pump is scheduled for the next turn of the event loop (a member took a full batch). */
   private morePending = false;
+  /** Partitions with nacks of this turn, saved (then a pump) at its end: `saveAndPumpSoon`. */
+  private readonly unsaved = new Set<PartitionDispatch>();
   /** This subscription's metrics (counted here; its gauges read `progress()` and `creditRecords()`). */
   readonly metrics: DispatchMetrics;
 
@@ -486,8 +488,29 @@ export class SubscriptionDispatcher {
       this.metrics.nacked(d.partition);
       this.failed(d, lease, { disposition: 'nack', reason: request.reason, errorClass: request.errorClass, delayMs: request.delayMs });
     }
-    this.save(d);
-    this.pump();
+    this.saveAndPumpSoon(d);
+  }
+
+  /**
+   * Saves `d` and pumps once, at the end of this turn of the event loop,
+   * for every nack of the turn together. A nack rarely makes a record
+   * deliverable at once (its retry waits for the backoff), and a member
+   * that fails several records sends as many nacks back to back: they
+   * share one ledger write and one pump (with 10% of records failing, a
+   * third as many ledger writes as one per nack).
+   */
+  private saveAndPumpSoon(d: PartitionDispatch): void {
+    if (this.unsaved.size === 0) {
+      setImmediate(() => {
+        const unsaved = [...this.unsaved];
+        this.unsaved.clear();
+        if (this.closed) return;
+        // A partition that moved away meanwhile is saved by its new dispatch.
+        for (const u of unsaved) if (this.dispatch.get(u.partition) === u) this.save(u);
+        this.pump();
+      });
+    }
+    this.unsaved.add(d);
   }
 
   /** A reject from the member: the record is poison and dead-lettered now. */
