@@ -54,6 +54,7 @@ import { HeldRecords } from './held-records.js';
 import { PartitionFeed, feedCapacity } from './partition-feed.js';
 import type { FeedRecord } from './partition-feed.js';
 import { RetryPolicy } from './retry-policy.js';
+import { RetryWrites } from './retry-writes.js';
 import { traceRecord } from './record-tracing.js';
 import type { TracedRecord } from './record-tracing.js';
 import { CircuitBreaker, circuitSettings } from './circuit-breaker.js';
@@ -213,6 +214,8 @@ export class SubscriptionDispatcher {
   private wakeTimer: NodeJS.Timeout | undefined;
   /** A pump is scheduled for the next turn of the event loop (a member took a full batch). */
   private morePending = false;
+  /** Retry states saved and removed at the end of each turn, together. */
+  private readonly retryWrites: RetryWrites;
   /** Partitions with nacks of this turn, saved (then a pump) at its end: `saveAndPumpSoon`. */
   private readonly unsaved = new Set<PartitionDispatch>();
   /** This subscription's metrics (counted here; its gauges read `progress()` and `creditRecords()`). */
@@ -228,6 +231,18 @@ export class SubscriptionDispatcher {
     this.partitionOrder = [...dispatch.values()];
     this.policy = new RetryPolicy(options.topic, subscription);
     this.metrics = new DispatchMetrics(options.metrics ?? brokerMetrics(), options.topic, subscription.name, options.clock);
+    this.retryWrites = new RetryWrites({
+      store: () => this.retries,
+      putFailed: (states, error) => {
+        // Not durable, but not forgotten: the retries fire from memory (the
+        // timers' refills would not find them in the store).
+        this.options.logger.error({ err: error, partition: states[0]?.partition, offsets: states.map((state) => state.offset) }, 'saving retries failed; retrying from memory');
+        for (const state of states) if (state.dueMs > 0) runAt(this.options.clock, state.dueMs, () => { this.retriesDue([state]); });
+      },
+      removeFailed: (keys, error) => {
+        this.options.logger.error({ err: error, partition: keys[0]?.partition, offsets: keys.map((key) => key.offset) }, 'removing retries failed');
+      },
+    });
     this.configureLimits();
     // Lease expiry: checked often enough that an expired record is back
     // within a fraction of the shortest allowed ack timeout (100 ms).
@@ -673,12 +688,7 @@ export class SubscriptionDispatcher {
       const why = failure.disposition === 'nack' ? { [attr.disposition]: 'nack' } : { [attr.errorType]: failure.disposition };
       traceRecord('retry', this.traced(d, offset, record), { [attr.attempt]: lease.attempt, ...why, 'braid.retry.delay_ms': delay });
     }
-    this.retries.put([state], 'write', [storedDueOf(previous)]).catch((error: unknown) => {
-      // Not durable, but not forgotten: the retry fires from memory (the
-      // timers' refills would not find it in the store).
-      this.options.logger.error({ err: error, partition: d.partition, offset }, 'saving a retry failed; retrying from memory');
-      if (state.dueMs > 0) runAt(this.options.clock, state.dueMs, () => { this.retriesDue([state]); });
-    });
+    this.retryWrites.put(state, storedDueOf(previous));
     if (state.dueMs === 0) this.wake(d, offset);
     else this.options.timers.scheduled(state);
   }
@@ -782,7 +792,7 @@ export class SubscriptionDispatcher {
     if (state) {
       d.failures.delete(offset);
       if (state.dueMs > 0) this.options.timers.cancelled(state);
-      void this.removeKnownStates([state]);
+      this.retryWrites.remove(state, storedDueOf(state));
     }
     this.unblockKey(d, offset, keyId);
   }
