@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { FailedPreconditionError, InvalidArgumentError, assertValidName } from '@braid/core';
 import { ConsumerServiceService } from '@braid/proto';
-import type { OpenRequest, SubscribeRequest, Subscription } from '@braid/proto';
+import type { NackRequest, OpenRequest, SubscribeRequest, Subscription } from '@braid/proto';
 import { bidi } from '@braid/server';
 import type { ServiceRegistration } from '@braid/server';
 import { withEncodedSubscribeResponses } from './consume/delivery-encoding.js';
@@ -32,6 +32,12 @@ function assertCount(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new InvalidArgumentError(`${name} must be a non-negative integer (got ${value})`, { metadata: { field: name } });
   }
+}
+
+/** Checks a nack's numbers (`field`: where it sits in the request, for the error). */
+function assertNack(field: string, nack: NackRequest): void {
+  assertCount(`${field}.offset`, nack.offset);
+  if (nack.delayMs !== undefined) assertCount(`${field}.delay_ms`, nack.delayMs);
 }
 
 async function subscribe(
@@ -87,9 +93,13 @@ async function subscribe(
         dispatcher.extend(session, kind.value.ranges, kind.value.extendMs);
         return;
       case 'nack':
-        assertCount('nack.offset', kind.value.offset);
-        if (kind.value.delayMs !== undefined) assertCount('nack.delay_ms', kind.value.delayMs);
+        assertNack('nack', kind.value);
         dispatcher.nack(session, kind.value);
+        return;
+      case 'nacks':
+        // All checked before any is applied: a bad batch changes nothing.
+        for (const [i, nack] of kind.value.nacks.entries()) assertNack(`nacks[${i}]`, nack);
+        for (const nack of kind.value.nacks) dispatcher.nack(session, nack);
         return;
       case 'reject':
         assertCount('reject.offset', kind.value.offset);

@@ -104,6 +104,31 @@ describe('retries and dead letters', () => {
     client.end();
   });
 
+  it('applies a nacks batch like one nack after the other, and refuses a batch with a bad nack whole', async () => {
+    await createTopic(t.api.admin, 'batched', { partitions: 1 });
+    const retryPolicy = { maxAttempts: 5, initialBackoffMs: 1, maxBackoffMs: 1, jitter: Jitter.JITTER_NONE };
+    await createSubscription(t.api.admin, 'batched', 'workers', { startPosition: StartPosition.START_POSITION_EARLIEST, retryPolicy });
+    await publish(t.api.producer, { topic: 'batched', records: ['a', 'b', 'c'].map((v) => ({ key: Buffer.from(v), value: Buffer.from(v) })) });
+    const asNack = (d: Delivery | undefined, offset = d?.record?.offset ?? 0) => ({ partition: 0, offset, delayMs: undefined, reason: 'batched', errorClass: 'TestError', release: false });
+    const client = new SubscribeClient(t.consumers);
+    client.open('batched', 'workers', { credit: 100 });
+    await client.waitFor(3);
+    client.send({ kind: { $case: 'nacks', value: { nacks: client.deliveries.map((d) => asNack(d)) } } });
+    await client.waitFor(6);
+    expect(client.deliveries.slice(3).map((d) => [valueOf(d), d.attempt]).sort()).toEqual([['a', 2], ['b', 2], ['c', 2]]);
+    expect(client.errors).toEqual([]);
+    client.end();
+
+    await createSubscription(t.api.admin, 'batched', 'strict', { startPosition: StartPosition.START_POSITION_EARLIEST, retryPolicy });
+    const strict = new SubscribeClient(t.consumers);
+    strict.open('batched', 'strict', { credit: 100 });
+    await strict.waitFor(3);
+    strict.send({ kind: { $case: 'nacks', value: { nacks: [asNack(strict.deliveries[0]), asNack(strict.deliveries[1], -1)] } } });
+    await strict.ended;
+    expect(strict.status?.code).toBe(Status.INVALID_ARGUMENT);
+    expect(strict.status?.details).toContain('nacks[1].offset');
+  });
+
   it('dead-letters a rejected record at once, and counts an expired lease as a failed attempt', async () => {
     await createTopic(t.api.admin, 'payments', { partitions: 1 });
     await createSubscription(t.api.admin, 'payments', 'ledger', {

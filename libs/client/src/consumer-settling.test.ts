@@ -65,8 +65,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 type Kind = NonNullable<SubscribeRequest['kind']>;
 type KindValues = { [C in Kind['$case']]: Extract<Kind, { $case: C }>['value'] };
 
+/** The values of the Subscribe requests of one kind the fake received; `nack` includes those sent in `nacks` batches. */
 function requests<K extends keyof KindValues>(kind: K): KindValues[K][] {
-  return broker.subscriptions.requests.filter((r) => r.request.kind?.$case === kind).map((r) => r.request.kind?.value as KindValues[K]);
+  return broker.subscriptions.requests.flatMap((r) => {
+    const k = r.request.kind;
+    if (kind === 'nack' && k?.$case === 'nacks') return k.value.nacks as KindValues[K][];
+    return k?.$case === kind ? [k.value as KindValues[K]] : [];
+  });
 }
 
 /** Offsets handed back unprocessed (nacks with `release`). */

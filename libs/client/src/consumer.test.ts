@@ -65,11 +65,15 @@ const quickRetries = { initialBackoffMs: 10, maxBackoffMs: 10, jitter: Jitter.JI
 type Kind = NonNullable<SubscribeRequest['kind']>;
 type KindValues = { [C in Kind['$case']]: Extract<Kind, { $case: C }>['value'] };
 
-/** The values of the Subscribe requests of one kind the fake received (on one stream, or all). */
+/** The values of the Subscribe requests of one kind the fake received (on one stream, or all); `nack` includes those sent in `nacks` batches. */
 function requests<K extends keyof KindValues>(kind: K, stream?: number): KindValues[K][] {
   return broker.subscriptions.requests
-    .filter((r) => r.request.kind?.$case === kind && (stream === undefined || r.stream === stream))
-    .map((r) => r.request.kind?.value as KindValues[K]);
+    .filter((r) => stream === undefined || r.stream === stream)
+    .flatMap((r) => {
+      const k = r.request.kind;
+      if (kind === 'nack' && k?.$case === 'nacks') return k.value.nacks as KindValues[K][];
+      return k?.$case === kind ? [k.value as KindValues[K]] : [];
+    });
 }
 
 function committed(partition = 0, sub = 's'): number {
@@ -180,6 +184,21 @@ describe('Consumer: iteration and settling', () => {
     expect(requests('ack').flatMap((a) => offsetsIn(a.ranges))).toEqual([0]);
     expect(requests('nack')).toEqual([]);
     expect(requests('reject')).toEqual([]);
+  });
+
+  it('sends the nacks of one turn as one nacks request, in order, and a lone nack as nack', async () => {
+    broker.createTopic('t');
+    broker.publish('t', Array.from({ length: 4 }, (_, i) => ({ value: `v${i}` })));
+    const c = consumer();
+    const messages = await take(c, 4);
+    for (const m of messages.slice(0, 3)) m.nack({ reason: `r${m.offset}` });
+    await until(() => broker.subscriptions.requests.some((r) => r.request.kind?.$case === 'nacks'), 'the batch arrives');
+    const raw = () => broker.subscriptions.requests.map((r) => r.request.kind).filter((k) => k?.$case === 'nack' || k?.$case === 'nacks');
+    expect(raw()).toHaveLength(1);
+    expect(requests('nack').map((n) => [n.offset, n.reason])).toEqual([[0, 'r0'], [1, 'r1'], [2, 'r2']]);
+    messages[3]?.nack({ reason: 'alone' });
+    await until(() => raw().length === 2, 'the lone nack arrives');
+    expect(raw()[1]).toMatchObject({ $case: 'nack', value: { offset: 3, reason: 'alone' } });
   });
 
   it('nack delivers the record again with the next attempt; reject dead-letters it', async () => {

@@ -361,6 +361,9 @@ export class FakeSubscriptions {
           case 'nack':
             this.nack(member, kind.value);
             break;
+          case 'nacks':
+            for (const nack of kind.value.nacks) this.nack(member, nack);
+            break;
           case 'reject':
             this.reject(member, kind.value.partition, kind.value.offset, kind.value.reason, kind.value.errorClass);
             break;

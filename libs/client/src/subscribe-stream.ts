@@ -8,8 +8,10 @@
  *   settles; a `CreditBatcher` gathers those returns into batched `credit`
  *   requests, never one per record. Pending acks go out before each top-up,
  *   so the broker sees the records settled before it may send more.
- * - **Acks** are batched by an `AckBatcher`; nacks, rejects and explicit
- *   extensions are sent at once; a `LeaseExtender` extends the leases of
+ * - **Acks** are batched by an `AckBatcher`; the nacks of one turn of the
+ *   event loop go out together at its end (one `nacks` message), before
+ *   any later reject or credit; rejects and explicit extensions are sent
+ *   at once; a `LeaseExtender` extends the leases of
  *   records held (queued or being processed) before they run out. A
  *   failure nack that the broker retries with the key held back
  *   (`RETRY_ORDER_BLOCK_KEY`, not the last attempt) is reported to the
@@ -35,7 +37,7 @@ import { CancelledError, UnavailableError, fromGrpcError, fromStreamError } from
 import type { BraidError, Clock, Logger, Random } from '@braid/core';
 import type { CreditGrant, CreditGrantor } from '@braid/flow';
 import { ConsumerServiceClient, NoticeType } from '@braid/proto';
-import type { DeliveryBatch, Notice, OpenRequest, OpenedResponse, SubscribeRequest, SubscribeResponse } from '@braid/proto';
+import type { DeliveryBatch, NackRequest, Notice, OpenRequest, OpenedResponse, SubscribeRequest, SubscribeResponse } from '@braid/proto';
 import { AckBatcher } from './ack-batcher.js';
 import type { ChannelPool } from './channels.js';
 import { CreditBatcher } from './credit-batcher.js';
@@ -131,6 +133,9 @@ export class SubscribeStream implements MessageSettler {
   private readonly held = new Map<AnyMessage, Held>();
   private readonly deadlines = new WeakMap<AnyMessage, number>();
   private readonly acks: AckBatcher;
+  /** Nacks of this turn, sent at its end (`queueNack`). */
+  private nacks: NackRequest[] = [];
+  private nackFlush: NodeJS.Immediate | undefined;
   private readonly credit: CreditBatcher;
   private readonly leases: LeaseExtender<AnyMessage>;
   private readonly backoff: Backoff;
@@ -162,8 +167,9 @@ export class SubscribeStream implements MessageSettler {
       lingerMs: options.creditLingerMs,
       clock: options.clock,
       send: (grant) => {
-        // Acks first: the broker frees the member's unacked slots before the credit lets it send more.
+        // Settlements first: the broker frees the member's unacked slots before the credit lets it send more.
         this.acks.flush();
+        this.flushNacks();
         this.write({ kind: { $case: 'credit', value: { records: grant.records, bytes: grant.bytes } } });
       },
     });
@@ -230,6 +236,7 @@ export class SubscribeStream implements MessageSettler {
     const call = this.call;
     if (call) {
       this.acks.flush();
+      this.flushNacks();
       const ended = this.callEnded?.promise ?? Promise.resolve();
       const timer = new AbortController();
       const timedOut = this.options.clock.sleep(timeoutMs, timer.signal).then(
@@ -462,6 +469,7 @@ export class SubscribeStream implements MessageSettler {
   /** Everything the dead stream delivered is no longer held there: nothing of it goes to the broker again. */
   private invalidate(): void {
     this.acks.discard();
+    this.discardNacks();
     this.credit.discard();
     this.leases.clear();
     let lost = 0;
@@ -503,21 +511,50 @@ export class SubscribeStream implements MessageSettler {
         this.acks.add(partition, offset);
         break;
       case 'nack':
-        this.write({
-          kind: {
-            $case: 'nack',
-            value: { partition, offset, delayMs: settlement.delayMs, reason: settlement.reason, errorClass: settlement.errorClass, release: false },
-          },
-        });
+        this.queueNack({ partition, offset, delayMs: settlement.delayMs, reason: settlement.reason, errorClass: settlement.errorClass, release: false });
         break;
       case 'release':
         // Handed back unprocessed: delivered again, no attempt counted.
-        this.write({ kind: { $case: 'nack', value: { partition, offset, delayMs: undefined, reason: '', errorClass: '', release: true } } });
+        this.queueNack({ partition, offset, delayMs: undefined, reason: '', errorClass: '', release: true });
         break;
       case 'reject':
+        this.flushNacks();
         this.write({ kind: { $case: 'reject', value: { partition, offset, reason: settlement.reason, errorClass: settlement.errorClass } } });
         break;
     }
+  }
+
+  /**
+   * Gathers a nack: the nacks of one turn of the event loop go out together
+   * at its end, in order (handlers that fail together, and the records
+   * handed back behind them, cost the broker one message instead of one
+   * each).
+   */
+  private queueNack(nack: NackRequest): void {
+    this.nacks.push(nack);
+    this.nackFlush ??= setImmediate(() => {
+      this.nackFlush = undefined;
+      this.flushNacks();
+    });
+  }
+
+  /** Sends the gathered nacks now: one `nacks` message (a lone one as `nack`). */
+  private flushNacks(): void {
+    if (this.nackFlush) clearImmediate(this.nackFlush);
+    this.nackFlush = undefined;
+    const nacks = this.nacks;
+    if (nacks.length === 0) return;
+    this.nacks = [];
+    const [only] = nacks;
+    if (nacks.length === 1 && only) this.write({ kind: { $case: 'nack', value: only } });
+    else this.write({ kind: { $case: 'nacks', value: { nacks } } });
+  }
+
+  /** Forgets gathered nacks (the stream they were for is gone). */
+  private discardNacks(): void {
+    if (this.nackFlush) clearImmediate(this.nackFlush);
+    this.nackFlush = undefined;
+    this.nacks = [];
   }
 
   private grant(grant: CreditGrant | undefined): void {
@@ -536,6 +573,7 @@ export class SubscribeStream implements MessageSettler {
 
   private shutDown(): void {
     this.acks.discard();
+    this.discardNacks();
     this.credit.discard();
     this.leases.clear();
     this.call = undefined;

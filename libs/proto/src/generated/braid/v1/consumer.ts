@@ -112,6 +112,9 @@ export interface SubscribeRequest {
     | //
     /** Pushes the leases of deliveries further out. */
     { $case: "extend"; value: ExtendRequest }
+    | //
+    /** Several nacks in one message. */
+    { $case: "nacks"; value: NackBatchRequest }
     | undefined;
 }
 
@@ -188,6 +191,18 @@ export interface NackRequest {
    * retry instead of overtaking it.
    */
   release: boolean;
+}
+
+/**
+ * NackBatchRequest carries several nacks, handled in order as if each came
+ * in its own `nack` message. A member that fails many records sends them
+ * this way (the SDK gathers the nacks of one turn of its event loop). An
+ * invalid nack (INVALID_ARGUMENT) rejects the whole batch before any of it
+ * is applied.
+ */
+export interface NackBatchRequest {
+  /** The nacks, in the order they happened. */
+  nacks: NackRequest[];
 }
 
 /** RejectRequest reports a poison record: dead-letter it without retrying. */
@@ -304,6 +319,9 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
       case "extend":
         ExtendRequest.encode(message.kind.value, writer.uint32(50).fork()).join();
         break;
+      case "nacks":
+        NackBatchRequest.encode(message.kind.value, writer.uint32(58).fork()).join();
+        break;
     }
     return writer;
   },
@@ -369,6 +387,14 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
             message.kind = { $case: "extend", value: ExtendRequest.decode(reader, reader.uint32()) };
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.kind = { $case: "nacks", value: NackBatchRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -395,6 +421,8 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
         ? { $case: "reject", value: RejectRequest.fromJSON(object.reject) }
         : isSet(object.extend)
         ? { $case: "extend", value: ExtendRequest.fromJSON(object.extend) }
+        : isSet(object.nacks)
+        ? { $case: "nacks", value: NackBatchRequest.fromJSON(object.nacks) }
         : undefined,
     };
   },
@@ -413,6 +441,8 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
       obj.reject = RejectRequest.toJSON(message.kind.value);
     } else if (message.kind?.$case === "extend") {
       obj.extend = ExtendRequest.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "nacks") {
+      obj.nacks = NackBatchRequest.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -456,6 +486,12 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
       case "extend": {
         if (object.kind?.value !== undefined && object.kind?.value !== null) {
           message.kind = { $case: "extend", value: ExtendRequest.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "nacks": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "nacks", value: NackBatchRequest.fromPartial(object.kind.value) };
         }
         break;
       }
@@ -943,6 +979,75 @@ export const NackRequest: MessageFns<NackRequest> = {
     message.reason = object.reason ?? "";
     message.errorClass = object.errorClass ?? "";
     message.release = object.release ?? false;
+    return message;
+  },
+};
+
+function createBaseNackBatchRequest(): NackBatchRequest {
+  return { nacks: [] };
+}
+
+export const NackBatchRequest: MessageFns<NackBatchRequest> = {
+  encode(message: NackBatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.nacks) {
+      NackRequest.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NackBatchRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNackBatchRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nacks.push(NackRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NackBatchRequest {
+    return {
+      nacks: globalThis.Array.isArray(object?.nacks) ? object.nacks.map((e: any) => NackRequest.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: NackBatchRequest): unknown {
+    const obj: any = {};
+    if (message.nacks?.length) {
+      obj.nacks = message.nacks.map((e) => NackRequest.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<NackBatchRequest>): NackBatchRequest {
+    return NackBatchRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<NackBatchRequest>): NackBatchRequest {
+    const message = createBaseNackBatchRequest();
+    message.nacks = object.nacks?.map((e) => NackRequest.fromPartial(e)) || [];
     return message;
   },
 };
