@@ -25,6 +25,34 @@ describe('BlockedKeys', () => {
     expect(blocked.size).toBe(1);
   });
 
+  it('decides like a plain map of blocked keys across many keys blocking and unblocking', () => {
+    const blocked = new BlockedKeys<KeyedRecord>(() => 0, 0);
+    const model = new Map<string, number>();
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let step = 0; step < 5000; step++) {
+      const partition = next(4);
+      const key = `key-${next(300)}`;
+      const id = `${partition}:${key}`;
+      const offset = 1000 + step;
+      const failed = model.get(id);
+      if (failed === undefined && next(10) === 0) {
+        blocked.block(record(offset, key, partition));
+        model.set(id, offset);
+      } else if (failed !== undefined && next(5) === 0) {
+        // The retry comes back: the block ends.
+        expect(blocked.admit(record(failed, key, partition))).toBe('go');
+        model.delete(id);
+      } else {
+        expect(blocked.admit(record(offset, key, partition))).toBe(failed === undefined ? 'go' : 'release');
+      }
+      expect(blocked.size).toBe(model.size);
+    }
+  });
+
   it('does not block keyless records', () => {
     const blocked = new BlockedKeys<KeyedRecord>(() => 0, 0);
     expect(blocked.block(record(5, null))).toBe(false);

@@ -96,11 +96,19 @@ interface Block<T> {
   parked: T[];
   /** Until when records park (clock ms); undefined: they are released. */
   parkUntil: number | undefined;
+  /** `keyHash` of its key. */
+  readonly hash: number;
 }
 
 /** See the file comment. */
 export class BlockedKeys<T extends KeyedRecord> {
   private readonly blocks = new Map<string, Block<T>>();
+  /**
+   * How many blocks have each `keyHash`: `admit` runs for every record
+   * while any key is blocked, and most records are of keys that are not,
+   * which this tells without building their key's string id.
+   */
+  private readonly hashes = new Map<number, number>();
   private unparked: T[] = [];
   private released: T[] = [];
   private parkedCount = 0;
@@ -140,7 +148,9 @@ export class BlockedKeys<T extends KeyedRecord> {
       if (parkUntil === undefined && block.parked.length > 0) this.stopParking(block);
       block.parkUntil = parkUntil;
     } else {
-      this.blocks.set(id, { failedOffset: record.offset, released: new Set(), parked: [], parkUntil });
+      const hash = keyHash(record);
+      this.blocks.set(id, { failedOffset: record.offset, released: new Set(), parked: [], parkUntil, hash });
+      this.hashes.set(hash, (this.hashes.get(hash) ?? 0) + 1);
     }
     return true;
   }
@@ -152,7 +162,7 @@ export class BlockedKeys<T extends KeyedRecord> {
    * counted as released). See the file comment for the rules.
    */
   admit(record: T): Admission {
-    if (this.blocks.size === 0) return 'go';
+    if (this.blocks.size === 0 || record.key === undefined || !this.hashes.has(keyHash(record))) return 'go';
     const id = blockId(record);
     if (id === undefined) return 'go';
     const block = this.blocks.get(id);
@@ -237,12 +247,16 @@ export class BlockedKeys<T extends KeyedRecord> {
   clear(): T[] {
     const parked = [...this.blocks.values()].flatMap((block) => block.parked);
     this.blocks.clear();
+    this.hashes.clear();
     this.parkedCount = 0;
     return [...this.takeUnparked(), ...this.takeReleased(), ...parked];
   }
 
   private end(id: string, block: Block<T>): void {
     this.blocks.delete(id);
+    const left = (this.hashes.get(block.hash) ?? 0) - 1;
+    if (left > 0) this.hashes.set(block.hash, left);
+    else this.hashes.delete(block.hash);
     if (block.parked.length === 0) return;
     this.parkedCount -= block.parked.length;
     for (const record of block.parked) this.unparked.push(record);
@@ -256,6 +270,20 @@ function insertByOffset<T extends KeyedRecord>(records: T[], record: T): boolean
   if (records[at - 1]?.offset === record.offset) return false;
   records.splice(at, 0, record);
   return true;
+}
+
+/** FNV-1a over the partition and the key's bytes (no allocation): a prefilter for `blockId`, collisions only cost the exact check. */
+function keyHash(record: KeyedRecord): number {
+  let hash = (0x811c9dc5 ^ record.partition) >>> 0;
+  hash = Math.imul(hash, 0x01000193);
+  const key = record.key;
+  if (key !== undefined) {
+    for (let i = 0; i < key.length; i++) {
+      hash ^= key[i] ?? 0;
+      hash = Math.imul(hash, 0x01000193);
+    }
+  }
+  return hash >>> 0;
 }
 
 function blockId(record: KeyedRecord): string | undefined {
