@@ -56,7 +56,8 @@ describe('dlq-admin bundle with the web console', () => {
     app = new AppProcess('dlq-admin', child, port);
     await waitUntilServing(app, 30_000);
     const base = `http://127.0.0.1:${httpPort}/`;
-    expect(app.logs).toContain(`web console at ${base}`);
+    // Health answers SERVING before the log line may have come through the pipe.
+    await expect.poll(() => app?.logs, { timeout: 10_000 }).toContain(`web console at ${base}`);
 
     const page = await fetch(base);
     expect(page.status).toBe(200);

@@ -77,6 +77,8 @@ function consume(topic: string, subscription: string, handle: (message: Message)
 }
 
 async function depth(topic: string): Promise<number> {
+  // Gone (seen once under a full test run's load): say how, not just ECONNREFUSED.
+  if (!dlqAdmin.alive) throw new Error(`dlq-admin exited (${JSON.stringify(await dlqAdmin.exited)}); its last output:\n${dlqAdmin.logs.slice(-4000)}`);
   const { queues } = await dlq.listQueues({ refresh: true, topic });
   return queues.find((q) => q.subscription === 'failing')?.depth ?? 0;
 }
