@@ -5,6 +5,7 @@
 // coordinator returns nothing was lost or delivered twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Consumer } from '@braid/client';
+import { BraidError } from '@braid/core';
 import { StartPosition, SubscriptionMode } from '@braid/proto';
 import { startLocalCluster } from '@braid/testkit';
 import type { LocalCluster } from '@braid/testkit';
@@ -23,11 +24,26 @@ afterAll(async () => {
   await cluster.destroy();
 });
 
-/** Publishes `rounds` rounds; round r carries sequence r of every key. */
+/**
+ * Publishes `rounds` rounds; round r carries sequence r of every key. A
+ * retriable refusal is tried again for up to 30 s, as the SDK's producer
+ * does: right after the coordinator comes back, its metadata shows a
+ * partition UNAVAILABLE until the broker has registered with it again
+ * (nothing was appended then, so the retry cannot duplicate).
+ */
 async function publishRounds(topic: string, keys: number, from: number, to: number): Promise<void> {
   for (let round = from; round < to; round++) {
     const records = Array.from({ length: keys }, (_, k) => ({ key: Buffer.from(`key-${k}`), value: Buffer.from(String(round)), headers: {} }));
-    await publish(api.producer, { topic, records });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        await publish(api.producer, { topic, records });
+        break;
+      } catch (error) {
+        if (!(error instanceof BraidError) || !error.retriable || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
   }
 }
 
