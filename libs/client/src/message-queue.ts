@@ -5,6 +5,7 @@
  * holds credit until it is settled, so the brokers can never have put more
  * in it than the consumer's prefetch (DESIGN.md, "Flow control").
  */
+import { takeMatching } from './take-matching.js';
 
 interface Waiter<T> {
   resolve: (result: IteratorResult<T>) => void;
@@ -62,18 +63,8 @@ export class MessageQueue<T> {
 
   /** Takes out (and returns) every waiting item that matches. */
   remove(predicate: (item: T) => boolean): T[] {
-    // Rebuilt only from the first match on: most calls remove nothing.
-    let kept: T[] | undefined;
     const removed: T[] = [];
-    for (let i = this.head; i < this.items.length; i++) {
-      const item = this.items[i] as T;
-      if (predicate(item)) {
-        kept ??= this.items.slice(this.head, i);
-        removed.push(item);
-      } else {
-        kept?.push(item);
-      }
-    }
+    const kept = takeMatching(this.items, this.head, predicate, removed);
     if (kept) {
       this.items = kept;
       this.head = 0;

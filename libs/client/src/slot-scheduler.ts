@@ -12,6 +12,7 @@
  * prefetch.
  */
 import { RoundRobin, slotForKey } from '@braid/partitioning';
+import { takeMatching } from './take-matching.js';
 
 /** An item with an optional ordering key. */
 export interface Keyed {
@@ -115,18 +116,8 @@ export class SlotScheduler<T extends Keyed> {
   }
 }
 
-/** Moves the items of `slot` that match into `removed`; the queue is rebuilt only when one does. */
+/** Moves the items of `slot` that match into `removed`; the queue is replaced only when one does. */
 function removeFrom<T>(slot: Slot<T>, predicate: (item: T) => boolean, removed: T[]): void {
-  let kept: T[] | undefined;
-  const queue = slot.queue;
-  for (let i = 0; i < queue.length; i++) {
-    const item = queue[i] as T;
-    if (predicate(item)) {
-      kept ??= queue.slice(0, i);
-      removed.push(item);
-    } else {
-      kept?.push(item);
-    }
-  }
+  const kept = takeMatching(slot.queue, 0, predicate, removed);
   if (kept) slot.queue = kept;
 }

@@ -540,21 +540,19 @@ export class SubscribeStream implements MessageSettler {
 
   /** Sends the gathered nacks now: one `nacks` message (a lone one as `nack`). */
   private flushNacks(): void {
+    const nacks = this.discardNacks();
+    const [only] = nacks;
+    if (nacks.length === 1 && only) this.write({ kind: { $case: 'nack', value: only } });
+    else if (nacks.length > 1) this.write({ kind: { $case: 'nacks', value: { nacks } } });
+  }
+
+  /** Takes the gathered nacks out, unsent (the stream they were for is gone, or `flushNacks` sends them). */
+  private discardNacks(): NackRequest[] {
     if (this.nackFlush) clearImmediate(this.nackFlush);
     this.nackFlush = undefined;
     const nacks = this.nacks;
-    if (nacks.length === 0) return;
     this.nacks = [];
-    const [only] = nacks;
-    if (nacks.length === 1 && only) this.write({ kind: { $case: 'nack', value: only } });
-    else this.write({ kind: { $case: 'nacks', value: { nacks } } });
-  }
-
-  /** Forgets gathered nacks (the stream they were for is gone). */
-  private discardNacks(): void {
-    if (this.nackFlush) clearImmediate(this.nackFlush);
-    this.nackFlush = undefined;
-    this.nacks = [];
+    return nacks;
   }
 
   private grant(grant: CreditGrant | undefined): void {

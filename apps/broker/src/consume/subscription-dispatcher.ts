@@ -239,9 +239,7 @@ export class SubscriptionDispatcher {
         this.options.logger.error({ err: error, partition: states[0]?.partition, offsets: states.map((state) => state.offset) }, 'saving retries failed; retrying from memory');
         for (const state of states) if (state.dueMs > 0) runAt(this.options.clock, state.dueMs, () => { this.retriesDue([state]); });
       },
-      removeFailed: (keys, error) => {
-        this.options.logger.error({ err: error, partition: keys[0]?.partition, offsets: keys.map((key) => key.offset) }, 'removing retries failed');
-      },
+      removeFailed: (keys, error) => { this.removeFailed(keys, error); },
     });
     this.configureLimits();
     // Lease expiry: checked often enough that an expired record is back
@@ -290,7 +288,7 @@ export class SubscriptionDispatcher {
         const record = records.get(state.offset);
         if (!record) {
           // Deleted by retention: nothing left to retry.
-          void this.removeKnownStates([state]);
+          this.retryWrites.remove(state, storedDueOf(state));
           continue;
         }
         d.ledger.restoreAttempts(state.offset, Math.max(...state.attempts.map((a) => a.attempt), 0));
@@ -519,8 +517,7 @@ export class SubscriptionDispatcher {
       setImmediate(() => {
         const unsaved = [...this.unsaved];
         this.unsaved.clear();
-        if (this.closed) return;
-        // A partition that moved away meanwhile is saved by its new dispatch.
+        // Saved even when closed meanwhile, as it was before the nack returned; a partition that moved away is saved by its new dispatch.
         for (const u of unsaved) if (this.dispatch.get(u.partition) === u) this.save(u);
         this.pump();
       });
@@ -640,7 +637,7 @@ export class SubscriptionDispatcher {
         d.ledger.wake(state.offset);
       }
     }
-    if (done.length > 0) void this.removeKnownStates(done);
+    for (const state of done) this.retryWrites.remove(state, storedDueOf(state));
     this.save(d);
     this.pump();
   }
@@ -808,9 +805,12 @@ export class SubscriptionDispatcher {
   }
 
   private removeRetries(keys: readonly RetryKey[], stored: StoredDueTimes | undefined): Promise<void> {
-    return this.retries.remove(keys, 'write', stored).catch((error: unknown) => {
-      this.options.logger.error({ err: error, partition: keys[0]?.partition, offsets: keys.map((key) => key.offset) }, 'removing retries failed');
-    });
+    return this.retries.remove(keys, 'write', stored).catch((error: unknown) => { this.removeFailed(keys, error); });
+  }
+
+  /** A remove that failed leaves orphaned states behind, which `due()` drops when they come due: logged only. */
+  private removeFailed(keys: readonly RetryKey[], error: unknown): void {
+    this.options.logger.error({ err: error, partition: keys[0]?.partition, offsets: keys.map((key) => key.offset) }, 'removing retries failed');
   }
 
   /** A waiting record is due: it is delivered again. */
