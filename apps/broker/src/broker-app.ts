@@ -73,6 +73,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   const store = await LogStore.open(join(config.dataDir, 'log'), {
     logger: log.child({ component: 'storage' }),
     retentionCheckIntervalMs: config.retentionCheckIntervalMs,
+    tailCache: { maxBytes: config.tailCacheBytes },
   });
   // A failed RocksDB write leaves the store refusing everything: exit so that
   // a restart runs recovery, rather than serving errors forever.

@@ -85,6 +85,7 @@ export function observeBrokerGauges(sources: BrokerGaugeSources): () => void {
       if (name !== undefined) result.observe(metrics.storageBytes, log.sizeBytes, { [attr.destination]: name, [attr.partition]: String(log.partition) });
     }
     result.observe(metrics.unflushedBytes, store.unflushedBytes);
+    result.observe(metrics.tailCacheBytes, store.stats().tailCache.bytes);
     const buffers = streams.stats();
     result.observe(metrics.subscribeQueuedMessages, buffers.queuedMessages);
     result.observe(metrics.subscribeQueuedBytes, buffers.queuedBytes);

@@ -18,6 +18,7 @@ const schema = z.object({
   heartbeatIntervalMs: z.coerce.number().int().min(100, 'must be at least 100'),
   retentionCheckIntervalMs: z.coerce.number().int().min(10, 'must be at least 10'),
   forwardToLeader: z.union([z.boolean(), z.stringbool()]),
+  tailCacheBytes: z.coerce.number().int('must be an integer').min(0, 'must not be negative'),
 }).superRefine(requireAdvertisedAddress);
 
 /** Validated broker configuration. */
@@ -79,6 +80,14 @@ export const brokerConfigSpec: ConfigSpec<typeof schema> = {
       env: 'BRAID_BROKER_FORWARD_TO_LEADER',
       description: 'forwarding mode for thin clients: publish records of partitions led by another broker there, instead of answering NOT_LEADER',
       default: 'false',
+    },
+    {
+      key: 'tailCacheBytes',
+      flag: '--tail-cache-bytes <bytes>',
+      env: 'BRAID_BROKER_TAIL_CACHE_BYTES',
+      description: 'recently appended records kept in memory for consumers that keep up (all partitions together; 0 = off)',
+      // Part of the sized heap (apps/broker/package.json), like the watermark.
+      default: String(32 * 1024 * 1024),
     },
   ],
   schema,

@@ -31,6 +31,19 @@ export const logStoreDefaults = {
   retentionCheckIntervalMs: 30_000,
 } as const;
 
+/**
+ * Defaults for the tail caches (`tail-cache.ts`): recent durable records
+ * kept in memory so that consumers who keep up are served without a
+ * RocksDB read. Counted as payload + ~64 B per record: 32 MiB hold ~100,000
+ * records of 256 B.
+ */
+export const tailCacheDefaults = {
+  /** All partitions together. */
+  maxBytes: 32 * MiB,
+  /** One partition at most. */
+  maxPartitionBytes: 8 * MiB,
+} as const;
+
 /** Defaults for a partition's {@link RetentionPolicy}: 0 means unlimited. */
 export const retentionDefaults = {
   maxAgeMs: 0,

@@ -11,11 +11,11 @@ export const LOG_VALUE_HEADER_BYTES = 8;
 /** One record of a partition log. */
 export interface LogRecord {
   /** Position in the partition, from 0, without gaps. */
-  offset: number;
+  readonly offset: number;
   /** Publish timestamp, ms since the epoch (never decreases along a partition). */
-  timestampMs: number;
-  /** The bytes given to `append`. */
-  payload: Buffer;
+  readonly timestampMs: number;
+  /** The bytes given to `append` (shared with other readers: do not modify). */
+  readonly payload: Buffer;
 }
 
 /** Encodes a record's value. */

@@ -9,7 +9,7 @@ import { FailedPreconditionError, ShuttingDownError } from '@braid/core';
 import type { BraidError, Clock, Logger } from '@braid/core';
 import { Database } from './database.js';
 import type { DatabaseOptions } from './database.js';
-import { logStoreDefaults, retentionDefaults } from './defaults.js';
+import { logStoreDefaults, retentionDefaults, tailCacheDefaults } from './defaults.js';
 import { GroupCommit } from './group-commit.js';
 import type { GroupCommitOptions } from './group-commit.js';
 import { PartitionLog } from './partition-log.js';
@@ -21,6 +21,8 @@ import { RetryStore } from './retry-store.js';
 import type { RetentionReport } from './retention.js';
 import { SubscriptionStore } from './subscription-store.js';
 import type { SubscriptionStoreOptions } from './subscription-store.js';
+import { TailCacheBudget } from './tail-cache.js';
+import type { TailCacheLimits, TailCacheStats } from './tail-cache.js';
 import { deleteTopicData, finishPendingTopicDrops } from './topic-drop.js';
 import { assertU32 } from './u64.js';
 
@@ -38,6 +40,8 @@ export interface LogStoreOptions {
   database?: DatabaseOptions;
   /** Subscription state (default: at most 10,000 stored attempt counts per subscription partition). */
   subscriptions?: SubscriptionStoreOptions;
+  /** Recent records kept in memory for readers (defaults in `tailCacheDefaults`; `maxBytes: 0` turns it off). */
+  tailCache?: Partial<TailCacheLimits>;
 }
 
 /** Figures of a {@link LogStore}. */
@@ -58,6 +62,8 @@ export interface LogStoreStats {
   peakInFlightBatches: number;
   /** Whether a write failed (see `LogStore.failed`). */
   failed: boolean;
+  /** The tail caches: bytes and records held, records served from memory, reads that went to RocksDB. */
+  tailCache: TailCacheStats;
 }
 
 const emptyState = (): PartitionState => ({
@@ -93,6 +99,7 @@ export class LogStore {
       db,
       commit: this.commit,
       logger,
+      tails: new TailCacheBudget({ ...tailCacheDefaults, ...options.tailCache }),
       checkWritable: () => {
         if (this.commit.failed) throw this.commit.failed;
         this.checkOpen();
@@ -270,6 +277,7 @@ export class LogStore {
       entriesWritten: commit.entriesWritten,
       peakInFlightBatches: commit.peakInFlightBatches,
       failed: this.commit.failed !== undefined,
+      tailCache: this.context.tails.stats(),
     };
   }
 

@@ -9,6 +9,8 @@ import type { LogStoreOptions } from './log-store.js';
 import { PartitionLog } from './partition-log.js';
 import type { AppendResult } from './partition-log.js';
 import { OUT_OF_ORDER_SEQUENCE } from './producer-state.js';
+import { tailCacheDefaults } from './defaults.js';
+import { TailCacheBudget } from './tail-cache.js';
 import { rejection } from '../test/rejection.js';
 
 const open: (LogStore | Database)[] = [];
@@ -25,19 +27,23 @@ async function openStore(dir = tempDir(), options: LogStoreOptions = {}): Promis
 
 const text = (b: Buffer): string => b.toString().replace(/\.+$/, '');
 
-async function readAll(log: PartitionLog, from = 0): Promise<{ offset: number; text: string; timestampMs: number }[]> {
+async function readAll(log: PartitionLog, from = 0, maxRecords = 1000): Promise<{ offset: number; text: string; timestampMs: number }[]> {
   const out: { offset: number; text: string; timestampMs: number }[] = [];
   for (let next = from; next < log.highWatermark; ) {
-    const records = await log.read(next, { maxRecords: 1000, maxBytes: 1 << 20 });
+    const records = await log.read(next, { maxRecords, maxBytes: 1 << 20 });
     for (const r of records) out.push({ offset: r.offset, text: text(r.payload), timestampMs: r.timestampMs });
     next = (records.at(-1)?.offset ?? next) + 1;
   }
   return out;
 }
 
-describe('PartitionLog appends and reads', () => {
+// Reads come from the tail cache while records are recent: the same reads run with it off, from RocksDB.
+describe.each([
+  ['from the tail cache', {}],
+  ['from RocksDB (tail cache off)', { tailCache: { maxBytes: 0 } }],
+] as const)('PartitionLog appends and reads, %s', (_, cacheOptions: LogStoreOptions) => {
   it('round-trips records with offsets assigned in call order', async () => {
-    const store = await openStore();
+    const store = await openStore(undefined, cacheOptions);
     const log = store.partition(1, 0);
     const first = log.append({ payloads: [Buffer.from('a'), Buffer.from('b')], timestampMs: 1000 }, 'fsync');
     const second = log.append({ payloads: [Buffer.from('c')], timestampMs: 1001 }, 'write');
@@ -56,7 +62,7 @@ describe('PartitionLog appends and reads', () => {
   });
 
   it('reads scattered offsets with point lookups, skipping what is not readable', async () => {
-    const store = await openStore();
+    const store = await openStore(undefined, cacheOptions);
     const log = store.partition(1, 2);
     await log.append({ payloads: ['a', 'b', 'c', 'd'].map((v) => Buffer.from(v)), timestampMs: 1000 }, 'fsync');
     const records = await log.readOffsets([3, 0, 9, 2]);
@@ -70,7 +76,7 @@ describe('PartitionLog appends and reads', () => {
   });
 
   it('reads across many batches in pages', async () => {
-    const store = await openStore();
+    const store = await openStore(undefined, cacheOptions);
     const log = store.partition(2, 3);
     const all = payloads(1000);
     const appends: Promise<AppendResult>[] = [];
@@ -88,7 +94,7 @@ describe('PartitionLog appends and reads', () => {
   });
 
   it('honours maxRecords and maxBytes but returns at least one record', async () => {
-    const store = await openStore();
+    const store = await openStore(undefined, cacheOptions);
     const log = store.partition(1, 0);
     await log.append({ payloads: payloads(10, 100), timestampMs: 1 }, 'write');
     expect(await log.read(0, { maxRecords: 3, maxBytes: 1 << 20 })).toHaveLength(3);
@@ -100,7 +106,7 @@ describe('PartitionLog appends and reads', () => {
   });
 
   it('finds the first offset at or after a timestamp, and keeps timestamps from going backwards', async () => {
-    const store = await openStore();
+    const store = await openStore(undefined, cacheOptions);
     const log = store.partition(1, 0);
     await log.append({ payloads: payloads(3), timestampMs: 1000 }, 'write'); // 0-2
     await log.append({ payloads: payloads(4), timestampMs: 2000 }, 'write'); // 3-6
@@ -115,7 +121,7 @@ describe('PartitionLog appends and reads', () => {
   });
 
   it('rejects bad input with InvalidArgumentError', async () => {
-    const store = await openStore();
+    const store = await openStore(undefined, cacheOptions);
     const log = store.partition(1, 0);
     const bad = [
       log.append({ payloads: [], timestampMs: 1 }, 'fsync'),
@@ -131,6 +137,46 @@ describe('PartitionLog appends and reads', () => {
     for (const error of await Promise.all(bad.map(rejection))) expect(error).toBeInstanceOf(InvalidArgumentError);
     expect(() => store.partition(2 ** 32, 0)).toThrow(InvalidArgumentError);
     expect(log.highWatermark).toBe(0);
+  });
+});
+
+describe('the tail cache', () => {
+  it('serves recent records from memory and older ones from RocksDB, the same either way', async () => {
+    // 64-byte payloads cost 128 B each: a partition keeps its last 100 records in memory.
+    const store = await openStore(tempDir(), { tailCache: { maxBytes: 1 << 20, maxPartitionBytes: 100 * 128 } });
+    const log = store.partition(4, 0);
+    const all = payloads(1000, 64);
+    for (let i = 0; i < all.length; i += 50) await log.append({ payloads: all.slice(i, i + 50), timestampMs: 9 }, 'write');
+    const before = store.stats().tailCache;
+    expect(before).toMatchObject({ records: 100, bytes: 100 * 128 });
+
+    const expected = all.map((payload, offset) => ({ offset, text: text(payload), timestampMs: 9 }));
+    expect(await readAll(log, 0, 100)).toEqual(expected);
+    // Pages of 100 from 0 went to RocksDB until they reached the cached 900-999, read from memory.
+    const after = store.stats().tailCache;
+    expect(after.missedReads - before.missedReads).toBe(9);
+    expect(after.hitRecords - before.hitRecords).toBe(100);
+
+    const scattered = await log.readOffsets([999, 5, 950, 899, 900]);
+    expect(scattered.map((r) => [r.offset, text(r.payload)])).toEqual([999, 5, 950, 899, 900].map((o) => [o, `r${o}`]));
+    expect(store.stats().tailCache.hitRecords - after.hitRecords).toBe(3);
+
+    // Retention takes the log start past the cache: nothing below it is served, from memory or not.
+    await log.setRetention({ maxAgeMs: 0, maxBytes: 40 * (25 + 64) });
+    await store.runRetentionOnce();
+    expect(log.logStartOffset).toBe(960);
+    expect(store.stats().tailCache.records).toBe(40);
+    expect((await readAll(log, 0)).map((r) => r.offset)).toEqual(Array.from({ length: 40 }, (_, i) => 960 + i));
+    expect((await log.readOffsets([950, 961])).map((r) => r.offset)).toEqual([961]);
+  });
+
+  it('lets go of a dropped topic\'s records', async () => {
+    const store = await openStore();
+    const log = store.partition(5, 0);
+    await log.append({ payloads: payloads(10), timestampMs: 1 }, 'write');
+    expect(store.stats().tailCache.records).toBe(10);
+    await store.dropTopic(5);
+    expect(store.stats().tailCache).toMatchObject({ records: 0, bytes: 0 });
   });
 });
 
@@ -304,6 +350,7 @@ describe('a failed write', () => {
         db,
         commit,
         logger: silentLogger,
+        tails: new TailCacheBudget(tailCacheDefaults),
         checkWritable: () => {
           if (commit.failed) throw commit.failed;
         },

@@ -17,11 +17,12 @@ import type { Database, WriteOp } from './database.js';
 import { maxProducerIdBytes } from './defaults.js';
 import type { GroupCommit } from './group-commit.js';
 import { decodeLogKey, logKeyEncoder, partitionMetaKey, producerKey } from './keys.js';
-import { decodeLogValue, encodeLogValue, storedRecordBytes } from './log-entry.js';
+import { LOG_VALUE_HEADER_BYTES, decodeLogValue, encodeLogValue, storedRecordBytes } from './log-entry.js';
 import type { LogRecord } from './log-entry.js';
 import { encodePartitionMeta } from './partition-meta.js';
 import type { PartitionMeta } from './partition-meta.js';
 import { ProducerState } from './producer-state.js';
+import type { TailCache, TailCacheBudget } from './tail-cache.js';
 import { assertU53 } from './u64.js';
 
 /**
@@ -73,6 +74,8 @@ export interface PartitionLogContext {
   readonly db: Database;
   readonly commit: GroupCommit;
   readonly logger: Logger;
+  /** The budget of the partitions' tail caches (recent durable records, served to readers from memory). */
+  readonly tails: TailCacheBudget;
   /** Throws unless the store takes writes (not closed, not failed). */
   checkWritable(): void;
   /** Throws unless the store is open. */
@@ -90,6 +93,8 @@ export interface PartitionState {
 
 interface PendingAppend {
   endOffset: number;
+  /** The records, as readers will get them (for the tail cache). */
+  records: LogRecord[];
   bytes: number;
   durable: boolean;
   resolve: () => void;
@@ -138,6 +143,7 @@ export class PartitionLog {
   private readonly logger: Logger;
   private readonly keyOf: (offset: number) => Buffer;
   private readonly metaKey: Buffer;
+  private readonly tail: TailCache;
 
   /** @internal Created by `LogStore`. */
   constructor(
@@ -160,6 +166,7 @@ export class PartitionLog {
     this.lastTimestampMs = state.lastTimestampMs;
     this.policy = { maxAgeMs: state.meta.maxAgeMs, maxBytes: state.meta.maxBytes };
     this.producers = state.producers;
+    this.tail = context.tails.cache(state.highWatermark);
   }
 
   /** The next offset to become visible: every offset below it is durable and readable. */
@@ -234,10 +241,13 @@ export class PartitionLog {
     const baseOffset = this.nextOffset;
     const timestamp = Math.max(timestampMs, this.lastTimestampMs);
     const ops: WriteOp[] = [];
+    const records: LogRecord[] = [];
     let bytes = 0;
     let offset = baseOffset;
     for (const payload of payloads) {
-      ops.push({ type: 'put', key: this.keyOf(offset++), value: encodeLogValue(timestamp, payload) });
+      const value = encodeLogValue(timestamp, payload);
+      records.push({ offset, timestampMs: timestamp, payload: value.subarray(LOG_VALUE_HEADER_BYTES) });
+      ops.push({ type: 'put', key: this.keyOf(offset++), value });
       bytes += storedRecordBytes(payload.length);
     }
     this.nextOffset += count;
@@ -254,6 +264,7 @@ export class PartitionLog {
     return new Promise<AppendResult>((resolve, reject) => {
       const entry: PendingAppend = {
         endOffset: baseOffset + count,
+        records,
         bytes,
         durable: false,
         resolve: () => { resolve({ baseOffset, duplicate: false }); },
@@ -271,6 +282,9 @@ export class PartitionLog {
    * `fromOffset` is below it, nothing at or after the high watermark. Stops
    * at `maxRecords` or before `maxBytes` of payload would be exceeded, but
    * always returns at least one record when one is available.
+   *
+   * Recent records come from the tail cache, without a RocksDB read. The
+   * records returned are shared with other readers: do not modify them.
    */
   async read(fromOffset: number, limits: ReadLimits): Promise<LogRecord[]> {
     assertU53('fromOffset', fromOffset);
@@ -280,7 +294,11 @@ export class PartitionLog {
     const end = this.hw;
     const start = Math.max(fromOffset, this.logStart);
     if (start >= end) return [];
-    const range = { gte: this.keyOf(start), lt: this.keyOf(end), limit: Math.min(limits.maxRecords, end - start) };
+    const maxRecords = Math.min(limits.maxRecords, end - start);
+    const cached = this.tail.read(start, maxRecords, limits.maxBytes);
+    if (cached) return cached;
+    this.tail.missed();
+    const range = { gte: this.keyOf(start), lt: this.keyOf(end), limit: maxRecords };
     const highWaterMark = Math.min(MAX_READ_AHEAD, Math.max(MIN_READ_AHEAD, limits.maxBytes));
     const records: LogRecord[] = [];
     let bytes = 0;
@@ -299,23 +317,31 @@ export class PartitionLog {
    * in one call to the database: for records scattered over a partition
    * (those of one key, timers that came due), where a range read would step
    * over everything between them. Returns what is readable (retained, below
-   * the high watermark), in the order asked.
+   * the high watermark), in the order asked. Records still in the tail
+   * cache are not looked up; the records are shared, as with `read`.
    */
   async readOffsets(offsets: readonly number[]): Promise<LogRecord[]> {
     for (const offset of offsets) assertU53('offset', offset);
     this.checkReadable();
     const end = this.hw;
     const wanted = offsets.filter((offset) => offset >= this.logStart && offset < end);
-    const values = await this.context.db.getMany(wanted.map((offset) => this.keyOf(offset)));
-    const records: LogRecord[] = [];
-    wanted.forEach((offset, i) => {
-      const value = values[i];
-      // Deleted by retention while the lookup ran.
-      if (value === undefined) return;
-      const { timestampMs, payload } = decodeLogValue(value);
-      records.push({ offset, timestampMs, payload });
-    });
-    return records;
+    const found = wanted.map((offset) => this.tail.get(offset));
+    const missing = wanted.filter((_, i) => found[i] === undefined);
+    this.tail.hit(wanted.length - missing.length);
+    if (missing.length > 0) {
+      this.tail.missed();
+      const values = await this.context.db.getMany(missing.map((offset) => this.keyOf(offset)));
+      let next = 0;
+      found.forEach((record, i) => {
+        if (record !== undefined) return;
+        const value = values[next++];
+        // Deleted by retention while the lookup ran.
+        if (value === undefined) return;
+        const { timestampMs, payload } = decodeLogValue(value);
+        found[i] = { offset: wanted[i] as number, timestampMs, payload };
+      });
+    }
+    return found.filter((record) => record !== undefined);
   }
 
   /**
@@ -370,6 +396,7 @@ export class PartitionLog {
       this.submit(ops, 0, true, () => {
         this.logStart = newLogStart;
         this.size -= deletedBytes;
+        this.tail.trimBelow(newLogStart);
         resolve();
       }, reject);
     });
@@ -382,6 +409,7 @@ export class PartitionLog {
    */
   drop(): Promise<void> {
     this.dropped = true;
+    this.tail.clear(this.hw);
     if (this.outstanding === 0) return Promise.resolve();
     return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
@@ -460,6 +488,7 @@ export class PartitionLog {
       this.pending.shift();
       this.hw = head.endOffset;
       this.size += head.bytes;
+      if (!this.dropped) this.tail.append(head.records);
       head.resolve();
       head = this.pending[0];
     }

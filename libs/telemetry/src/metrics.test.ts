@@ -62,7 +62,7 @@ describe('brokerMetrics', () => {
     for (const counter of counters) counter.add(1);
     for (const histogram of [broker.publishDuration, broker.endToEndDuration]) histogram.record(1);
     broker.observe((result) => {
-      for (const key of ['consumerLag', 'unsettled', 'pendingRetries', 'creditRecords', 'members', 'storageBytes', 'unflushedBytes', 'subscribeQueuedMessages', 'subscribeQueuedBytes'] as const) result.observe(broker[key], 1);
+      for (const key of ['consumerLag', 'unsettled', 'pendingRetries', 'creditRecords', 'members', 'storageBytes', 'unflushedBytes', 'tailCacheBytes', 'subscribeQueuedMessages', 'subscribeQueuedBytes'] as const) result.observe(broker[key], 1);
     });
     const brokerNames = Object.values(metricNames).filter((name) => name.startsWith('braid.broker.'));
     expect([...(await reader.byName()).keys()].sort()).toEqual(brokerNames.sort());

@@ -41,6 +41,7 @@ export const metricNames = {
   members: 'braid.broker.members',
   storageBytes: 'braid.broker.storage.bytes',
   unflushedBytes: 'braid.broker.storage.unflushed_bytes',
+  tailCacheBytes: 'braid.broker.storage.tail_cache_bytes',
   subscribeQueuedMessages: 'braid.broker.subscribe.queued.messages',
   subscribeQueuedBytes: 'braid.broker.subscribe.queued.bytes',
   // Client SDK (the messaging semantic conventions' client metrics).
@@ -179,6 +180,8 @@ export interface BrokerMetrics {
   readonly storageBytes: ObservableGauge;
   /** Bytes accepted for writing but not yet durable (the memory watermark applies to these). */
   readonly unflushedBytes: ObservableGauge;
+  /** Bytes of recent records held in memory for readers (the tail cache). */
+  readonly tailCacheBytes: ObservableGauge;
   /** Messages queued in Subscribe streams on their way to members. */
   readonly subscribeQueuedMessages: ObservableGauge;
   /** Encoded bytes of those messages. */
@@ -195,6 +198,7 @@ export function brokerMetrics(meter: Meter = defaultMeter()): BrokerMetrics {
     members: gauge(meter, metricNames.members, '{member}', 'Members of the subscription connected to this broker'),
     storageBytes: gauge(meter, metricNames.storageBytes, 'By', 'Stored bytes of the partition\'s durable records'),
     unflushedBytes: gauge(meter, metricNames.unflushedBytes, 'By', 'Bytes accepted for writing but not yet durable'),
+    tailCacheBytes: gauge(meter, metricNames.tailCacheBytes, 'By', 'Bytes of recent records held in memory for readers (the tail cache)'),
     subscribeQueuedMessages: gauge(meter, metricNames.subscribeQueuedMessages, '{message}', 'Messages queued in Subscribe streams on their way to members'),
     subscribeQueuedBytes: gauge(meter, metricNames.subscribeQueuedBytes, 'By', 'Encoded bytes of the messages queued in Subscribe streams'),
   };
