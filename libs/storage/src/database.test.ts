@@ -26,6 +26,16 @@ describe('Database', () => {
     expect(await db.get(k(9))).toBeUndefined();
   });
 
+  it('applies puts and deletes of one batch together, and refuses a write after close', async () => {
+    await db.write([{ type: 'put', key: k(4, 1), value: Buffer.from('old') }], false);
+    await db.write([{ type: 'del', key: k(4, 1) }, { type: 'put', key: k(4, 2), value: Buffer.alloc(300, 7) }], false);
+    expect(await db.getMany([k(4, 1), k(4, 2)])).toEqual([undefined, Buffer.alloc(300, 7)]);
+    await db.close();
+    await expect(db.write([{ type: 'put', key: k(4, 3), value: Buffer.from('x') }], false)).rejects.toThrow(/not open/);
+    db = await Database.open(dir);
+    expect(await db.get(k(4, 3))).toBeUndefined();
+  });
+
   it('reads many keys in one call, undefined where missing', async () => {
     await db.write([{ type: 'put', key: k(1, 1), value: Buffer.from('a') }, { type: 'put', key: k(1, 3), value: Buffer.from('c') }], false);
     const values = await db.getMany([k(1, 3), k(1, 2), k(1, 1)]);

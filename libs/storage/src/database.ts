@@ -4,7 +4,7 @@
  * Buffers; keys sort bytewise, so callers build them as ordered binary
  * tuples (see `keys.ts`). Everything above this file speaks in these terms.
  */
-import { rocksdb } from './rocksdb-binding.js';
+import { rocksdb, writeBatch } from './rocksdb-binding.js';
 import type { BatchOperation, IteratorOptions, OpenOptions, RocksDB } from './rocksdb-binding.js';
 
 /** One write in a batch. */
@@ -90,7 +90,9 @@ export class Database {
    */
   write(ops: WriteOp[], sync: boolean): Promise<void> {
     if (ops.length === 0) return Promise.resolve();
-    return promisify((cb) => { this.db.batch(ops, { sync }, cb); });
+    // The native batch calls do not check this themselves (see writeBatch).
+    if (this.closed) return Promise.reject(new Error('Database is not open'));
+    return promisify((cb) => { writeBatch(this.db, ops, { sync }, cb); });
   }
 
   /**

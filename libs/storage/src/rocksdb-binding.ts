@@ -59,3 +59,40 @@ const require = createRequire(import.meta.url);
 
 /** Creates a (closed) database handle for `location`. */
 export const rocksdb = require('rocksdb') as (location: string) => RocksDB;
+
+/** The native batch calls under the package's `ChainedBatch` (rocksdb 5.x `binding.js`). */
+interface NativeBatchBinding {
+  batch_init(dbContext: unknown): unknown;
+  batch_put(batchContext: unknown, key: Buffer, value: Buffer): void;
+  batch_del(batchContext: unknown, key: Buffer): void;
+  batch_write(batchContext: unknown, options: { sync?: boolean }, callback: Callback): void;
+}
+
+const native = require('rocksdb/binding.js') as Partial<NativeBatchBinding>;
+const nativeBatch: NativeBatchBinding | undefined =
+  typeof native.batch_init === 'function' && typeof native.batch_put === 'function' && typeof native.batch_del === 'function' && typeof native.batch_write === 'function'
+    ? (native as NativeBatchBinding)
+    : undefined;
+
+/**
+ * Writes `operations` atomically. The package's `batch(array)` reads three
+ * properties of every operation object through N-API and its JS layer
+ * checks and serialises every key again; the broker writes one operation
+ * per record, so that costs ~1.5-2 us of event-loop time each. The same
+ * native batch calls its own `ChainedBatch` makes, made directly with the
+ * Buffers we already have, cost about half (measured on this machine). If
+ * a future version of the package no longer has them, `batch` is used.
+ */
+export function writeBatch(db: RocksDB, operations: readonly BatchOperation[], options: { sync: boolean }, callback: Callback): void {
+  const context = (db as unknown as { context?: unknown }).context;
+  if (nativeBatch === undefined || context === undefined) {
+    db.batch(operations as BatchOperation[], options, callback);
+    return;
+  }
+  const batch = nativeBatch.batch_init(context);
+  for (const operation of operations) {
+    if (operation.type === 'put') nativeBatch.batch_put(batch, operation.key, operation.value);
+    else nativeBatch.batch_del(batch, operation.key);
+  }
+  nativeBatch.batch_write(batch, options, callback);
+}
