@@ -411,7 +411,7 @@ export class Consumer<T = Buffer> implements AsyncIterable<Message<T>> {
    * value does not parse is rejected; then it waits for a `rateLimit`
    * token (on close it is left to the broker).
    */
-  private async prepare(message: Message): Promise<Message<T> | undefined> {
+  private prepare(message: Message): Message<T> | undefined | Promise<Message<T> | undefined> {
     if (!this.mayProcess(message)) return undefined;
     let data: T;
     try {
@@ -421,19 +421,27 @@ export class Consumer<T = Buffer> implements AsyncIterable<Message<T>> {
       this.logger.warn({ partition: message.partition, offset: message.offset, attempt: message.attempt, err: error }, 'payload did not parse; record rejected');
       return undefined;
     }
-    if (this.rateLimit) {
-      const { signal } = this.shutdownSignal;
-      try {
-        await this.rateLimit.take(1, signal);
-      } catch (error) {
-        // Closing: the message is left to the broker like the queued ones.
-        if (!signal.aborted) throw error;
-        settlerOf(message)?.abandon(message);
-        return undefined;
-      }
-      // The wait may have outlasted the stream, the lease or the key's turn.
-      if (!this.mayProcess(message)) return undefined;
+    // Only a rate limit makes a message wait: without one it is readied in this turn, without a promise.
+    return this.rateLimit ? this.afterRateLimit(this.rateLimit, message, data) : this.ready(message, data);
+  }
+
+  private async afterRateLimit(rateLimit: TokenBucket, message: Message, data: T): Promise<Message<T> | undefined> {
+    const { signal } = this.shutdownSignal;
+    try {
+      await rateLimit.take(1, signal);
+    } catch (error) {
+      // Closing: the message is left to the broker like the queued ones.
+      if (!signal.aborted) throw error;
+      settlerOf(message)?.abandon(message);
+      return undefined;
     }
+    // The wait may have outlasted the stream, the lease or the key's turn.
+    if (!this.mayProcess(message)) return undefined;
+    return this.ready(message, data);
+  }
+
+  /** Marks a message as being processed (tracing, metrics) and attaches its parsed value. */
+  private ready(message: Message, data: T): Message<T> {
     startProcessing(message, this.subscription);
     if (this.metrics.enabled) {
       const { topic } = message;
@@ -671,7 +679,8 @@ export class Consumer<T = Buffer> implements AsyncIterable<Message<T>> {
   private async handle(message: Message, handler: MessageHandler<T>): Promise<void> {
     let ready: Message<T> | undefined;
     try {
-      ready = await this.prepare(message);
+      const prepared = this.prepare(message);
+      ready = prepared instanceof Promise ? await prepared : prepared;
     } catch (error) {
       // Only a failing clock gets here; the record comes again when its lease ends.
       this.logger.error({ partition: message.partition, offset: message.offset, err: error }, 'could not start a handler; record left to the broker');
