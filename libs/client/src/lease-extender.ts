@@ -59,7 +59,7 @@ export class LeaseExtender<K extends Position> {
   add(key: K, deadlineMs: number): void {
     const now = this.options.clock.now();
     const remaining = Math.min(Math.max(0, deadlineMs - now), this.options.leaseMs());
-    const lease: Lease = { position: { partition: key.partition, offset: key.offset }, receivedAt: now, deadline: now + remaining, extendAt: undefined };
+    const lease: Lease = { position: key, receivedAt: now, deadline: now + remaining, extendAt: undefined };
     if (this.options.maxExtensionMs > 0) lease.extendAt = now + remaining * this.options.extendAt;
     this.leases.set(key, lease);
     this.arm(lease.extendAt);

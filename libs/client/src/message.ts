@@ -82,6 +82,7 @@ const settledKey = Symbol('braid.settled');
 const processKey = Symbol('braid.process');
 /** Told how a message the application received was settled (metrics only). */
 const settleWatchKey = Symbol('braid.settle-watch');
+const deadlineKey = Symbol('braid.lease-deadline');
 
 /** Calls `watch` once the message is settled, with the disposition (SDK-internal: process-duration metrics). */
 export function watchSettle(message: AnyMessage, watch: (disposition: Disposition) => void): void {
@@ -91,6 +92,21 @@ export function watchSettle(message: AnyMessage, watch: (disposition: Dispositio
 /** The stream behind a message (SDK-internal; not exported from the package). */
 export function settlerOf(message: AnyMessage): MessageSettler | undefined {
   return message[settlerKey];
+}
+
+/**
+ * The lease deadline (Unix ms) last noted on a message: the broker's at
+ * delivery, then the one it had when its stream let go of it. A stream
+ * keeps the live deadline of the records it holds itself.
+ * @internal
+ */
+export function notedLeaseDeadline(message: AnyMessage): number {
+  return message[deadlineKey];
+}
+
+/** Notes a message's lease deadline (see `notedLeaseDeadline`). @internal */
+export function noteLeaseDeadline(message: AnyMessage, deadlineMs: number): void {
+  message[deadlineKey] = deadlineMs;
 }
 
 /**
@@ -193,6 +209,7 @@ export class Message<T = Buffer> {
   private [processKey]: { span: Span; context: Context; subscription: string } | undefined;
   private [settleWatchKey]: ((disposition: Disposition) => void) | undefined;
   private readonly [settlerKey]: MessageSettler;
+  private [deadlineKey]: number;
   private [dataKey]: T;
 
   /** @internal Built by the consumer for each delivery. */
@@ -210,6 +227,7 @@ export class Message<T = Buffer> {
     this.deliverAtMs = record.deliverAtMs;
     this.size = deliverySize(record);
     this[settlerKey] = settler;
+    this[deadlineKey] = delivery.leaseDeadlineMs;
     // Until the consumer's `parse` ran (or without one) the data is the value itself.
     this[dataKey] = this.value as T;
   }

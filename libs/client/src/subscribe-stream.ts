@@ -43,7 +43,7 @@ import type { ChannelPool } from './channels.js';
 import { CreditBatcher } from './credit-batcher.js';
 import { LeaseExtender } from './lease-extender.js';
 import { nackBlocksKey, parkingTime } from './blocked-keys.js';
-import { Message } from './message.js';
+import { Message, notedLeaseDeadline, noteLeaseDeadline } from './message.js';
 import type { AnyMessage, MessageSettler, Settlement } from './message.js';
 import { inRanges } from './offset-ranges.js';
 
@@ -111,12 +111,6 @@ export interface SubscribeStreamOptions {
 
 type Call = ClientDuplexStream<SubscribeRequest, SubscribeResponse>;
 
-interface Held {
-  readonly bytes: number;
-  /** False once the record's stream broke or its lease expired: settling it then sends nothing. */
-  live: boolean;
-}
-
 /** Codes that end a stream for a reason a later stream can overcome. */
 const reconnectCodes: ReadonlySet<Status> = new Set([Status.CANCELLED, Status.DEADLINE_EXCEEDED, Status.ABORTED]);
 
@@ -130,8 +124,12 @@ export class SubscribeStream implements MessageSettler {
   private openedResponse: OpenedResponse | undefined;
   private writable = true;
   private outbox: SubscribeRequest[] = [];
-  private readonly held = new Map<AnyMessage, Held>();
-  private readonly deadlines = new WeakMap<AnyMessage, number>();
+  /**
+   * The records delivered and not yet settled, each with whether it is
+   * live: false once its stream broke or its lease expired (settling it then
+   * sends nothing).
+   */
+  private readonly held = new Map<AnyMessage, boolean>();
   private readonly acks: AckBatcher;
   /** Nacks of this turn, sent at its end (`queueNack`). */
   private nacks: NackRequest[] = [];
@@ -267,7 +265,7 @@ export class SubscribeStream implements MessageSettler {
 
   /** Whether `message` is held on the live stream (settling it reaches the broker). */
   holds(message: AnyMessage): boolean {
-    return this.held.get(message)?.live === true;
+    return this.held.get(message) === true;
   }
 
   /** Releases a message's credit without settling it: the broker delivers it again. */
@@ -285,7 +283,7 @@ export class SubscribeStream implements MessageSettler {
   }
 
   leaseDeadline(message: AnyMessage): number {
-    return this.leases.deadline(message) ?? this.deadlines.get(message) ?? 0;
+    return this.leases.deadline(message) ?? notedLeaseDeadline(message);
   }
 
   private connect(): void {
@@ -375,8 +373,7 @@ export class SubscribeStream implements MessageSettler {
       }
       const message = new Message(delivery, record, this);
       grantor.onDelivered(message.size);
-      this.held.set(message, { bytes: message.size, live: true });
-      this.deadlines.set(message, delivery.leaseDeadlineMs);
+      this.held.set(message, true);
       this.leases.add(message, delivery.leaseDeadlineMs);
       messages.push(message);
     }
@@ -390,9 +387,9 @@ export class SubscribeStream implements MessageSettler {
       // still queued. One already in the application's hands is released
       // locally when it is settled.
       let expired = 0;
-      for (const [message, held] of this.held) {
-        if (held.live && inRanges(notice.ranges, message)) {
-          held.live = false;
+      for (const [message, live] of this.held) {
+        if (live && inRanges(notice.ranges, message)) {
+          this.held.set(message, false);
           this.leases.remove(message);
           expired += 1;
         }
@@ -473,9 +470,9 @@ export class SubscribeStream implements MessageSettler {
     this.credit.discard();
     this.leases.clear();
     let lost = 0;
-    for (const held of this.held.values()) {
-      if (held.live) lost += 1;
-      held.live = false;
+    for (const [message, live] of this.held) {
+      if (live) lost += 1;
+      this.held.set(message, false);
     }
     if (lost > 0) this.options.host.discard(this);
   }
@@ -488,17 +485,17 @@ export class SubscribeStream implements MessageSettler {
   }
 
   private release(message: AnyMessage, settlement: Settlement | undefined): void {
-    const held = this.held.get(message);
-    if (!held) return;
+    const live = this.held.get(message);
+    if (live === undefined) return;
     this.held.delete(message);
-    this.deadlines.set(message, this.leaseDeadline(message));
+    noteLeaseDeadline(message, this.leaseDeadline(message));
     this.leases.remove(message);
-    const sent = settlement !== undefined && held.live && this.call !== undefined;
+    const sent = settlement !== undefined && live && this.call !== undefined;
     if (sent) this.sendSettlement(message, settlement);
     // A failure the broker retries with the key held back (by this session's subscription settings).
     const config = this.openedResponse?.config;
     const blocksKey = sent && settlement.kind === 'nack' && nackBlocksKey(config, message.attempt);
-    this.grant(this.options.grantor.onSettled(held.bytes));
+    this.grant(this.options.grantor.onSettled(message.size));
     if (this.held.size === 0) for (const waiter of this.settledWaiters.splice(0)) waiter();
     // Last, once this record's bookkeeping is done: the host releases the key's later records through this stream.
     if (blocksKey) this.options.host.holdBackKey(this, message, parkingTime(config, message.attempt, settlement.delayMs));
