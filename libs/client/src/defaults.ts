@@ -51,8 +51,15 @@ export const producerRetryDefaults: Required<Omit<BackoffPolicy, 'deadlineMs'>> 
 
 /** Defaults of {@link ProducerOptions}. */
 export const producerDefaults = {
-  /** How long a batch waits for more records before it is sent, in ms. */
-  lingerMs: 5,
+  /**
+   * How long a batch waits for more records before it is sent, in ms. 0:
+   * at the end of the current tick. Batches still form under load, because
+   * the records that arrive while a partition's pipeline is full
+   * (`maxInFlightRequestsPerPartition`) wait and go together: measured, 0
+   * publishes as fast as 5 and takes ~4 ms off publish-to-handler latency
+   * at 5,000 records/s (`npm run bench -- publish|throughput|latency`).
+   */
+  lingerMs: 0,
   /** Most records in one batch (one `PublishRequest`). */
   maxBatchRecords: 1_000,
   /** Most record bytes (key + value + headers) in one batch; a larger single record travels alone. */
