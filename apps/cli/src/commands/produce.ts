@@ -7,7 +7,7 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from '@braid/core';
-import { Producer } from '@braid/client';
+import { Producer, producerDefaults } from '@braid/client';
 import type { ProducerRecord } from '@braid/client';
 import type { CliContext } from '../context.js';
 import { collectHeader, integerIn, splitKey } from '../options.js';
@@ -35,7 +35,7 @@ export function registerProduceCommand(program: Command, context: CliContext): v
     .option('--partition <n>', 'send every record to this partition', integerIn(0))
     .option('-v, --verbose', 'print "partition=P offset=O" for each record, in input order')
     .addOption(new Option('--timeout <ms>', 'give up on a record after this long, retries included').argParser(integerIn(1)).default(15_000))
-    .addOption(new Option('--linger-ms <ms>', 'wait this long to fill a batch').argParser(integerIn(0)).default(5))
+    .addOption(new Option('--linger-ms <ms>', 'wait this long to fill a batch (0: send at the end of the tick; batches still form while earlier ones are in flight)').argParser(integerIn(0)).default(producerDefaults.lingerMs))
     .action(async (topic: string, options: ProduceOptions) => {
       if (options.keySep === '') {
         context.fail('--key-sep must not be empty');
