@@ -57,6 +57,19 @@ describe('GroupCommit', () => {
     expect(writer.batches[0]?.ops).toHaveLength(20);
   });
 
+  it('merges entries submitted by separate callbacks of one event-loop turn', async () => {
+    const writer = new ManualWriter();
+    const commit = new GroupCommit(writer);
+    // As requests arriving in one socket read are: each handled in its own callback, microtasks run in between.
+    commit.submit(entry({}, 'a').e);
+    await Promise.resolve();
+    commit.submit(entry({}, 'b').e);
+    queueMicrotask(() => { commit.submit(entry({}, 'c').e); });
+    await tick();
+    expect(writer.batches).toHaveLength(1);
+    expect(writer.batches[0]?.ops).toHaveLength(3);
+  });
+
   it('writes a batch with sync when any entry asks for fsync', async () => {
     const writer = new ManualWriter();
     const commit = new GroupCommit(writer, { maxInFlightBatches: 1 });

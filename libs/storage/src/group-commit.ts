@@ -117,8 +117,14 @@ export class GroupCommit {
   }
 
   /**
-   * Queues `entry`. Entries submitted in the same tick go out together: the
-   * first batch is formed in a microtask, not at once.
+   * Queues `entry`. Entries submitted in the same event-loop turn go out
+   * together: the first batch is formed in a setImmediate, after the turn's
+   * I/O callbacks, not at once and not in a microtask (requests that arrive
+   * in one socket read are handled in separate callbacks, with microtasks
+   * run between them). Each write costs ~15-20 us of event-loop time to
+   * hand to the thread pool whatever its size, so at a few thousand
+   * requests/s this halves the writes (measured at 5,000 records/s, `bench
+   * latency`: ~5,000 writes/s for ~6,700 entries/s before, ~2,300 after).
    * Throws the failure when failed, `ShuttingDownError` when closed.
    */
   submit(entry: CommitEntry): void {
@@ -128,7 +134,7 @@ export class GroupCommit {
     this.unflushed += entry.bytes;
     if (!this.pumpScheduled) {
       this.pumpScheduled = true;
-      queueMicrotask(() => {
+      setImmediate(() => {
         this.pumpScheduled = false;
         this.pump();
       });

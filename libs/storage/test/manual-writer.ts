@@ -38,5 +38,14 @@ export class ManualWriter implements BatchWriter {
   }
 }
 
-/** Lets microtasks and I/O callbacks run. */
-export const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Lets microtasks, I/O callbacks and the group commit's next batch run: it
+ * forms batches in a setImmediate, which a submission made in a microtask
+ * (as the subscription store's are) schedules behind one already waiting.
+ */
+export const tick = async (): Promise<void> => {
+  await immediate();
+  await immediate();
+};
