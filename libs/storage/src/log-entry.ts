@@ -18,12 +18,11 @@ export interface LogRecord {
   readonly payload: Buffer;
 }
 
-/** Encodes a record's value. */
-export function encodeLogValue(timestampMs: number, payload: Uint8Array): Buffer {
-  const value = Buffer.allocUnsafe(LOG_VALUE_HEADER_BYTES + payload.length);
-  writeU64(value, timestampMs, 0);
-  value.set(payload, LOG_VALUE_HEADER_BYTES);
-  return value;
+/** Encodes a record's value into `target` at `at`; returns where it ends. */
+export function encodeLogValueInto(target: Buffer, at: number, timestampMs: number, payload: Uint8Array): number {
+  writeU64(target, timestampMs, at);
+  target.set(payload, at + LOG_VALUE_HEADER_BYTES);
+  return at + LOG_VALUE_HEADER_BYTES + payload.length;
 }
 
 /** Decodes a record's value (the payload is a view into `value`, not a copy). */

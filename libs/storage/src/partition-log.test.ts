@@ -142,13 +142,13 @@ describe.each([
 
 describe('the tail cache', () => {
   it('serves recent records from memory and older ones from RocksDB, the same either way', async () => {
-    // 64-byte payloads cost 128 B each: a partition keeps its last 100 records in memory.
-    const store = await openStore(tempDir(), { tailCache: { maxBytes: 1 << 20, maxPartitionBytes: 100 * 128 } });
+    // Appends of 50 records with 64-byte payloads cost 50 * (8 + 64 + 4) + 160 = 3,960 B: a partition keeps its last two.
+    const store = await openStore(tempDir(), { tailCache: { maxBytes: 1 << 20, maxPartitionBytes: 2 * 3960 } });
     const log = store.partition(4, 0);
     const all = payloads(1000, 64);
     for (let i = 0; i < all.length; i += 50) await log.append({ payloads: all.slice(i, i + 50), timestampMs: 9 }, 'write');
     const before = store.stats().tailCache;
-    expect(before).toMatchObject({ records: 100, bytes: 100 * 128 });
+    expect(before).toMatchObject({ records: 100, bytes: 2 * 3960 });
 
     const expected = all.map((payload, offset) => ({ offset, text: text(payload), timestampMs: 9 }));
     expect(await readAll(log, 0, 100)).toEqual(expected);
@@ -161,11 +161,11 @@ describe('the tail cache', () => {
     expect(scattered.map((r) => [r.offset, text(r.payload)])).toEqual([999, 5, 950, 899, 900].map((o) => [o, `r${o}`]));
     expect(store.stats().tailCache.hitRecords - after.hitRecords).toBe(3);
 
-    // Retention takes the log start past the cache: nothing below it is served, from memory or not.
+    // Retention moves the log start into the cache: the append wholly below it goes, and nothing below it is served.
     await log.setRetention({ maxAgeMs: 0, maxBytes: 40 * (25 + 64) });
     await store.runRetentionOnce();
     expect(log.logStartOffset).toBe(960);
-    expect(store.stats().tailCache.records).toBe(40);
+    expect(store.stats().tailCache.records).toBe(50);
     expect((await readAll(log, 0)).map((r) => r.offset)).toEqual(Array.from({ length: 40 }, (_, i) => 960 + i));
     expect((await log.readOffsets([950, 961])).map((r) => r.offset)).toEqual([961]);
   });

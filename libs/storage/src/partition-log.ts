@@ -17,12 +17,12 @@ import type { Database, WriteOp } from './database.js';
 import { maxProducerIdBytes } from './defaults.js';
 import type { GroupCommit } from './group-commit.js';
 import { decodeLogKey, logKeyEncoder, partitionMetaKey, producerKey } from './keys.js';
-import { LOG_VALUE_HEADER_BYTES, decodeLogValue, encodeLogValue, storedRecordBytes } from './log-entry.js';
+import { LOG_VALUE_HEADER_BYTES, decodeLogValue, encodeLogValueInto, storedRecordBytes } from './log-entry.js';
 import type { LogRecord } from './log-entry.js';
 import { encodePartitionMeta } from './partition-meta.js';
 import type { PartitionMeta } from './partition-meta.js';
 import { ProducerState } from './producer-state.js';
-import type { TailCache, TailCacheBudget } from './tail-cache.js';
+import type { TailCache, TailCacheBudget, TailChunk } from './tail-cache.js';
 import { assertU53 } from './u64.js';
 
 /**
@@ -93,8 +93,8 @@ export interface PartitionState {
 
 interface PendingAppend {
   endOffset: number;
-  /** The records, as readers will get them (for the tail cache). */
-  records: LogRecord[];
+  /** The append as the tail cache keeps it. */
+  chunk: TailChunk;
   bytes: number;
   durable: boolean;
   resolve: () => void;
@@ -240,16 +240,21 @@ export class PartitionLog {
     // Nothing below may throw before the entry is submitted: the assigned state moves here.
     const baseOffset = this.nextOffset;
     const timestamp = Math.max(timestampMs, this.lastTimestampMs);
+    // The values back to back in one Buffer: RocksDB gets a view of each, the tail cache keeps the whole.
     const ops: WriteOp[] = [];
-    const records: LogRecord[] = [];
+    const ends = new Uint32Array(count);
+    let dataBytes = 0;
+    for (const payload of payloads) dataBytes += LOG_VALUE_HEADER_BYTES + payload.length;
+    const data = Buffer.allocUnsafe(dataBytes);
     let bytes = 0;
-    let offset = baseOffset;
-    for (const payload of payloads) {
-      const value = encodeLogValue(timestamp, payload);
-      records.push({ offset, timestampMs: timestamp, payload: value.subarray(LOG_VALUE_HEADER_BYTES) });
-      ops.push({ type: 'put', key: this.keyOf(offset++), value });
+    let at = 0;
+    payloads.forEach((payload, i) => {
+      const end = encodeLogValueInto(data, at, timestamp, payload);
+      ops.push({ type: 'put', key: this.keyOf(baseOffset + i), value: data.subarray(at, end) });
+      ends[i] = end;
+      at = end;
       bytes += storedRecordBytes(payload.length);
-    }
+    });
     this.nextOffset += count;
     this.lastTimestampMs = timestamp;
     this.assignedSize += bytes;
@@ -264,7 +269,7 @@ export class PartitionLog {
     return new Promise<AppendResult>((resolve, reject) => {
       const entry: PendingAppend = {
         endOffset: baseOffset + count,
-        records,
+        chunk: { baseOffset, timestampMs: timestamp, data, ends },
         bytes,
         durable: false,
         resolve: () => { resolve({ baseOffset, duplicate: false }); },
@@ -488,7 +493,7 @@ export class PartitionLog {
       this.pending.shift();
       this.hw = head.endOffset;
       this.size += head.bytes;
-      if (!this.dropped) this.tail.append(head.records);
+      if (!this.dropped) this.tail.append(head.chunk);
       head.resolve();
       head = this.pending[0];
     }

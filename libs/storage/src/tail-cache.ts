@@ -6,29 +6,46 @@
  * effect, Pulsar's managed ledger keeps an explicit entry cache; both serve
  * tailing reads from memory and fall back to storage for lagging ones.
  *
- * Each partition's cache holds a contiguous run of offsets ending at its
- * high watermark, as the `LogRecord`s readers get (built once at append, so
- * a read costs no allocation per record). One {@link TailCacheBudget} per
- * store bounds the bytes of all of them: past the budget, the oldest records
- * of the partition appended to least recently go first; a single partition
- * holds at most `maxPartitionBytes`.
+ * A partition's cache holds a contiguous run of offsets ending at its high
+ * watermark, as whole appends ({@link TailChunk}): each one Buffer with its
+ * records' stored values back to back, as the append wrote them to
+ * RocksDB. Nothing is kept per record on the V8 heap, so the cache neither
+ * slows the young-generation collections (which copy every survivor) nor
+ * grows the old generation; the `LogRecord`s a read returns are views made
+ * for it. One {@link TailCacheBudget} per store bounds the bytes of all
+ * partitions' caches: past the budget, the oldest appends of the partition
+ * appended to least recently go first; a single partition holds at most
+ * `maxPartitionBytes`.
  */
+import { LOG_VALUE_HEADER_BYTES } from './log-entry.js';
 import type { LogRecord } from './log-entry.js';
 
-/** Bytes a cached record is counted as besides its payload (the record object, the array slot). */
-const recordOverheadBytes = 64;
+/** Bytes a cached append is counted as besides its data (its objects). */
+const chunkOverheadBytes = 160;
 
-const recordCost = (record: LogRecord): number => record.payload.length + recordOverheadBytes;
+/** One append as the cache holds it. */
+export interface TailChunk {
+  /** Offset of the first record. */
+  readonly baseOffset: number;
+  /** The publish timestamp all its records share. */
+  readonly timestampMs: number;
+  /** The stored values (`[timestamp u64][payload]`) back to back. */
+  readonly data: Buffer;
+  /** `ends[i]`: where record i's value ends in `data` (it starts where record i - 1's ends). */
+  readonly ends: Uint32Array;
+}
+
+const chunkCost = (chunk: TailChunk): number => chunk.data.length + chunk.ends.byteLength + chunkOverheadBytes;
 
 /** Limits of a store's tail caches. */
 export interface TailCacheLimits {
-  /** Bytes of all partitions' caches together (payloads + ~64 B per record); 0 turns caching off. */
+  /** Bytes of all partitions' caches together (values + ~200 B per append); 0 turns caching off. */
   maxBytes: number;
   /** Bytes of one partition's cache at most. */
   maxPartitionBytes: number;
 }
 
-/** Reads served from the caches and from storage. */
+/** What the caches hold and serve. */
 export interface TailCacheStats {
   /** Bytes held now, over all partitions. */
   bytes: number;
@@ -99,23 +116,24 @@ export class TailCacheBudget {
  * {@link TailCacheBudget.cache}.
  */
 export class TailCache {
-  /** Records of offsets [start, end) live at [head, records.length). */
-  private records: LogRecord[] = [];
+  /** Appends covering [start, end), oldest first, from `head` on. */
+  private chunks: TailChunk[] = [];
   private head = 0;
   private bytes = 0;
-  private startOffset: number;
+  private records = 0;
+  private endOffset: number;
 
   /** @internal */
   constructor(
     private readonly budget: TailCacheBudget,
-    private endOffset: number,
+    end: number,
   ) {
-    this.startOffset = endOffset;
+    this.endOffset = end;
   }
 
   /** The first cached offset (`end` when empty). */
   get start(): number {
-    return this.startOffset;
+    return this.chunks[this.head]?.baseOffset ?? this.endOffset;
   }
 
   /** One past the last cached offset: the high watermark it was last told of. */
@@ -124,27 +142,21 @@ export class TailCache {
   }
 
   /**
-   * Adds records that just became durable; they must continue the cache
-   * (`records[0].offset === end`), or the cache starts over from them.
+   * Adds an append that just became durable; it must continue the cache
+   * (`baseOffset === end`), or the cache starts over from it.
    */
-  append(records: readonly LogRecord[]): void {
-    const first = records[0];
-    if (first === undefined) return;
-    const last = records[records.length - 1] as LogRecord;
-    if (first.offset !== this.endOffset) this.clear(first.offset);
-    this.endOffset = last.offset + 1;
+  append(chunk: TailChunk): void {
+    const count = chunk.ends.length;
+    if (count === 0) return;
+    if (chunk.baseOffset !== this.endOffset) this.clear(chunk.baseOffset);
+    this.endOffset = chunk.baseOffset + count;
     const { maxBytes, maxPartitionBytes } = this.budget.limits;
-    if (maxBytes === 0 || maxPartitionBytes === 0) {
-      this.startOffset = this.endOffset;
-      return;
-    }
-    let bytes = 0;
-    for (const record of records) {
-      this.records.push(record);
-      bytes += recordCost(record);
-    }
-    this.bytes += bytes;
-    this.budget.grew(this, bytes, records.length);
+    if (maxBytes === 0 || maxPartitionBytes === 0) return;
+    const cost = chunkCost(chunk);
+    this.chunks.push(chunk);
+    this.bytes += cost;
+    this.records += count;
+    this.budget.grew(this, cost, count);
     if (this.bytes > maxPartitionBytes) this.evict(this.bytes - maxPartitionBytes);
   }
 
@@ -154,29 +166,31 @@ export class TailCache {
    * undefined when `from` is not cached (below `start`, or at `end`).
    */
   read(from: number, maxRecords: number, maxBytes: number): LogRecord[] | undefined {
-    if (from < this.startOffset || from >= this.endOffset) return undefined;
-    const at = this.head + (from - this.startOffset);
-    const stop = Math.min(this.records.length, at + maxRecords);
+    let index = this.chunkOf(from);
+    if (index === undefined) return undefined;
+    const records: LogRecord[] = [];
     let bytes = 0;
-    let index = at;
-    for (; index < stop; index++) {
-      const size = (this.records[index] as LogRecord).payload.length;
-      if (index > at && bytes + size > maxBytes) break;
-      bytes += size;
-      if (bytes >= maxBytes) {
-        index++;
-        break;
+    let offset = from;
+    for (; index < this.chunks.length; index++) {
+      const chunk = this.chunks[index] as TailChunk;
+      for (let i = offset - chunk.baseOffset; i < chunk.ends.length; i++) {
+        const payload = payloadAt(chunk, i);
+        if (records.length > 0 && bytes + payload.length > maxBytes) return this.served(records);
+        records.push({ offset, timestampMs: chunk.timestampMs, payload });
+        offset++;
+        bytes += payload.length;
+        if (bytes >= maxBytes || records.length >= maxRecords) return this.served(records);
       }
     }
-    const result = this.records.slice(at, index);
-    this.budget.hit(result.length);
-    return result;
+    return this.served(records);
   }
 
   /** The cached record at `offset`, if any. */
   get(offset: number): LogRecord | undefined {
-    if (offset < this.startOffset || offset >= this.endOffset) return undefined;
-    return this.records[this.head + (offset - this.startOffset)];
+    const index = this.chunkOf(offset);
+    if (index === undefined) return undefined;
+    const chunk = this.chunks[index] as TailChunk;
+    return { offset, timestampMs: chunk.timestampMs, payload: payloadAt(chunk, offset - chunk.baseOffset) };
   }
 
   /** Counts a read that went to storage. */
@@ -189,56 +203,83 @@ export class TailCache {
     if (records > 0) this.budget.hit(records);
   }
 
-  /** Lets go of the records below `offset` (retention moved the log start). */
+  /** Lets go of the appends wholly below `offset` (retention moved the log start there). */
   trimBelow(offset: number): void {
-    if (offset <= this.startOffset) return;
-    if (offset >= this.endOffset) {
-      this.clear(this.endOffset);
-      return;
-    }
-    const count = offset - this.startOffset;
+    let count = 0;
     let bytes = 0;
-    for (let i = this.head; i < this.head + count; i++) bytes += recordCost(this.records[i] as LogRecord);
-    this.dropOldest(count, bytes);
+    let records = 0;
+    for (let i = this.head; i < this.chunks.length; i++) {
+      const chunk = this.chunks[i] as TailChunk;
+      if (chunk.baseOffset + chunk.ends.length > offset) break;
+      count++;
+      bytes += chunkCost(chunk);
+      records += chunk.ends.length;
+    }
+    this.dropOldest(count, bytes, records);
   }
 
   /** Empties the cache; it continues at `end`. */
   clear(end: number): void {
-    const count = this.records.length - this.head;
-    const bytes = this.bytes;
-    this.records = [];
+    const { bytes, records } = this;
+    this.chunks = [];
     this.head = 0;
     this.bytes = 0;
-    this.startOffset = end;
+    this.records = 0;
     this.endOffset = end;
-    if (count > 0) this.budget.shrank(this, bytes, count, true);
+    if (records > 0) this.budget.shrank(this, bytes, records, true);
   }
 
-  /** @internal Drops the oldest records worth at least `bytes` (or all of them). */
+  /** @internal Drops the oldest appends worth at least `bytes` (or all of them). */
   evict(bytes: number): void {
     let count = 0;
     let freed = 0;
-    const available = this.records.length - this.head;
-    while (count < available && freed < bytes) {
-      freed += recordCost(this.records[this.head + count] as LogRecord);
+    let records = 0;
+    for (let i = this.head; i < this.chunks.length && freed < bytes; i++) {
+      const chunk = this.chunks[i] as TailChunk;
       count++;
+      freed += chunkCost(chunk);
+      records += chunk.ends.length;
     }
-    this.dropOldest(count, freed);
+    this.dropOldest(count, freed, records);
   }
 
-  private dropOldest(count: number, bytes: number): void {
+  private served(records: LogRecord[]): LogRecord[] {
+    this.budget.hit(records.length);
+    return records;
+  }
+
+  /** Index of the chunk holding `offset`, if cached (binary search: appends are in offset order). */
+  private chunkOf(offset: number): number | undefined {
+    if (offset < this.start || offset >= this.endOffset) return undefined;
+    let low = this.head;
+    let high = this.chunks.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >>> 1;
+      if ((this.chunks[middle] as TailChunk).baseOffset <= offset) low = middle;
+      else high = middle - 1;
+    }
+    return low;
+  }
+
+  private dropOldest(count: number, bytes: number, records: number): void {
     if (count <= 0) return;
     this.head += count;
-    this.startOffset += count;
     this.bytes -= bytes;
+    this.records -= records;
     // Compact once the dropped slots outweigh the kept ones.
-    if (this.head === this.records.length) {
-      this.records = [];
+    if (this.head === this.chunks.length) {
+      this.chunks = [];
       this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.records.length) {
-      this.records = this.records.slice(this.head);
+    } else if (this.head > 256 && this.head * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
       this.head = 0;
     }
-    this.budget.shrank(this, bytes, count, this.records.length === this.head);
+    this.budget.shrank(this, bytes, records, this.chunks.length === this.head);
   }
+}
+
+/** Record `index` of a chunk's payload: a view into its data, past the value's timestamp. */
+function payloadAt(chunk: TailChunk, index: number): Buffer {
+  const start = index === 0 ? 0 : (chunk.ends[index - 1] as number);
+  return chunk.data.subarray(start + LOG_VALUE_HEADER_BYTES, chunk.ends[index]);
 }
