@@ -34,8 +34,8 @@ export const logStoreDefaults = {
 /**
  * Defaults for the tail caches (`tail-cache.ts`): recent durable records
  * kept in memory so that consumers who keep up are served without a
- * RocksDB read. Counted as the stored values (8 + payload bytes per record)
- * plus ~200 B per append: 32 MiB hold ~100,000 records of 256 B+ keys.
+ * RocksDB read, in 1 MiB slabs of stored values (8 + payload bytes per
+ * record): 32 MiB hold ~100,000 records of 256 B + key.
  */
 export const tailCacheDefaults = {
   /** All partitions together. */

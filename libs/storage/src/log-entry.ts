@@ -14,7 +14,7 @@ export interface LogRecord {
   readonly offset: number;
   /** Publish timestamp, ms since the epoch (never decreases along a partition). */
   readonly timestampMs: number;
-  /** The bytes given to `append` (shared with other readers: do not modify). */
+  /** The bytes given to `append`. */
   readonly payload: Buffer;
 }
 

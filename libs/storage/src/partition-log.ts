@@ -22,7 +22,7 @@ import type { LogRecord } from './log-entry.js';
 import { encodePartitionMeta } from './partition-meta.js';
 import type { PartitionMeta } from './partition-meta.js';
 import { ProducerState } from './producer-state.js';
-import type { TailCache, TailCacheBudget, TailChunk } from './tail-cache.js';
+import type { TailCache, TailCacheBudget, TailAppend } from './tail-cache.js';
 import { assertU53 } from './u64.js';
 
 /**
@@ -93,8 +93,8 @@ export interface PartitionState {
 
 interface PendingAppend {
   endOffset: number;
-  /** The append as the tail cache keeps it. */
-  chunk: TailChunk;
+  /** The append's values, for the tail cache. */
+  values: TailAppend;
   bytes: number;
   durable: boolean;
   resolve: () => void;
@@ -240,7 +240,7 @@ export class PartitionLog {
     // Nothing below may throw before the entry is submitted: the assigned state moves here.
     const baseOffset = this.nextOffset;
     const timestamp = Math.max(timestampMs, this.lastTimestampMs);
-    // The values back to back in one Buffer: RocksDB gets a view of each, the tail cache keeps the whole.
+    // The values back to back in one Buffer: RocksDB gets a view of each, the tail cache copies the whole.
     const ops: WriteOp[] = [];
     const ends = new Uint32Array(count);
     let dataBytes = 0;
@@ -269,7 +269,7 @@ export class PartitionLog {
     return new Promise<AppendResult>((resolve, reject) => {
       const entry: PendingAppend = {
         endOffset: baseOffset + count,
-        chunk: { baseOffset, timestampMs: timestamp, data, ends },
+        values: { baseOffset, timestampMs: timestamp, data, ends },
         bytes,
         durable: false,
         resolve: () => { resolve({ baseOffset, duplicate: false }); },
@@ -288,8 +288,8 @@ export class PartitionLog {
    * at `maxRecords` or before `maxBytes` of payload would be exceeded, but
    * always returns at least one record when one is available.
    *
-   * Recent records come from the tail cache, without a RocksDB read. The
-   * records returned are shared with other readers: do not modify them.
+   * Recent records come from the tail cache (copied out of it), without a
+   * RocksDB read.
    */
   async read(fromOffset: number, limits: ReadLimits): Promise<LogRecord[]> {
     assertU53('fromOffset', fromOffset);
@@ -323,7 +323,7 @@ export class PartitionLog {
    * (those of one key, timers that came due), where a range read would step
    * over everything between them. Returns what is readable (retained, below
    * the high watermark), in the order asked. Records still in the tail
-   * cache are not looked up; the records are shared, as with `read`.
+   * cache are not looked up.
    */
   async readOffsets(offsets: readonly number[]): Promise<LogRecord[]> {
     for (const offset of offsets) assertU53('offset', offset);
@@ -493,7 +493,7 @@ export class PartitionLog {
       this.pending.shift();
       this.hw = head.endOffset;
       this.size += head.bytes;
-      if (!this.dropped) this.tail.append(head.chunk);
+      if (!this.dropped) this.tail.append(head.values);
       head.resolve();
       head = this.pending[0];
     }
