@@ -5,6 +5,7 @@
  * holds credit until it is settled, so the brokers can never have put more
  * in it than the consumer's prefetch (DESIGN.md, "Flow control").
  */
+import { dropConsumed } from '@braid/core';
 import { takeMatching } from './take-matching.js';
 
 interface Waiter<T> {
@@ -96,11 +97,9 @@ export class MessageQueue<T> {
   }
 
   private compact(): void {
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
-      this.items = this.items.slice(this.head);
+    const kept = dropConsumed(this.items, this.head, 1024);
+    if (kept) {
+      this.items = kept;
       this.head = 0;
     }
   }

@@ -22,3 +22,4 @@ export {
   isServiceError,
 } from './grpc-status.js';
 export { assertValidName, maxNameLength } from './names.js';
+export { dropConsumed } from './consumed-prefix.js';

@@ -42,6 +42,8 @@ export const tailCacheDefaults = {
   maxBytes: 32 * MiB,
   /** One partition at most. */
   maxPartitionBytes: 8 * MiB,
+  /** One slab: the unit of allocation and eviction; a larger append is not cached. */
+  slabBytes: 1 * MiB,
 } as const;
 
 /** Defaults for a partition's {@link RetentionPolicy}: 0 means unlimited. */

@@ -99,7 +99,11 @@ export class LogStore {
       db,
       commit: this.commit,
       logger,
-      tails: new TailCacheBudget({ ...tailCacheDefaults, ...options.tailCache }),
+      tails: new TailCacheBudget({
+        maxBytes: options.tailCache?.maxBytes ?? tailCacheDefaults.maxBytes,
+        maxPartitionBytes: options.tailCache?.maxPartitionBytes ?? tailCacheDefaults.maxPartitionBytes,
+        slabBytes: options.tailCache?.slabBytes ?? tailCacheDefaults.slabBytes,
+      }),
       checkWritable: () => {
         if (this.commit.failed) throw this.commit.failed;
         this.checkOpen();

@@ -126,12 +126,12 @@ describe('TailCache', () => {
   });
 
   it('holds nothing with a budget under one slab, yet follows the high watermark', () => {
-    const budget = new TailCacheBudget({ maxBytes: 0, maxPartitionBytes: 1000 });
+    const budget = new TailCacheBudget({ maxBytes: 0, maxPartitionBytes: 1000, slabBytes: 1000 });
     const cache = budget.cache(0);
     cache.append(append(0, 3));
     expect([cache.start, cache.end]).toEqual([3, 3]);
     expect(cache.read(0, 10, 1000)).toBeUndefined();
     expect(budget.stats()).toMatchObject({ bytes: 0, records: 0 });
-    expect(() => new TailCacheBudget({ maxBytes: -1, maxPartitionBytes: 1 })).toThrow(/maxBytes must be an integer >= 0/);
+    expect(() => new TailCacheBudget({ maxBytes: -1, maxPartitionBytes: 1, slabBytes: 1 })).toThrow(/maxBytes must be an integer >= 0/);
   });
 });

@@ -22,6 +22,7 @@
  * partition appended to least recently (its oldest); one partition holds at
  * most `maxPartitionBytes` of slabs.
  */
+import { dropConsumed } from '@braid/core';
 import { LOG_VALUE_HEADER_BYTES } from './log-entry.js';
 import type { LogRecord } from './log-entry.js';
 
@@ -43,8 +44,8 @@ export interface TailCacheLimits {
   maxBytes: number;
   /** Slab bytes of one partition at most (at least one slab). */
   maxPartitionBytes: number;
-  /** Bytes of one slab (default 1 MiB); a larger append is not cached. */
-  slabBytes?: number;
+  /** Bytes of one slab; a larger append is not cached. */
+  slabBytes: number;
 }
 
 /** What the caches hold and serve. */
@@ -58,9 +59,6 @@ export interface TailCacheStats {
   /** Reads (range or point) that had to go to RocksDB for at least one record. */
   missedReads: number;
 }
-
-/** Default bytes of one slab. */
-const defaultSlabBytes = 1024 * 1024;
 
 class Slab {
   /** Bytes written from the start. */
@@ -97,7 +95,7 @@ export class TailCacheBudget {
     for (const [name, value] of Object.entries(limits)) {
       if (!Number.isSafeInteger(value) || (value as number) < 0) throw new RangeError(`tail cache ${name} must be an integer >= 0, got ${value}`);
     }
-    this.slabBytes = Math.max(1, limits.slabBytes ?? defaultSlabBytes);
+    this.slabBytes = Math.max(1, limits.slabBytes);
     this.maxSlabs = Math.floor(limits.maxBytes / this.slabBytes);
     this.maxPartitionSlabs = Math.max(1, Math.floor(limits.maxPartitionBytes / this.slabBytes));
   }
@@ -349,12 +347,9 @@ export class TailCache {
       chunk.slab.appends--;
     }
     this.head += count;
-    // Compact once the dropped slots outweigh the kept ones.
-    if (this.head === this.chunks.length) {
-      this.chunks = [];
-      this.head = 0;
-    } else if (this.head > 256 && this.head * 2 > this.chunks.length) {
-      this.chunks = this.chunks.slice(this.head);
+    const kept = dropConsumed(this.chunks, this.head, 256);
+    if (kept) {
+      this.chunks = kept;
       this.head = 0;
     }
     this.budget.counted(-records);
@@ -366,8 +361,11 @@ function payloadSize(chunk: Chunk, index: number): number {
   return (chunk.ends[index] as number) - start - LOG_VALUE_HEADER_BYTES;
 }
 
-/** Record `index` of a chunk's payload, copied out of the slab (which is reused later). */
+/** Record `index` of a chunk's payload, copied out of the slab (which is reused later): one allocation, no view. */
 function copyPayload(chunk: Chunk, index: number): Buffer {
   const start = chunk.start + (index === 0 ? 0 : (chunk.ends[index - 1] as number)) + LOG_VALUE_HEADER_BYTES;
-  return Buffer.from(chunk.slab.buffer.subarray(start, chunk.start + (chunk.ends[index] as number)));
+  const end = chunk.start + (chunk.ends[index] as number);
+  const payload = Buffer.allocUnsafe(end - start);
+  chunk.slab.buffer.copy(payload, 0, start, end);
+  return payload;
 }

@@ -5,6 +5,7 @@
  * they are handed to a member; records that could not be handed out yet
  * (their owner has no credit) stay and keep their order.
  */
+import { dropConsumed } from '@braid/core';
 import type { PartitionLog } from '@braid/storage';
 import { scanStoredRecord } from './delivery-encoding.js';
 
@@ -103,11 +104,9 @@ export class PartitionFeed {
 
   /** Drops consumed slots at the head (renumbers slots). */
   private compact(): void {
-    if (this.head === this.buffer.length) {
-      this.buffer = [];
-      this.head = 0;
-    } else if (this.head > 1024) {
-      this.buffer = this.buffer.slice(this.head);
+    const kept = dropConsumed(this.buffer, this.head, 1024);
+    if (kept) {
+      this.buffer = kept;
       this.head = 0;
     }
   }

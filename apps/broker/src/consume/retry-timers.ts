@@ -38,7 +38,7 @@
  * Close the timers before the log store: a refill on a closed store fails
  * (it is logged and retried every second).
  */
-import { toBraidError } from '@braid/core';
+import { dropConsumed, toBraidError } from '@braid/core';
 import type { BraidError, Clock, Logger } from '@braid/core';
 import { compareDuePositions, compareRetryKeys, duePositionOf, retryKeyId, waitsForTimer } from '@braid/storage';
 import type { DuePosition, RetryKey, RetryState, RetryStore } from '@braid/storage';
@@ -378,11 +378,9 @@ export class RetryTimers {
 
   /** Drops the fired prefix once it is most of the array. */
   private compact(): void {
-    if (this.head === this.queue.length) {
-      this.queue = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
+    const kept = dropConsumed(this.queue, this.head, 1024);
+    if (kept) {
+      this.queue = kept;
       this.head = 0;
     }
   }
