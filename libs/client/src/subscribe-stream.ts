@@ -36,9 +36,10 @@ import type { BackoffPolicy } from '@braid/backoff';
 import { CancelledError, UnavailableError, fromGrpcError, fromStreamError } from '@braid/core';
 import type { BraidError, Clock, Logger, Random } from '@braid/core';
 import type { CreditGrant, CreditGrantor } from '@braid/flow';
-import { ConsumerServiceClient, NoticeType } from '@braid/proto';
+import { ConsumerServiceClient, ConsumerServiceService, NoticeType } from '@braid/proto';
 import type { DeliveryBatch, NackRequest, Notice, OpenRequest, OpenedResponse, SubscribeRequest, SubscribeResponse } from '@braid/proto';
 import { AckBatcher } from './ack-batcher.js';
+import { SubscribeResponseDecoder } from './delivery-decoding.js';
 import type { ChannelPool } from './channels.js';
 import { CreditBatcher } from './credit-batcher.js';
 import { LeaseExtender } from './lease-extender.js';
@@ -289,7 +290,10 @@ export class SubscribeStream implements MessageSettler {
   private connect(): void {
     if (this.closed) return;
     this.client ??= this.options.pool.client(this.address, ConsumerServiceClient);
-    const call = this.client.subscribe();
+    // The generated method with a decoder of our own for the responses (`delivery-decoding.ts`).
+    const { path, requestSerialize } = ConsumerServiceService.subscribe;
+    const decoder = new SubscribeResponseDecoder();
+    const call = this.client.makeBidiStreamRequest<SubscribeRequest, SubscribeResponse>(path, requestSerialize, (bytes) => decoder.decode(bytes));
     this.call = call;
     this.openedResponse = undefined;
     this.writable = true;
