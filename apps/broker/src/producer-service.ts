@@ -15,6 +15,7 @@ import type { PublishRequest, PublishResponse, PublishStreamRequest, PublishStre
 import { bidi, unary } from '@braid/server';
 import type { ServiceRegistration } from '@braid/server';
 import type { PublishHandler } from './publish-handler.js';
+import { withHandDecodedPublishes } from './publish-decoding.js';
 
 /** Unanswered batches one stream may hold before it stops reading. */
 const maxPendingPerStream = 64;
@@ -88,7 +89,7 @@ async function publishStream(handler: PublishHandler, call: ServerDuplexStream<P
 export function producerService(handler: PublishHandler): ServiceRegistration {
   return {
     name: 'braid.v1.ProducerService',
-    definition: ProducerServiceService,
+    definition: withHandDecodedPublishes(ProducerServiceService),
     implementation: {
       publish: unary<PublishRequest, PublishResponse>((request) => handler.publish(request)),
       publishStream: bidi((call: ServerDuplexStream<PublishStreamRequest, PublishStreamResponse>) => publishStream(handler, call)),

@@ -6,14 +6,14 @@
  * concatenated encodings, a delivery appends those fields to the stored
  * bytes without decoding them (`consume/delivery-encoding.ts`).
  */
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
-import { StoredRecord } from '@braid/proto';
+import { StoredRecord, fieldTag, varintSize, wireLengthDelimited, wireVarint, writeVarint } from '@braid/proto';
 import type { Record as PublishedRecord } from '@braid/proto';
 
 /** Bytes a record counts against `max_record_bytes`: key + value + headers. */
 export function recordSize(record: PublishedRecord): number {
   let size = (record.key?.length ?? 0) + record.value.length;
-  for (const [name, value] of Object.entries(record.headers)) size += Buffer.byteLength(name) + Buffer.byteLength(value);
+  const { headers } = record;
+  for (const name in headers) size += Buffer.byteLength(name) + Buffer.byteLength(headers[name] as string);
   return size;
 }
 
@@ -24,33 +24,118 @@ export function deliverAt(record: PublishedRecord, publishTimeMs: number): numbe
 }
 
 /**
- * One writer for every record: encoding is synchronous, and reusing it keeps
- * its grown buffer instead of growing a fresh one from 1 KiB per record (a
- * visible cost on the publish path in CPU profiles).
- */
-const writer = new BinaryWriter();
-
-/**
  * Encodes `record` for the partition log; `targetSubscription` (a redrive)
  * makes it a record for that subscription only.
+ *
+ * Written by hand into one Buffer of the exact size: the same bytes as
+ * `StoredRecord.encode` (fields in number order, defaults left out), which
+ * it falls back to for numbers the varint writer does not take (a negative
+ * redrive count is a ten-byte varint).
  */
 export function encodeStoredRecord(record: PublishedRecord, publishTimeMs: number, targetSubscription = ''): Buffer {
-  StoredRecord.encode(
-    {
-      topic: '',
-      partition: 0,
-      offset: 0,
-      key: record.key,
-      value: record.value,
-      headers: record.headers,
-      publishTimeMs,
-      deliverAtMs: deliverAt(record, publishTimeMs),
-      targetSubscription,
-      redriveCount: record.redriveCount,
-    },
-    writer,
-  );
-  // `finish()` returns a fresh copy (and resets the writer): wrap it, don't copy again.
-  const bytes = writer.finish();
+  const { key, value, headers, redriveCount } = record;
+  const deliverAtMs = deliverAt(record, publishTimeMs);
+  if (!(isVarint(redriveCount) && isVarint(publishTimeMs) && isVarint(deliverAtMs))) return generatedEncoding(record, publishTimeMs, deliverAtMs, targetSubscription);
+  let size = 0;
+  if (key !== undefined) size += bytesFieldSize(key.length);
+  if (value.length !== 0) size += bytesFieldSize(value.length);
+  let headerSizes: number[] | undefined;
+  for (const name in headers) {
+    const entry = stringFieldSize(Buffer.byteLength(name)) + stringFieldSize(Buffer.byteLength(headers[name] as string));
+    (headerSizes ??= []).push(entry);
+    size += bytesFieldSize(entry);
+  }
+  size += varintFieldSize(publishTimeMs) + varintFieldSize(deliverAtMs) + varintFieldSize(redriveCount);
+  const targetBytes = targetSubscription === '' ? 0 : Buffer.byteLength(targetSubscription);
+  size += stringFieldSize(targetBytes);
+
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  if (key !== undefined) at = writeBytesField(out, at, tags.key, key);
+  if (value.length !== 0) at = writeBytesField(out, at, tags.value, value);
+  if (headerSizes !== undefined) {
+    let i = 0;
+    for (const name in headers) {
+      out[at++] = tags.headers;
+      at = writeVarint(out, at, headerSizes[i++] as number);
+      at = writeStringField(out, at, tags.headerKey, name);
+      at = writeStringField(out, at, tags.headerValue, headers[name] as string);
+    }
+  }
+  at = writeVarintField(out, at, tags.publishTimeMs, publishTimeMs);
+  at = writeVarintField(out, at, tags.deliverAtMs, deliverAtMs);
+  if (targetBytes > 0) at = writeStringField(out, at, tags.targetSubscription, targetSubscription);
+  at = writeVarintField(out, at, tags.redriveCount, redriveCount);
+  if (at !== size) throw new Error(`stored record encoding wrote ${at} of ${size} bytes`);
+  return out;
+}
+
+/** Tags of the `StoredRecord` fields a published record fills (and of a header entry's). */
+const tags = {
+  key: fieldTag(4, wireLengthDelimited),
+  value: fieldTag(5, wireLengthDelimited),
+  headers: fieldTag(6, wireLengthDelimited),
+  headerKey: fieldTag(1, wireLengthDelimited),
+  headerValue: fieldTag(2, wireLengthDelimited),
+  publishTimeMs: fieldTag(7, wireVarint),
+  deliverAtMs: fieldTag(8, wireVarint),
+  targetSubscription: fieldTag(9, wireLengthDelimited),
+  redriveCount: fieldTag(10, wireVarint),
+} as const;
+
+function isVarint(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+
+/** Size of a length-delimited field (tags here are one byte). */
+function bytesFieldSize(length: number): number {
+  return 1 + varintSize(length) + length;
+}
+
+/** Size of a string field, 0 for "" (proto3 leaves it out). */
+function stringFieldSize(length: number): number {
+  return length === 0 ? 0 : bytesFieldSize(length);
+}
+
+/** Size of a varint field, 0 for 0. */
+function varintFieldSize(value: number): number {
+  return value === 0 ? 0 : 1 + varintSize(value);
+}
+
+function writeBytesField(out: Buffer, at: number, tag: number, bytes: Uint8Array): number {
+  out[at++] = tag;
+  at = writeVarint(out, at, bytes.length);
+  out.set(bytes, at);
+  return at + bytes.length;
+}
+
+function writeStringField(out: Buffer, at: number, tag: number, text: string): number {
+  if (text === '') return at;
+  const length = Buffer.byteLength(text);
+  out[at++] = tag;
+  at = writeVarint(out, at, length);
+  return at + out.write(text, at, length, 'utf8');
+}
+
+function writeVarintField(out: Buffer, at: number, tag: number, value: number): number {
+  if (value === 0) return at;
+  out[at++] = tag;
+  return writeVarint(out, at, value);
+}
+
+/** The generated encoder's bytes (the fallback, see `encodeStoredRecord`). */
+function generatedEncoding(record: PublishedRecord, publishTimeMs: number, deliverAtMs: number, targetSubscription: string): Buffer {
+  const bytes = StoredRecord.encode({
+    topic: '',
+    partition: 0,
+    offset: 0,
+    key: record.key,
+    value: record.value,
+    headers: record.headers,
+    publishTimeMs,
+    deliverAtMs,
+    targetSubscription,
+    redriveCount: record.redriveCount,
+  }).finish();
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

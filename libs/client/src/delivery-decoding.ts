@@ -20,115 +20,8 @@
  * field seen twice keeps the last value, a message field seen twice is
  * merged, repeated fields append.
  */
-import { SubscribeResponse as GeneratedSubscribeResponse } from '@braid/proto';
+import { SubscribeResponse as GeneratedSubscribeResponse, WireReader, fieldTag, wireLengthDelimited, wireVarint } from '@braid/proto';
 import type { Delivery, StoredRecord, SubscribeResponse } from '@braid/proto';
-
-const wireVarint = 0;
-const wire64 = 1;
-const wireLengthDelimited = 2;
-const wire32 = 5;
-
-/** A cursor over one encoded message; throws `RangeError` on truncated or malformed input. */
-class WireReader {
-  pos: number;
-
-  constructor(
-    readonly buf: Buffer,
-    start: number,
-    readonly end: number,
-  ) {
-    this.pos = start;
-  }
-
-  /** A varint as a number: exact up to 2^53, `RangeError` beyond (as the generated `longToNumber`). */
-  varint(): number {
-    const { buf } = this;
-    const start = this.pos;
-    let byte = this.byte(buf);
-    if (byte < 128) return byte;
-    // The first four bytes fit in a 32-bit integer; later ones are scaled in floating point.
-    let value = byte & 127;
-    let shift = 7;
-    for (; shift < 28; shift += 7) {
-      byte = this.byte(buf);
-      value |= (byte & 127) << shift;
-      if (byte < 128) return value;
-    }
-    let scale = 2 ** 28;
-    for (let i = 4; i < 10; i++) {
-      byte = this.byte(buf);
-      value += (byte & 127) * scale;
-      if (byte < 128) {
-        // Ten bytes with the top bit: a negative int64 (two's complement over 64 bits).
-        if (i === 9 && byte === 1) return this.negative(start);
-        if (!Number.isSafeInteger(value)) throw new RangeError('int64 value beyond Number.MAX_SAFE_INTEGER');
-        return value;
-      }
-      scale *= 128;
-    }
-    throw new RangeError('varint longer than 10 bytes');
-  }
-
-  /** A length-delimited field's bounds; the cursor moves past it. */
-  span(): [number, number] {
-    const length = this.varint();
-    const start = this.pos;
-    const end = start + length;
-    if (end > this.end) throw new RangeError('length-delimited field runs past the end of its message');
-    this.pos = end;
-    return [start, end];
-  }
-
-  /** Skips a field of `wireType` (the tag was read). */
-  skip(wireType: number): void {
-    switch (wireType) {
-      case wireVarint:
-        this.varint();
-        return;
-      case wire64:
-        this.advance(8);
-        return;
-      case wireLengthDelimited:
-        this.span();
-        return;
-      case wire32:
-        this.advance(4);
-        return;
-      default:
-        throw new RangeError(`unsupported wire type ${wireType}`);
-    }
-  }
-
-  /** A copy of bytes [start, end) (not a view: see the file comment). */
-  copy(start: number, end: number): Buffer {
-    const out = Buffer.allocUnsafe(end - start);
-    this.buf.copy(out, 0, start, end);
-    return out;
-  }
-
-  text(start: number, end: number): string {
-    return this.buf.toString('utf8', start, end);
-  }
-
-  private byte(buf: Buffer): number {
-    if (this.pos >= this.end) throw new RangeError('truncated varint');
-    return buf[this.pos++] as number;
-  }
-
-  private advance(bytes: number): void {
-    if (this.pos + bytes > this.end) throw new RangeError('truncated fixed-width field');
-    this.pos += bytes;
-  }
-
-  /** The ten-byte varint at `start` as a signed 64-bit integer (exactly, through a BigInt: rare). */
-  private negative(start: number): number {
-    let bits = 0n;
-    for (let i = 9; i >= 0; i--) bits = (bits << 7n) | BigInt((this.buf[start + i] as number) & 127);
-    const value = Number(BigInt.asIntN(64, bits));
-    if (!Number.isSafeInteger(value)) throw new RangeError('int64 value beyond Number.MIN_SAFE_INTEGER');
-    return value;
-  }
-}
 
 /** Decodes `SubscribeResponse`s; one per stream, as it remembers the last topic name. */
 export class SubscribeResponseDecoder {
@@ -143,27 +36,22 @@ export class SubscribeResponseDecoder {
 
   /** The deliveries, when `bytes` holds only `deliveries` fields; undefined otherwise. */
   private deliveries(bytes: Buffer): Delivery[] | undefined {
-    const reader = new WireReader(bytes, 0, bytes.length);
+    const reader = new WireReader(bytes);
     let deliveries: Delivery[] | undefined;
-    while (reader.pos < reader.end) {
-      // SubscribeResponse.deliveries = 2, length-delimited.
-      if (reader.varint() !== ((2 << 3) | wireLengthDelimited)) return undefined;
-      const [start, end] = reader.span();
-      deliveries = this.batch(new WireReader(bytes, start, end), deliveries ?? []);
+    while (reader.more) {
+      // SubscribeResponse.deliveries = 2.
+      if (reader.varint() !== fieldTag(2, wireLengthDelimited)) return undefined;
+      deliveries = this.batch(reader.message(), deliveries ?? []);
     }
     return deliveries;
   }
 
   /** A `DeliveryBatch`: `deliveries = 1`, repeated. */
   private batch(reader: WireReader, into: Delivery[]): Delivery[] {
-    while (reader.pos < reader.end) {
+    while (reader.more) {
       const tag = reader.varint();
-      if (tag !== ((1 << 3) | wireLengthDelimited)) {
-        reader.skip(tag & 7);
-        continue;
-      }
-      const [start, end] = reader.span();
-      into.push(this.delivery(new WireReader(reader.buf, start, end)));
+      if (tag === fieldTag(1, wireLengthDelimited)) into.push(this.delivery(reader.message()));
+      else reader.skip(tag & 7);
     }
     return into;
   }
@@ -171,22 +59,20 @@ export class SubscribeResponseDecoder {
   /** A `Delivery`: record = 1, attempt = 2, lease_deadline_ms = 3, redrive_count = 4. */
   private delivery(reader: WireReader): Delivery {
     const delivery: Delivery = { record: undefined, attempt: 0, leaseDeadlineMs: 0, redriveCount: 0 };
-    while (reader.pos < reader.end) {
+    while (reader.more) {
       const tag = reader.varint();
       switch (tag) {
-        case (1 << 3) | wireLengthDelimited: {
-          const [start, end] = reader.span();
-          delivery.record = this.record(new WireReader(reader.buf, start, end), delivery.record);
+        case fieldTag(1, wireLengthDelimited):
+          delivery.record = this.record(reader.message(), delivery.record);
           break;
-        }
-        case (2 << 3) | wireVarint:
-          delivery.attempt = reader.varint() | 0;
+        case fieldTag(2, wireVarint):
+          delivery.attempt = reader.int32();
           break;
-        case (3 << 3) | wireVarint:
+        case fieldTag(3, wireVarint):
           delivery.leaseDeadlineMs = reader.varint();
           break;
-        case (4 << 3) | wireVarint:
-          delivery.redriveCount = reader.varint() | 0;
+        case fieldTag(4, wireVarint):
+          delivery.redriveCount = reader.int32();
           break;
         default:
           reader.skip(tag & 7);
@@ -214,48 +100,40 @@ export class SubscribeResponseDecoder {
       targetSubscription: '',
       redriveCount: 0,
     };
-    while (reader.pos < reader.end) {
+    while (reader.more) {
       const tag = reader.varint();
       switch (tag) {
-        case (1 << 3) | wireLengthDelimited: {
+        case fieldTag(1, wireLengthDelimited): {
           const [start, end] = reader.span();
           record.topic = this.topicName(reader.buf, start, end);
           break;
         }
-        case (2 << 3) | wireVarint:
-          record.partition = reader.varint() | 0;
+        case fieldTag(2, wireVarint):
+          record.partition = reader.int32();
           break;
-        case (3 << 3) | wireVarint:
+        case fieldTag(3, wireVarint):
           record.offset = reader.varint();
           break;
-        case (4 << 3) | wireLengthDelimited: {
-          const [start, end] = reader.span();
-          record.key = reader.copy(start, end);
+        case fieldTag(4, wireLengthDelimited):
+          record.key = reader.bytesCopy();
           break;
-        }
-        case (5 << 3) | wireLengthDelimited: {
-          const [start, end] = reader.span();
-          record.value = reader.copy(start, end);
+        case fieldTag(5, wireLengthDelimited):
+          record.value = reader.bytesCopy();
           break;
-        }
-        case (6 << 3) | wireLengthDelimited: {
-          const [start, end] = reader.span();
-          header(new WireReader(reader.buf, start, end), record.headers);
+        case fieldTag(6, wireLengthDelimited):
+          header(reader.message(), record.headers);
           break;
-        }
-        case (7 << 3) | wireVarint:
+        case fieldTag(7, wireVarint):
           record.publishTimeMs = reader.varint();
           break;
-        case (8 << 3) | wireVarint:
+        case fieldTag(8, wireVarint):
           record.deliverAtMs = reader.varint();
           break;
-        case (9 << 3) | wireLengthDelimited: {
-          const [start, end] = reader.span();
-          record.targetSubscription = reader.text(start, end);
+        case fieldTag(9, wireLengthDelimited):
+          record.targetSubscription = reader.string();
           break;
-        }
-        case (10 << 3) | wireVarint:
-          record.redriveCount = reader.varint() | 0;
+        case fieldTag(10, wireVarint):
+          record.redriveCount = reader.int32();
           break;
         default:
           reader.skip(tag & 7);
@@ -290,14 +168,12 @@ const emptyValue = Buffer.alloc(0);
 function header(reader: WireReader, headers: Record<string, string>): void {
   let key = '';
   let value = '';
-  while (reader.pos < reader.end) {
+  while (reader.more) {
     const tag = reader.varint();
-    if (tag === ((1 << 3) | wireLengthDelimited)) {
-      const [start, end] = reader.span();
-      key = reader.text(start, end);
-    } else if (tag === ((2 << 3) | wireLengthDelimited)) {
-      const [start, end] = reader.span();
-      value = reader.text(start, end);
+    if (tag === fieldTag(1, wireLengthDelimited)) {
+      key = reader.string();
+    } else if (tag === fieldTag(2, wireLengthDelimited)) {
+      value = reader.string();
     } else {
       reader.skip(tag & 7);
     }

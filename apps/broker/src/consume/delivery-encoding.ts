@@ -18,6 +18,7 @@
  * through untouched and encodes everything else as generated.
  */
 import type { ServiceDefinition } from '@grpc/grpc-js';
+import { WireReader, varintSize, wireLengthDelimited, writeVarint } from '@braid/proto';
 import type { SubscribeResponse } from '@braid/proto';
 
 /** A `SubscribeResponse` already encoded (see the file comment). */
@@ -53,30 +54,6 @@ export interface ScannedRecord {
   readonly redriveCount: number;
 }
 
-const wireVarint = 0;
-const wire64 = 1;
-const wireLengthDelimited = 2;
-const wire32 = 5;
-
-function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
-}
-
-function writeVarint(target: Buffer, at: number, value: number): number {
-  // Values here are non-negative safe integers; division keeps them exact above 2^31.
-  while (value >= 128) {
-    target[at++] = (value % 128) | 128;
-    value = Math.floor(value / 128);
-  }
-  target[at++] = value;
-  return at;
-}
-
 /** A varint of a stored record at `at`: its value and where the next field starts; RangeError when truncated. */
 export function readVarint(source: Uint8Array, at: number): [value: number, next: number] {
   let value = 0;
@@ -93,45 +70,47 @@ export function readVarint(source: Uint8Array, at: number): [value: number, next
 /** Reads key and value length from a stored `StoredRecord` encoding. */
 export function scanStoredRecord(payload: Uint8Array): ScannedRecord {
   const buffer = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  const reader = new WireReader(buffer);
   let key: Buffer | undefined;
   let valueLength = 0;
   let deliverAtMs = 0;
   let targetSubscription: string | undefined;
   let redriveCount = 0;
-  let at = 0;
-  while (at < buffer.length) {
-    const [tag, afterTag] = readVarint(buffer, at);
-    at = afterTag;
-    const field = Math.floor(tag / 8);
-    switch (tag % 8) {
-      case wireVarint: {
-        const [value, next] = readVarint(buffer, at);
-        if (field === 8) deliverAtMs = value;
-        else if (field === 10) redriveCount = value;
-        at = next;
+  while (reader.more) {
+    const tag = reader.varint();
+    switch (tag) {
+      case keyTag:
+        key = reader.bytesView();
+        break;
+      case valueTag: {
+        const [start, end] = reader.span();
+        valueLength = end - start;
         break;
       }
-      case wire64:
-        at += 8;
+      case deliverAtTag:
+        deliverAtMs = reader.varint();
         break;
-      case wire32:
-        at += 4;
-        break;
-      case wireLengthDelimited: {
-        const [length, start] = readVarint(buffer, at);
-        at = start + length;
-        if (field === 4) key = buffer.subarray(start, at);
-        else if (field === 5) valueLength = length;
-        else if (field === 9 && length > 0) targetSubscription = buffer.toString('utf8', start, at);
+      case targetSubscriptionTag: {
+        const target = reader.string();
+        if (target !== '') targetSubscription = target;
         break;
       }
+      case redriveCountTag:
+        redriveCount = reader.varint();
+        break;
       default:
-        throw new RangeError(`unexpected wire type ${tag % 8} in a stored record`);
+        reader.skip(tag & 7);
     }
   }
-  if (at !== buffer.length) throw new RangeError('truncated field in a stored record');
   return { key, valueLength, deliverAtMs, targetSubscription, redriveCount };
 }
+
+// Tags of the `StoredRecord` fields dispatch reads.
+const keyTag = (4 << 3) | 2;
+const valueTag = (5 << 3) | 2;
+const deliverAtTag = 8 << 3;
+const targetSubscriptionTag = (9 << 3) | 2;
+const redriveCountTag = 10 << 3;
 
 /** `StoredRecord.topic` (field 1) encoded once per dispatcher. */
 export function topicField(topic: string): Buffer {
