@@ -12,8 +12,9 @@ import { Metadata, status as Status } from '@grpc/grpc-js';
 import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import { DeadlineExceededError, UnavailableError, errorTrailers, fromGrpcError, fromStreamError } from '@braid/core';
 import type { BraidError, Clock, Logger } from '@braid/core';
-import { ProducerServiceClient } from '@braid/proto';
+import { ProducerServiceClient, ProducerServiceService } from '@braid/proto';
 import type { PublishRequest, PublishResponse, PublishStreamRequest, PublishStreamResponse } from '@braid/proto';
+import { decodePublishStreamResponse, encodePublishStreamRequest } from './publish-codec.js';
 import type { ChannelPool } from './channels.js';
 
 /** How one batch ended. */
@@ -119,7 +120,9 @@ export class PublishStream {
   }
 
   private openStream(): Call {
-    const call = this.producerClient().publishStream();
+    // The generated method with the producer's own codec (`publish-codec.ts`).
+    const { path } = ProducerServiceService.publishStream;
+    const call = this.producerClient().makeBidiStreamRequest<PublishStreamRequest, PublishStreamResponse>(path, encodePublishStreamRequest, decodePublishStreamResponse);
     this.call = call;
     this.writable = true;
     this.outbox = [];
