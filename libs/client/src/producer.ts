@@ -36,7 +36,7 @@ import { RecordAccumulator } from './record-accumulator.js';
 import { headersSize, normalizeRecord, withHeaders } from './records.js';
 import type { NormalizedRecord, ProducerRecord, RecordMetadata } from './records.js';
 import { SendCompletion } from './send-completion.js';
-import type { CompletionTracker } from './send-completion.js';
+import { OutstandingSends } from './outstanding-sends.js';
 import { timedOut } from './flush-timer.js';
 
 /** Options of {@link Producer}. Defaults live in `producerDefaults`. */
@@ -157,8 +157,7 @@ export class Producer {
   private readonly limiter: InFlightLimiter;
   private readonly topics = new Map<string, TopicState>();
   private readonly streams = new Map<string, PublishStream>();
-  private readonly inProgress = new Set<SendCompletion>();
-  private readonly tracker: CompletionTracker = { completionDone: (done) => this.inProgress.delete(done) };
+  private readonly outstanding = new OutstandingSends();
   private readonly backlog: Admission[] = [];
   private readyWaiters: (() => void)[] = [];
   private draining = false;
@@ -292,8 +291,8 @@ export class Producer {
               },
             }
           : { resolve, reject };
-      const completion = new SendCompletion(records?.length ?? 1, single !== undefined, done.resolve, done.reject, this.tracker);
-      this.inProgress.add(completion);
+      const completion = new SendCompletion(records?.length ?? 1, single !== undefined, done.resolve, done.reject, this.outstanding);
+      this.outstanding.add(completion);
       if (single) this.admit(state, single, completion, 0);
       else if (records) for (let i = 0; i < records.length; i++) this.admit(state, records[i] as NormalizedRecord, completion, i);
     });
@@ -315,12 +314,11 @@ export class Producer {
    * failed (their own promises say which). Never rejects.
    */
   async flush(): Promise<void> {
-    const pending = [...this.inProgress];
-    if (pending.length === 0) return;
+    if (this.outstanding.size === 0) return;
     this.urgent += 1;
     try {
       for (const state of this.topics.values()) state.accumulator.sealAll();
-      await Promise.all(pending.map((completion) => completion.whenDone()));
+      await this.outstanding.whenDone();
     } finally {
       this.urgent -= 1;
     }

@@ -20,7 +20,8 @@ export class SendCompletion {
   private results: RecordMetadata[] | RecordMetadata | undefined;
   private remaining: number;
   private settled = false;
-  private doneWaiters: (() => void)[] | undefined;
+  /** Call index, set by the tracker that notes the call (`OutstandingSends`). */
+  sequence = -1;
 
   /**
    * @param count - records in the call.
@@ -62,14 +63,6 @@ export class SendCompletion {
     this.finishOne();
   }
 
-  /** Resolves once every record has finished (never rejects). */
-  whenDone(): Promise<void> {
-    if (this.done) return Promise.resolve();
-    return new Promise((resolve) => {
-      (this.doneWaiters ??= []).push(resolve);
-    });
-  }
-
   private finishOne(): void {
     this.remaining -= 1;
     if (this.remaining > 0) return;
@@ -78,9 +71,5 @@ export class SendCompletion {
       this.resolve(this.results);
     }
     this.tracker.completionDone(this);
-    if (this.doneWaiters) {
-      for (const waiter of this.doneWaiters) waiter();
-      this.doneWaiters = undefined;
-    }
   }
 }
