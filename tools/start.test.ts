@@ -52,7 +52,7 @@ describe('npm start', () => {
       const pid = Number(/\[broker\] \{[^\n]*?"pid":(\d+)/.exec(output)?.[1]);
       expect(pid, output).toBeGreaterThan(0);
       const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      expect(commandLine).toEqual(expect.arrayContaining(['--max-old-space-size=384', '--heap-growing-percent=300']));
+      expect(commandLine).toEqual(expect.arrayContaining(['--max-old-space-size=384', '--heap-growing-percent=200']));
       expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=2');
     } finally {
       child.kill('SIGINT');
