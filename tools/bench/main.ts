@@ -99,6 +99,7 @@ interface ThroughputFlags extends ConsumeFlags {
   bufferBytes: number;
   failRatio: number;
   retryOrder: RetryOrderName;
+  backlog?: boolean;
 }
 
 interface LatencyFlags extends ConsumeFlags {
@@ -147,7 +148,8 @@ function throughputCommand(name: string, description: string, subscriptions: num
       .option('--buffer-bytes <bytes>', 'producer maxInFlightBytes', count(1), 16 * 1024 * 1024)
       .option('--fail-ratio <r>', 'fraction of records whose first attempt the handler fails (nack, retried with the subscription backoff)', ratio, 0)
       .addOption(new Option('--retry-order <order>', 'retry_order of the subscription (with --fail-ratio)').choices(['block-key', 'skip']).default('block-key'))
-      .option('--trace-sample <ratio>', 'turn tracing on in the bench process and the brokers, sampling this fraction of records (0-1), exporting OTLP/HTTP to a local sink', sampleRatio),
+      .option('--trace-sample <ratio>', 'turn tracing on in the bench process and the brokers, sampling this fraction of records (0-1), exporting OTLP/HTTP to a local sink', sampleRatio)
+      .option('--backlog', 'publish every record first, then start the consumers and time only their consumption (the consume path alone)'),
   ).action(async (flags: ThroughputFlags) => {
     const { json, ...options } = flags;
     const report = await benchThroughput(name, options);
