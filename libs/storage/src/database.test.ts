@@ -55,6 +55,31 @@ describe('Database', () => {
     expect((await db.get(k(3, 0)))?.toString()).toBe('x');
   });
 
+  it('scans a range in chunks, in key order, until the visitor stops or the limit is reached', async () => {
+    const ops = Array.from({ length: 500 }, (_, i) => ({ type: 'put' as const, key: k(6, i >> 8, i & 255), value: Buffer.alloc(100, i & 255) }));
+    await db.write([...ops, { type: 'put', key: k(7, 0), value: Buffer.from('outside') }], false);
+    const scan = async (options: { highWaterMark?: number; limit?: number }, stopAfter = Number.POSITIVE_INFINITY): Promise<number[]> => {
+      const seen: number[] = [];
+      await db.scan({ gte: k(6), lt: k(7) }, options, (key, value) => {
+        expect(value).toEqual(Buffer.alloc(100, key[2]));
+        seen.push(((key[1] ?? 0) << 8) | (key[2] ?? 0));
+        return seen.length < stopAfter;
+      });
+      return seen;
+    };
+    const all = Array.from({ length: 500 }, (_, i) => i);
+    // 1 KiB per trip to the thread pool: ~8 entries per chunk, so many chunks.
+    expect(await scan({ highWaterMark: 1024 })).toEqual(all);
+    expect(await scan({})).toEqual(all);
+    expect(await scan({ highWaterMark: 1024 }, 37)).toEqual(all.slice(0, 37));
+    expect(await scan({ highWaterMark: 1024, limit: 120 })).toEqual(all.slice(0, 120));
+    const none: Buffer[] = [];
+    await db.scan({ gte: k(8), lt: k(9) }, {}, (key) => none.push(key) > 0);
+    expect(none).toEqual([]);
+    // A visitor that throws rejects the scan, and the iterator is released (close below succeeds).
+    await expect(db.scan({ gte: k(6), lt: k(7) }, {}, () => { throw new RangeError('bad record'); })).rejects.toThrow('bad record');
+  });
+
   it('keeps data across close and reopen', async () => {
     await db.write([{ type: 'put', key: k(5), value: Buffer.from('kept') }], true);
     await db.close();

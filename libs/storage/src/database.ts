@@ -4,7 +4,7 @@
  * Buffers; keys sort bytewise, so callers build them as ordered binary
  * tuples (see `keys.ts`). Everything above this file speaks in these terms.
  */
-import { rocksdb, writeBatch } from './rocksdb-binding.js';
+import { rocksdb, scanRange, writeBatch } from './rocksdb-binding.js';
 import type { BatchOperation, IteratorOptions, OpenOptions, RocksDB } from './rocksdb-binding.js';
 
 /** One write in a batch. */
@@ -126,6 +126,17 @@ export class Database {
     } finally {
       await promisify((cb) => { iterator.end(cb); });
     }
+  }
+
+  /**
+   * Visits the entries of `range` in key order until `visit` returns false
+   * or the range ends, a chunk of up to `highWaterMark` bytes per trip to
+   * the thread pool and each chunk in one synchronous loop (`scanRange`):
+   * for reads of many small entries, where `entries()` costs a callback
+   * tick and a promise per entry.
+   */
+  scan(range: KeyRange, options: { highWaterMark?: number; limit?: number }, visit: (key: Buffer, value: Buffer) => boolean): Promise<void> {
+    return scanRange(this.db, { ...range, highWaterMark: options.highWaterMark ?? 256 * 1024, limit: options.limit ?? -1 }, visit);
   }
 
   /** The first entry of `range` (last with `reverse`), or undefined. */

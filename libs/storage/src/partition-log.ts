@@ -303,17 +303,17 @@ export class PartitionLog {
     const cached = this.tail.read(start, maxRecords, limits.maxBytes);
     if (cached) return cached;
     this.tail.missed();
-    const range = { gte: this.keyOf(start), lt: this.keyOf(end), limit: maxRecords };
+    const range = { gte: this.keyOf(start), lt: this.keyOf(end) };
     const highWaterMark = Math.min(MAX_READ_AHEAD, Math.max(MIN_READ_AHEAD, limits.maxBytes));
     const records: LogRecord[] = [];
     let bytes = 0;
-    for await (const [key, value] of this.context.db.entries(range, { highWaterMark })) {
+    await this.context.db.scan(range, { highWaterMark, limit: maxRecords }, (key, value) => {
       const { timestampMs, payload } = decodeLogValue(value);
-      if (records.length > 0 && bytes + payload.length > limits.maxBytes) break;
+      if (records.length > 0 && bytes + payload.length > limits.maxBytes) return false;
       records.push({ offset: decodeLogKey(key).offset, timestampMs, payload });
       bytes += payload.length;
-      if (bytes >= limits.maxBytes) break;
-    }
+      return bytes < limits.maxBytes;
+    });
     return records;
   }
 
