@@ -130,9 +130,9 @@ export function scanRange(db: RocksDB, options: IteratorOptions, visit: (key: Bu
   const iterator = nativeIterator.iterator_init(context, full);
   const binding = nativeIterator;
   return new Promise<void>((resolve, reject) => {
-    const end = (error?: unknown): void => {
+    const end = (error?: Error): void => {
       binding.iterator_end(iterator, (endError) => {
-        if (error !== undefined) reject(error instanceof Error ? error : new Error(String(error)));
+        if (error !== undefined) reject(error);
         else if (endError) reject(endError);
         else resolve();
       });
@@ -151,7 +151,7 @@ export function scanRange(db: RocksDB, options: IteratorOptions, visit: (key: Bu
             }
           }
         } catch (visitError) {
-          end(visitError);
+          end(visitError instanceof Error ? visitError : new Error(String(visitError)));
           return;
         }
         if (finished) end();
@@ -176,7 +176,10 @@ async function scanWithIterator(iterator: RawIterator, visit: (key: Buffer, valu
     }
   } finally {
     await new Promise<void>((resolve, reject) => {
-      iterator.end((error) => (error ? reject(error) : resolve()));
+      iterator.end((error) => {
+        if (error) reject(error);
+        else resolve();
+      });
     });
   }
 }
