@@ -307,7 +307,8 @@ export class PartitionLog {
     const highWaterMark = Math.min(MAX_READ_AHEAD, Math.max(MIN_READ_AHEAD, limits.maxBytes));
     const records: LogRecord[] = [];
     let bytes = 0;
-    await this.context.db.scan(range, { highWaterMark, limit: maxRecords }, (key, value) => {
+    // The binding reads `limit` as an int32.
+    await this.context.db.scan(range, { highWaterMark, limit: Math.min(maxRecords, 2 ** 31 - 1) }, (key, value) => {
       const { timestampMs, payload } = decodeLogValue(value);
       if (records.length > 0 && bytes + payload.length > limits.maxBytes) return false;
       records.push({ offset: decodeLogKey(key).offset, timestampMs, payload });
