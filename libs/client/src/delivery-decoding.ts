@@ -104,8 +104,8 @@ export class SubscribeResponseDecoder {
       const tag = reader.varint();
       switch (tag) {
         case fieldTag(1, wireLengthDelimited): {
-          const [start, end] = reader.span();
-          record.topic = this.topicName(reader.buf, start, end);
+          const start = reader.delimited();
+          record.topic = this.topicName(reader.buf, start, reader.pos);
           break;
         }
         case fieldTag(2, wireVarint):

@@ -93,40 +93,40 @@ export class WireReader {
     return this.varint() | 0;
   }
 
-  /** A length-delimited field's bounds [start, end); the cursor moves past it. */
-  span(): [start: number, end: number] {
+  /** A reader over the next length-delimited field (an embedded message). */
+  message(): WireReader {
+    const start = this.delimited();
+    return new WireReader(this.buf, start, this.pos);
+  }
+
+  /** The next length-delimited field as a string (UTF-8). */
+  string(): string {
+    const start = this.delimited();
+    return this.buf.toString('utf8', start, this.pos);
+  }
+
+  /** The next length-delimited field as a view of the message's bytes (no copy). */
+  bytesView(): Buffer {
+    const start = this.delimited();
+    return this.buf.subarray(start, this.pos);
+  }
+
+  /** The next length-delimited field as a copy (it does not keep the whole message alive). */
+  bytesCopy(): Buffer {
+    const start = this.delimited();
+    const out = Buffer.allocUnsafe(this.pos - start);
+    this.buf.copy(out, 0, start, this.pos);
+    return out;
+  }
+
+  /** Moves past the next length-delimited field and returns where its bytes start (they end at `pos`). */
+  delimited(): number {
     const length = this.varint();
     const start = this.pos;
     const end = start + length;
     if (end > this.end) throw new RangeError('length-delimited field runs past the end of its message');
     this.pos = end;
-    return [start, end];
-  }
-
-  /** A reader over the next length-delimited field (an embedded message). */
-  message(): WireReader {
-    const [start, end] = this.span();
-    return new WireReader(this.buf, start, end);
-  }
-
-  /** The next length-delimited field as a string (UTF-8). */
-  string(): string {
-    const [start, end] = this.span();
-    return this.buf.toString('utf8', start, end);
-  }
-
-  /** The next length-delimited field as a view of the message's bytes (no copy). */
-  bytesView(): Buffer {
-    const [start, end] = this.span();
-    return this.buf.subarray(start, end);
-  }
-
-  /** The next length-delimited field as a copy (it does not keep the whole message alive). */
-  bytesCopy(): Buffer {
-    const [start, end] = this.span();
-    const out = Buffer.allocUnsafe(end - start);
-    this.buf.copy(out, 0, start, end);
-    return out;
+    return start;
   }
 
   /** Skips a field of `wireType` (its tag was read). */
@@ -139,7 +139,7 @@ export class WireReader {
         this.advance(8);
         return;
       case wireLengthDelimited:
-        this.span();
+        this.delimited();
         return;
       case wire32:
         this.advance(4);

@@ -83,8 +83,8 @@ export function scanStoredRecord(payload: Uint8Array): ScannedRecord {
         key = reader.bytesView();
         break;
       case valueTag: {
-        const [start, end] = reader.span();
-        valueLength = end - start;
+        const start = reader.delimited();
+        valueLength = reader.pos - start;
         break;
       }
       case deliverAtTag:
