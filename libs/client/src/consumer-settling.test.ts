@@ -251,7 +251,9 @@ describe('Consumer: key order across retries (RETRY_ORDER_BLOCK_KEY)', () => {
 
     await until(() => others() === 20 && released().length === 4, 'other keys are done and k2..k5 handed back');
     expect(failures()).toEqual(['0:create failed:Error']);
-    expect(released()).toEqual([2, 4, 6, 8]); // k2..k5
+    // k2..k5, each once; a record the loop had taken from the queue but not yet given to
+    // its slot when k1 failed is handed back when its turn comes, after the others.
+    expect([...released()].sort((a, b) => a - b)).toEqual([2, 4, 6, 8]);
     expect(kCalls()).toEqual(['k1#1']);
 
     // Other keys keep flowing while k waits; a new record of k waits at the broker.
@@ -264,7 +266,7 @@ describe('Consumer: key order across retries (RETRY_ORDER_BLOCK_KEY)', () => {
     await until(() => kCalls().length === 7, 'every record of k is processed');
     expect(kCalls()).toEqual(['k1#1', 'k1#2', 'k2#1', 'k3#1', 'k4#1', 'k5#1', 'k6#1']);
     await until(() => committed() === total + 2, 'everything is committed');
-    expect(released()).toEqual([2, 4, 6, 8]);
+    expect([...released()].sort((a, b) => a - b)).toEqual([2, 4, 6, 8]);
     await c.close();
     await run;
   });

@@ -241,12 +241,14 @@ export class Consumer<T = Buffer> implements AsyncIterable<Message<T>> {
   private sweepingParked = false;
   private readonly streams = new Map<string, SubscribeStream>();
   private readonly queue = new MessageQueue<Message>(() => {
-    // The application waits for records: credit gathered for a batch goes out now.
-    for (const stream of this.streams.values()) stream.flushCredit();
+    // The application waits for records: credit gathered for a batch may go out now.
+    for (const stream of this.streams.values()) stream.flushCreditIfDue();
   });
   private readonly shutdownSignal = new AbortController();
   private readonly host: StreamHost;
   private state: State = 'idle';
+  /** `connect()` has resolved once. */
+  private isConnected = false;
   private failure: BraidError | undefined;
   private connecting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -297,6 +299,7 @@ export class Consumer<T = Buffer> implements AsyncIterable<Message<T>> {
       beforeReconnect: (stream) => this.refreshRoutes(stream),
       fail: (_stream, error) => { void this.shutDown(error, 0); },
       holdBackKey: (_stream, message, parkForMs) => { this.holdBackKey(message, parkForMs); },
+      keysHeldBack: () => this.blocked.size > 0,
     };
   }
 
@@ -398,8 +401,18 @@ export class Consumer<T = Buffer> implements AsyncIterable<Message<T>> {
     }
   }
 
-  /** The next delivered message from the queue, as it arrived. */
-  private async nextDelivered(): Promise<IteratorResult<Message>> {
+  /**
+   * The next delivered message from the queue, as it arrived. Once
+   * connected it is the queue's own promise, without two async frames per
+   * message: the queue ends (`done`) on close and rejects with the failure
+   * that ended the consumer, as `connected()` would.
+   */
+  private nextDelivered(): Promise<IteratorResult<Message>> {
+    if (this.isConnected && !this.closing) return this.queue.next();
+    return this.connectedThenNext();
+  }
+
+  private async connectedThenNext(): Promise<IteratorResult<Message>> {
     if (!(await this.connected())) return { done: true, value: undefined };
     return this.queue.next();
   }
@@ -542,6 +555,7 @@ export class Consumer<T = Buffer> implements AsyncIterable<Message<T>> {
   private async connected(): Promise<boolean> {
     try {
       await this.connect();
+      this.isConnected = true;
       return true;
     } catch (error) {
       if (this.failure) throw this.failure;

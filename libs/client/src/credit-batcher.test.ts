@@ -14,33 +14,34 @@ function batcher(batchRecords = 5, batchBytes = 500) {
 describe('CreditBatcher', () => {
   it('gathers top-ups and sends them as one request once they reach the batch size', () => {
     const { sent, credit } = batcher();
-    for (let i = 0; i < 4; i++) credit.add({ records: 1, bytes: 10 }, false);
+    for (let i = 0; i < 4; i++) credit.add({ records: 1, bytes: 10 });
     expect(sent).toEqual([]);
-    credit.add({ records: 1, bytes: 10 }, false);
+    credit.add({ records: 1, bytes: 10 });
     expect(sent).toEqual([{ records: 5, bytes: 50 }]);
     expect(credit.pending).toEqual({ records: 0, bytes: 0 });
   });
 
   it('sends on bytes alone once they reach the byte batch', () => {
     const { sent, credit } = batcher(100, 500);
-    credit.add({ records: 1, bytes: 600 }, false);
+    credit.add({ records: 1, bytes: 600 });
     expect(sent).toEqual([{ records: 1, bytes: 600 }]);
   });
 
   it('sends a small top-up after the linger time', async () => {
     const { clock, sent, credit } = batcher();
-    credit.add({ records: 2, bytes: 20 }, false);
+    credit.add({ records: 2, bytes: 20 });
     await clock.advance(19);
     expect(sent).toEqual([]);
     await clock.advance(1);
     expect(sent).toEqual([{ records: 2, bytes: 20 }]);
   });
 
-  it('sends at once when urgent or flushed (the application is starved)', () => {
+  it('sends at once when flushed, and nothing when nothing is gathered', () => {
     const { sent, credit } = batcher();
-    credit.add({ records: 1, bytes: 10 }, true);
-    credit.add({ records: 1, bytes: 10 }, false);
+    credit.add({ records: 1, bytes: 10 });
     credit.flush();
+    credit.flush();
+    credit.add({ records: 1, bytes: 10 });
     credit.flush();
     expect(sent).toEqual([
       { records: 1, bytes: 10 },
@@ -50,7 +51,7 @@ describe('CreditBatcher', () => {
 
   it('discard() forgets gathered credit', async () => {
     const { clock, sent, credit } = batcher();
-    credit.add({ records: 3, bytes: 30 }, false);
+    credit.add({ records: 3, bytes: 30 });
     credit.discard();
     await clock.advance(100);
     expect(sent).toEqual([]);
@@ -72,7 +73,7 @@ describe('CreditBatcher', () => {
     for (let i = 0; i < 2; i++) {
       const grant = grantor.onSettled(0);
       held -= 1;
-      if (grant) credit.add(grant, held === 0);
+      if (grant) credit.add(grant);
     }
     expect(sent).toEqual([]);
     credit.flush(); // the application waits for its ninth record

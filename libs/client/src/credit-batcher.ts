@@ -13,9 +13,10 @@
  * request per record, so they gather here and go out as one request:
  *
  * - at once when they add up to `batchRecords` records or `batchBytes` bytes
- *   (half the prefetch), or when the application holds nothing at all;
- * - at once when the application is starved (its loop waits on an empty
- *   queue: `flush()`);
+ *   (half the prefetch): the broker then still has the other half;
+ * - at once when the application waits for records or holds none, if they
+ *   are a quarter of the prefetch or the broker may be short of credit
+ *   (`SubscribeStream.flushCreditIfDue` calls `flush()`);
  * - otherwise `lingerMs` after the first of them.
  *
  * Holding credit back only ever grants the broker less than the grantor
@@ -56,14 +57,11 @@ export class CreditBatcher {
     return { records: this.records, bytes: this.bytes };
   }
 
-  /**
-   * Adds a top-up; sends the gathered credit now when it is large enough or
-   * `urgent` (the application holds nothing), else after `lingerMs`.
-   */
-  add(grant: CreditGrant, urgent: boolean): void {
+  /** Adds a top-up; sends the gathered credit now when it is large enough, else after `lingerMs`. */
+  add(grant: CreditGrant): void {
     this.records += grant.records;
     this.bytes += grant.bytes;
-    if (urgent || this.records >= this.options.batchRecords || this.bytes >= this.options.batchBytes) this.flush();
+    if (this.records >= this.options.batchRecords || this.bytes >= this.options.batchBytes) this.flush();
     else this.timer.arm();
   }
 

@@ -74,6 +74,8 @@ export interface StreamHost {
    * undefined to hand them back.
    */
   holdBackKey(stream: SubscribeStream, message: AnyMessage, parkForMs: number | undefined): void;
+  /** Whether records of some key are held back behind a retry now (see `flushCreditIfDue`). */
+  keysHeldBack(): boolean;
 }
 
 /** Options of {@link SubscribeStream}. */
@@ -217,9 +219,35 @@ export class SubscribeStream implements MessageSettler {
     this.credit.discard();
   }
 
-  /** Sends gathered credit now: the application waits for records. */
-  flushCredit(): void {
-    if (!this.draining && this.call) this.credit.flush();
+  /**
+   * The application waits for records (or holds none): sends the credit
+   * gathered for a batch now if it is worth a request or the broker may be
+   * short of credit. Batches go out on their own at half the prefetch, so
+   * the broker has the other half unless the application holds records it
+   * cannot process yet (parked behind a retry of their key); then waiting
+   * stalls deliveries. Otherwise a quarter of the prefetch is worth sending
+   * early. Sending whatever has gathered at every wait made a consumer that
+   * keeps up request a few dozen records at a time (`bench throughput`:
+   * ~3,000 delivery batches for 200,000 records instead of ~430).
+   *
+   * While keys are held back behind retries, whatever has gathered goes out
+   * at once, as before: smaller deliveries put fewer records of a key that
+   * fails into the application's hands, each of which it must hand back to
+   * come again (with half-prefetch batches `bench throughput --fail-ratio
+   * 0.1` delivered ~227,000 records for 200,000 instead of ~220,000, and
+   * ran ~10% slower).
+   */
+  flushCreditIfDue(): void {
+    if (this.draining || !this.call) return;
+    const { grantor } = this.options;
+    const pending = this.credit.pending;
+    if (pending.records === 0 && pending.bytes === 0) return;
+    const bytesLimited = Number.isFinite(grantor.prefetchBytes);
+    const worthIt = pending.records >= grantor.prefetchRecords / 4 || (bytesLimited && pending.bytes >= grantor.prefetchBytes / 4);
+    const brokerRecords = grantor.outstandingRecords - grantor.heldRecords - pending.records;
+    const brokerBytes = grantor.outstandingBytes - grantor.heldBytes - pending.bytes;
+    const short = brokerRecords < grantor.prefetchRecords / 2 || (bytesLimited && brokerBytes < grantor.prefetchBytes / 2);
+    if (worthIt || short || this.options.host.keysHeldBack()) this.credit.flush();
   }
 
   /**
@@ -560,7 +588,8 @@ export class SubscribeStream implements MessageSettler {
     // Without a live stream the grant is dropped: `grantor.open()` works the
     // credit out afresh for the next stream.
     if (!grant || this.draining || !this.call) return;
-    this.credit.add(grant, this.held.size === 0);
+    this.credit.add(grant);
+    if (this.held.size === 0) this.flushCreditIfDue();
   }
 
   private write(message: SubscribeRequest): void {
