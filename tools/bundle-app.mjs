@@ -44,9 +44,9 @@
 //
 //   node tools/bundle-app.mjs broker [--outdir /tmp/broker-bundle]
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startScriptOf } from './app-node-options.mjs';
@@ -88,7 +88,23 @@ const result = await build({
   logLevel: 'warning',
   plugins: [externalNpmPackages],
   banner: { js: `// Built by tools/bundle-app.mjs from apps/${app}; do not edit.` },
+  write: false,
 });
+
+/**
+ * Replaces `path` in one step (a temporary file renamed over it): a process
+ * started from the bundle while it is rebuilt (tests run in parallel, and
+ * several rebuild the bundles) reads the old file or the new one, never half
+ * of one.
+ */
+function writeAtomically(path, data) {
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, data);
+  renameSync(temporary, path);
+}
+
+for (const file of result.outputFiles) writeAtomically(file.path, file.contents);
 
 const builtins = new Set(builtinModules);
 
@@ -254,8 +270,8 @@ for (const path of [...kept.keys()].sort()) {
 const lockfile = { name: manifest.name, version: manifest.version, lockfileVersion: 3, requires: true, packages };
 
 mkdirSync(outDir, { recursive: true });
-writeFileSync(resolve(outDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-writeFileSync(resolve(outDir, 'package-lock.json'), `${JSON.stringify(lockfile, null, 2)}\n`);
+writeAtomically(resolve(outDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+writeAtomically(resolve(outDir, 'package-lock.json'), `${JSON.stringify(lockfile, null, 2)}\n`);
 
 // Files an app serves besides its code (dlq-admin's web console): an app
 // with `apps/<app>/bundle-assets.mjs` builds them into the bundle here, so
