@@ -6,7 +6,18 @@
  * concatenated encodings, a delivery appends those fields to the stored
  * bytes without decoding them (`consume/delivery-encoding.ts`).
  */
-import { StoredRecord, fieldTag, varintSize, wireLengthDelimited, wireVarint, writeVarint } from '@braid/proto';
+import {
+  StoredRecord,
+  fieldTag,
+  lengthDelimitedSize,
+  varintFieldSize,
+  wireLengthDelimited,
+  wireVarint,
+  writeBytesField,
+  writeStringField,
+  writeVarint,
+  writeVarintField,
+} from '@braid/proto';
 import type { Record as PublishedRecord } from '@braid/proto';
 
 /** Bytes a record counts against `max_record_bytes`: key + value + headers. */
@@ -37,13 +48,13 @@ export function encodeStoredRecord(record: PublishedRecord, publishTimeMs: numbe
   const deliverAtMs = deliverAt(record, publishTimeMs);
   if (!(isVarint(redriveCount) && isVarint(publishTimeMs) && isVarint(deliverAtMs))) return generatedEncoding(record, publishTimeMs, deliverAtMs, targetSubscription);
   let size = 0;
-  if (key !== undefined) size += bytesFieldSize(key.length);
-  if (value.length !== 0) size += bytesFieldSize(value.length);
+  if (key !== undefined) size += lengthDelimitedSize(key.length);
+  if (value.length !== 0) size += lengthDelimitedSize(value.length);
   let headerSizes: number[] | undefined;
   for (const name in headers) {
     const entry = stringFieldSize(Buffer.byteLength(name)) + stringFieldSize(Buffer.byteLength(headers[name] as string));
     (headerSizes ??= []).push(entry);
-    size += bytesFieldSize(entry);
+    size += lengthDelimitedSize(entry);
   }
   size += varintFieldSize(publishTimeMs) + varintFieldSize(deliverAtMs) + varintFieldSize(redriveCount);
   const targetBytes = targetSubscription === '' ? 0 : Buffer.byteLength(targetSubscription);
@@ -87,40 +98,9 @@ function isVarint(value: number): boolean {
   return Number.isSafeInteger(value) && value >= 0;
 }
 
-/** Size of a length-delimited field (tags here are one byte). */
-function bytesFieldSize(length: number): number {
-  return 1 + varintSize(length) + length;
-}
-
-/** Size of a string field, 0 for "" (proto3 leaves it out). */
+/** Size of a string field of `length` UTF-8 bytes, 0 for "" (proto3 leaves it out). */
 function stringFieldSize(length: number): number {
-  return length === 0 ? 0 : bytesFieldSize(length);
-}
-
-/** Size of a varint field, 0 for 0. */
-function varintFieldSize(value: number): number {
-  return value === 0 ? 0 : 1 + varintSize(value);
-}
-
-function writeBytesField(out: Buffer, at: number, tag: number, bytes: Uint8Array): number {
-  out[at++] = tag;
-  at = writeVarint(out, at, bytes.length);
-  out.set(bytes, at);
-  return at + bytes.length;
-}
-
-function writeStringField(out: Buffer, at: number, tag: number, text: string): number {
-  if (text === '') return at;
-  const length = Buffer.byteLength(text);
-  out[at++] = tag;
-  at = writeVarint(out, at, length);
-  return at + out.write(text, at, length, 'utf8');
-}
-
-function writeVarintField(out: Buffer, at: number, tag: number, value: number): number {
-  if (value === 0) return at;
-  out[at++] = tag;
-  return writeVarint(out, at, value);
+  return length === 0 ? 0 : lengthDelimitedSize(length);
 }
 
 /** The generated encoder's bytes (the fallback, see `encodeStoredRecord`). */

@@ -20,10 +20,15 @@ import {
   PublishStreamResponse as GeneratedPublishStreamResponse,
   WireReader,
   fieldTag,
+  lengthDelimitedSize,
+  varintFieldSize,
   varintSize,
   wireLengthDelimited,
   wireVarint,
+  writeBytesField,
+  writeStringField,
   writeVarint,
+  writeVarintField,
 } from '@braid/proto';
 import type { PublishRequest, PublishResult, PublishStreamRequest, PublishStreamResponse, Record as ProtoRecord } from '@braid/proto';
 
@@ -57,15 +62,11 @@ function varintValue(value: number): number {
 }
 
 function varintField(value: number): number {
-  return value === 0 ? 0 : 1 + varintSize(varintValue(value));
-}
-
-function lengthField(length: number): number {
-  return 1 + varintSize(length) + length;
+  return varintFieldSize(varintValue(value));
 }
 
 function stringField(text: string): number {
-  return text === '' ? 0 : lengthField(Buffer.byteLength(text));
+  return text === '' ? 0 : lengthDelimitedSize(Buffer.byteLength(text));
 }
 
 /** Sizes of one request's parts, worked out before anything is written. */
@@ -80,13 +81,13 @@ interface Sizes {
 
 function recordSize(record: ProtoRecord, sizes: Sizes): number {
   let size = 0;
-  if (record.key !== undefined) size += lengthField(record.key.length);
-  if (record.value.length !== 0) size += lengthField(record.value.length);
+  if (record.key !== undefined) size += lengthDelimitedSize(record.key.length);
+  if (record.value.length !== 0) size += lengthDelimitedSize(record.value.length);
   const { headers } = record;
   for (const name in headers) {
     const entry = stringField(name) + stringField(headers[name] as string);
     sizes.headers.push(entry);
-    size += lengthField(entry);
+    size += lengthDelimitedSize(entry);
   }
   if (record.partition !== undefined) size += 1 + varintSize(varintValue(record.partition));
   return size + varintField(record.deliverAtMs) + varintField(record.delayMs) + varintField(record.redriveCount);
@@ -97,44 +98,23 @@ function publishSize(publish: PublishRequest, sizes: Sizes): number {
   for (const record of publish.records) {
     const length = recordSize(record, sizes);
     sizes.records.push(length);
-    size += lengthField(length);
+    size += lengthDelimitedSize(length);
   }
   size += stringField(publish.producerId);
   if (publish.partition !== undefined) size += 1 + varintSize(varintValue(publish.partition));
   return size + varintField(publish.baseSequence) + varintField(publish.leaderEpoch) + stringField(publish.targetSubscription);
 }
 
-function writeVarintField(out: Buffer, at: number, tag: number, value: number): number {
-  if (value === 0) return at;
-  out[at++] = tag;
-  return writeVarint(out, at, value);
-}
-
-function writeBytes(out: Buffer, at: number, tag: number, bytes: Uint8Array): number {
-  out[at++] = tag;
-  at = writeVarint(out, at, bytes.length);
-  out.set(bytes, at);
-  return at + bytes.length;
-}
-
-function writeString(out: Buffer, at: number, tag: number, text: string): number {
-  if (text === '') return at;
-  const length = Buffer.byteLength(text);
-  out[at++] = tag;
-  at = writeVarint(out, at, length);
-  return at + out.write(text, at, length, 'utf8');
-}
-
 /** Writes `record` (its size known) at `at`. */
 function writeRecord(out: Buffer, at: number, record: ProtoRecord, sizes: Sizes): number {
-  if (record.key !== undefined) at = writeBytes(out, at, tags.key, record.key);
-  if (record.value.length !== 0) at = writeBytes(out, at, tags.value, record.value);
+  if (record.key !== undefined) at = writeBytesField(out, at, tags.key, record.key);
+  if (record.value.length !== 0) at = writeBytesField(out, at, tags.value, record.value);
   const { headers } = record;
   for (const name in headers) {
     out[at++] = tags.headers;
     at = writeVarint(out, at, sizes.headers[sizes.nextHeader++] as number);
-    at = writeString(out, at, tags.headerKey, name);
-    at = writeString(out, at, tags.headerValue, headers[name] as string);
+    at = writeStringField(out, at, tags.headerKey, name);
+    at = writeStringField(out, at, tags.headerValue, headers[name] as string);
   }
   if (record.partition !== undefined) {
     out[at++] = tags.partition;
@@ -154,7 +134,7 @@ export function encodePublishStreamRequest(request: PublishStreamRequest): Buffe
     size = varintField(request.requestId);
     if (publish !== undefined) {
       sizes.publish = publishSize(publish, sizes);
-      size += lengthField(sizes.publish);
+      size += lengthDelimitedSize(sizes.publish);
     }
   } catch (error) {
     if (!(error instanceof NotByHand)) throw error;
@@ -165,21 +145,21 @@ export function encodePublishStreamRequest(request: PublishStreamRequest): Buffe
   if (publish !== undefined) {
     out[at++] = tags.publish;
     at = writeVarint(out, at, sizes.publish);
-    at = writeString(out, at, tags.topic, publish.topic);
+    at = writeStringField(out, at, tags.topic, publish.topic);
     const { records } = publish;
     for (let i = 0; i < records.length; i++) {
       out[at++] = tags.records;
       at = writeVarint(out, at, sizes.records[i] as number);
       at = writeRecord(out, at, records[i] as ProtoRecord, sizes);
     }
-    at = writeString(out, at, tags.producerId, publish.producerId);
+    at = writeStringField(out, at, tags.producerId, publish.producerId);
     if (publish.partition !== undefined) {
       out[at++] = tags.publishPartition;
       at = writeVarint(out, at, publish.partition);
     }
     at = writeVarintField(out, at, tags.baseSequence, publish.baseSequence);
     at = writeVarintField(out, at, tags.leaderEpoch, publish.leaderEpoch);
-    at = writeString(out, at, tags.targetSubscription, publish.targetSubscription);
+    at = writeStringField(out, at, tags.targetSubscription, publish.targetSubscription);
   }
   if (at !== size) throw new Error(`publish request encoding wrote ${at} of ${size} bytes`);
   return out;

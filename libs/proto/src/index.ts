@@ -13,4 +13,18 @@ export * from './generated/braid/v1/admin.js';
 export * from './generated/braid/v1/coordinator.js';
 export * from './generated/braid/v1/dlq_admin.js';
 export { braidFileDescriptorSetBase64 } from './generated/descriptor.js';
-export { WireReader, fieldTag, varintSize, wire32, wire64, wireLengthDelimited, wireVarint, writeVarint } from './wire.js';
+export {
+  WireReader,
+  fieldTag,
+  lengthDelimitedSize,
+  varintFieldSize,
+  varintSize,
+  wire32,
+  wire64,
+  wireLengthDelimited,
+  wireVarint,
+  writeBytesField,
+  writeStringField,
+  writeVarint,
+  writeVarintField,
+} from './wire.js';

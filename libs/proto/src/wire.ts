@@ -43,6 +43,40 @@ export function writeVarint(target: Uint8Array, at: number, value: number): numb
   return at;
 }
 
+/** Bytes of a varint field (one-byte tag + value), 0 for 0 (proto3 leaves it out). */
+export function varintFieldSize(value: number): number {
+  return value === 0 ? 0 : 1 + varintSize(value);
+}
+
+/** Bytes of a length-delimited field (one-byte tag + length + `length` bytes). */
+export function lengthDelimitedSize(length: number): number {
+  return 1 + varintSize(length) + length;
+}
+
+/** Writes a varint field (one-byte `tag`) at `at`, nothing for 0; returns where the next byte goes. */
+export function writeVarintField(out: Uint8Array, at: number, tag: number, value: number): number {
+  if (value === 0) return at;
+  out[at++] = tag;
+  return writeVarint(out, at, value);
+}
+
+/** Writes a bytes field (one-byte `tag`) at `at`; returns where the next byte goes. */
+export function writeBytesField(out: Uint8Array, at: number, tag: number, bytes: Uint8Array): number {
+  out[at++] = tag;
+  at = writeVarint(out, at, bytes.length);
+  out.set(bytes, at);
+  return at + bytes.length;
+}
+
+/** Writes a string field (one-byte `tag`, UTF-8) at `at`, nothing for ""; returns where the next byte goes. */
+export function writeStringField(out: Buffer, at: number, tag: number, text: string): number {
+  if (text === '') return at;
+  const length = Buffer.byteLength(text);
+  out[at++] = tag;
+  at = writeVarint(out, at, length);
+  return at + out.write(text, at, length, 'utf8');
+}
+
 /** A cursor over one encoded message in `buf` [start, end); throws `RangeError` on truncated or malformed input. */
 export class WireReader {
   /** Where the next field starts. */

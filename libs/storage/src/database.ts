@@ -135,8 +135,12 @@ export class Database {
    * for reads of many small entries, where `entries()` costs a callback
    * tick and a promise per entry.
    */
-  scan(range: KeyRange, options: { highWaterMark?: number; limit?: number }, visit: (key: Buffer, value: Buffer) => boolean): Promise<void> {
-    return scanRange(this.db, { ...range, highWaterMark: options.highWaterMark ?? 256 * 1024, limit: options.limit ?? -1 }, visit);
+  async scan(range: KeyRange, options: { highWaterMark?: number; limit?: number }, visit: (key: Buffer, value: Buffer) => boolean): Promise<void> {
+    const highWaterMark = options.highWaterMark ?? 256 * 1024;
+    const scanned = scanRange(this.db, { ...range, highWaterMark, limit: options.limit ?? -1 }, visit);
+    if (scanned) return scanned;
+    const limited = options.limit === undefined || options.limit < 0 ? range : { ...range, limit: options.limit };
+    for await (const [key, value] of this.entries(limited, { highWaterMark })) if (!visit(key, value)) return;
   }
 
   /** The first entry of `range` (last with `reverse`), or undefined. */

@@ -123,10 +123,10 @@ const nativeIterator: NativeIteratorBinding | undefined =
  * and values are Buffers. Without those native calls (a future version of
  * the package), the package's iterator is used.
  */
-export function scanRange(db: RocksDB, options: IteratorOptions, visit: (key: Buffer, value: Buffer) => boolean): Promise<void> {
+export function scanRange(db: RocksDB, options: IteratorOptions, visit: (key: Buffer, value: Buffer) => boolean): Promise<void> | undefined {
   const context = (db as unknown as { context?: unknown }).context;
+  if (nativeIterator === undefined || context === undefined) return undefined;
   const full: IteratorOptions = { keys: true, values: true, keyAsBuffer: true, valueAsBuffer: true, reverse: false, limit: -1, ...options };
-  if (nativeIterator === undefined || context === undefined) return scanWithIterator(db.iterator(full), visit);
   const iterator = nativeIterator.iterator_init(context, full);
   const binding = nativeIterator;
   return new Promise<void>((resolve, reject) => {
@@ -160,26 +160,4 @@ export function scanRange(db: RocksDB, options: IteratorOptions, visit: (key: Bu
     };
     next();
   });
-}
-
-async function scanWithIterator(iterator: RawIterator, visit: (key: Buffer, value: Buffer) => boolean): Promise<void> {
-  try {
-    for (;;) {
-      const entry = await new Promise<[Buffer, Buffer] | undefined>((resolve, reject) => {
-        iterator.next((error, key, value) => {
-          if (error) reject(error);
-          else if (key === undefined) resolve(undefined);
-          else resolve([key, value ?? Buffer.alloc(0)]);
-        });
-      });
-      if (!entry || !visit(entry[0], entry[1])) return;
-    }
-  } finally {
-    await new Promise<void>((resolve, reject) => {
-      iterator.end((error) => {
-        if (error) reject(error);
-        else resolve();
-      });
-    });
-  }
 }

@@ -18,7 +18,7 @@
  * through untouched and encodes everything else as generated.
  */
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import { WireReader, varintSize, wireLengthDelimited, writeVarint } from '@braid/proto';
+import { WireReader, varintFieldSize, varintSize, wireLengthDelimited, writeVarint, writeVarintField } from '@braid/proto';
 import type { SubscribeResponse } from '@braid/proto';
 
 /** A `SubscribeResponse` already encoded (see the file comment). */
@@ -122,16 +122,6 @@ export function topicField(topic: string): Buffer {
   return field;
 }
 
-/** Size of a varint field (tag + value), 0 when the value is the default 0. */
-function varintFieldSize(value: number): number {
-  return value === 0 ? 0 : 1 + varintSize(value);
-}
-
-function writeVarintField(target: Buffer, at: number, field: number, value: number): number {
-  if (value === 0) return at;
-  target[at++] = field << 3;
-  return writeVarint(target, at, value);
-}
 
 function recordSize(frame: DeliveryFrame, topic: Buffer): number {
   return frame.payload.length + topic.length + varintFieldSize(frame.partition) + varintFieldSize(frame.offset);
@@ -172,12 +162,13 @@ export function encodeDeliveryBatch(topic: Buffer, frames: readonly DeliveryFram
     at += frame.payload.length;
     topic.copy(out, at);
     at += topic.length;
-    at = writeVarintField(out, at, 2, frame.partition);
-    at = writeVarintField(out, at, 3, frame.offset);
+    // StoredRecord.partition, offset (fields 2-3, varints: the tag is the field number << 3).
+    at = writeVarintField(out, at, 2 << 3, frame.partition);
+    at = writeVarintField(out, at, 3 << 3, frame.offset);
     // Delivery.attempt, lease_deadline_ms, redrive_count (fields 2-4).
-    at = writeVarintField(out, at, 2, frame.attempt);
-    at = writeVarintField(out, at, 3, frame.leaseDeadlineMs);
-    at = writeVarintField(out, at, 4, frame.redriveCount);
+    at = writeVarintField(out, at, 2 << 3, frame.attempt);
+    at = writeVarintField(out, at, 3 << 3, frame.leaseDeadlineMs);
+    at = writeVarintField(out, at, 4 << 3, frame.redriveCount);
   }
   if (at !== out.length) throw new Error(`delivery batch encoding wrote ${at} of ${out.length} bytes`);
   return new EncodedResponse(out);
