@@ -31,7 +31,7 @@ function decodeRecord(reader: WireReader): PublishedRecord {
         record.value = reader.bytesView();
         break;
       case recordTags.headers:
-        decodeHeader(reader.message(), record.headers);
+        reader.stringMapEntry(record.headers);
         break;
       case recordTags.partition:
         record.partition = reader.int32();
@@ -61,19 +61,6 @@ const recordTags = {
   delayMs: fieldTag(6, wireVarint),
   redriveCount: fieldTag(7, wireVarint),
 } as const;
-
-/** A headers map entry (key = 1, value = 2); a missing part is "" as in the generated decoder. */
-function decodeHeader(reader: WireReader, headers: { [key: string]: string }): void {
-  let key = '';
-  let value = '';
-  while (reader.more) {
-    const tag = reader.varint();
-    if (tag === fieldTag(1, wireLengthDelimited)) key = reader.string();
-    else if (tag === fieldTag(2, wireLengthDelimited)) value = reader.string();
-    else reader.skip(tag & 7);
-  }
-  headers[key] = value;
-}
 
 /**
  * `PublishRequest`: topic = 1, records = 2, producer_id = 3, partition = 4,

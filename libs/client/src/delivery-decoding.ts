@@ -121,7 +121,7 @@ export class SubscribeResponseDecoder {
           record.value = reader.bytesCopy();
           break;
         case fieldTag(6, wireLengthDelimited):
-          header(reader.message(), record.headers);
+          reader.stringMapEntry(record.headers);
           break;
         case fieldTag(7, wireVarint):
           record.publishTimeMs = reader.varint();
@@ -163,20 +163,3 @@ export class SubscribeResponseDecoder {
 
 /** The value of a record without one (shared: Buffers of length 0 hold nothing to change). */
 const emptyValue = Buffer.alloc(0);
-
-/** A headers map entry (key = 1, value = 2) into `headers`; an entry without a value is kept with "" as the generated decoder does. */
-function header(reader: WireReader, headers: Record<string, string>): void {
-  let key = '';
-  let value = '';
-  while (reader.more) {
-    const tag = reader.varint();
-    if (tag === fieldTag(1, wireLengthDelimited)) {
-      key = reader.string();
-    } else if (tag === fieldTag(2, wireLengthDelimited)) {
-      value = reader.string();
-    } else {
-      reader.skip(tag & 7);
-    }
-  }
-  headers[key] = value;
-}

@@ -163,6 +163,23 @@ export class WireReader {
     return start;
   }
 
+  /**
+   * Reads the next field, a `map<string, string>` entry (key = 1, value =
+   * 2), into `into`; a missing part is "" as in the generated decoders.
+   */
+  stringMapEntry(into: { [key: string]: string }): void {
+    const entry = this.message();
+    let key = '';
+    let value = '';
+    while (entry.more) {
+      const tag = entry.varint();
+      if (tag === fieldTag(1, wireLengthDelimited)) key = entry.string();
+      else if (tag === fieldTag(2, wireLengthDelimited)) value = entry.string();
+      else entry.skip(tag & 7);
+    }
+    into[key] = value;
+  }
+
   /** Skips a field of `wireType` (its tag was read). */
   skip(wireType: number): void {
     switch (wireType) {
